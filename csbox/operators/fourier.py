@@ -1,0 +1,199 @@
+"""Fourier operators: unitary N-d FFT and partial (sub-sampled) Fourier.
+
+Convention
+----------
+``FFT(shape, axes, norm="ortho")`` is NumPy's ``fftn`` (zero frequency at index
+0) scaled to be unitary. With ``centered=True`` it is the centred DFT
+``fftshift(fftn(ifftshift(x)))``: image origin and zero frequency both at the
+array centre (index ``n // 2``), the convention of BART and SigPy. A k-space
+mask must be given in the same convention as the operator that uses it; the
+masks of :mod:`csbox.sampling` are centred unless asked otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..backend import (
+    ArrayCache,
+    array_namespace,
+    fftn,
+    fftshift,
+    ifftn,
+    ifftshift,
+)
+from ..linop import LinearOperator, _as_shape
+from .basic import Restriction, _mask_to_numpy
+
+__all__ = ["FFT", "PartialFourier"]
+
+Array = Any
+_ADJOINT_NORM = {"ortho": "ortho", "backward": "forward", "forward": "backward"}
+
+
+def _normalize_axes(axes: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    if axes is None:
+        return tuple(range(ndim))
+    if isinstance(axes, int):
+        axes = (axes,)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axes: axis {a} is out of range for a {ndim}-d shape")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axes must be distinct, got {tuple(axes)}")
+    return tuple(out)
+
+
+class FFT(LinearOperator):
+    """N-d discrete Fourier transform over ``axes`` of arrays of ``shape``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Input (and output) shape.
+    axes : int or tuple of int, optional
+        Axes of ``shape`` to transform (default: all).
+    norm : {"ortho", "backward", "forward"}
+        NumPy's normalisation names; ``"ortho"`` (default) makes the operator unitary.
+    centered : bool
+        Use the centred DFT (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        shape: int | Sequence[int],
+        axes: int | Sequence[int] | None = None,
+        *,
+        norm: str = "ortho",
+        centered: bool = False,
+    ):
+        shape = _as_shape(shape, "shape")
+        if norm not in _ADJOINT_NORM:
+            raise ValueError(f"norm must be one of {sorted(_ADJOINT_NORM)}, got {norm!r}")
+        super().__init__(shape, shape, "complex128")
+        self.axes = _normalize_axes(axes, len(shape))
+        self.norm = norm
+        self.centered = bool(centered)
+        self._neg_axes = tuple(a - len(shape) for a in self.axes)
+
+    def _transform(self, x: Array, inverse: bool) -> Array:
+        x = self._as_out_dtype(x)
+        ax = self._neg_axes
+        if self.centered:
+            x = ifftshift(x, ax)
+        if inverse:
+            x = ifftn(x, ax, _ADJOINT_NORM[self.norm])
+        else:
+            x = fftn(x, ax, self.norm)
+        if self.centered:
+            x = fftshift(x, ax)
+        return x
+
+    def _apply(self, x: Array) -> Array:
+        return self._transform(x, inverse=False)
+
+    def _adjoint(self, y: Array) -> Array:
+        return self._transform(y, inverse=True)
+
+    def _make_normal(self) -> LinearOperator:
+        if self.norm == "ortho":
+            from .basic import Identity
+
+            return Identity(self.ishape)
+        return super()._make_normal()
+
+
+class PartialFourier(LinearOperator):
+    """Sub-sampled unitary Fourier transform ``y = M F x`` (MRI, partial-Fourier CS).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape.
+    mask : bool array
+        k-space sampling mask. Its shape is ``shape`` when ``axes`` is None,
+        otherwise the sizes of ``axes``, which must then be the trailing axes of
+        ``shape``; the other (leading) axes are sampled fully. Given as NumPy or in
+        the input's namespace; moved to each input's device once and cached.
+    axes : tuple of int, optional
+        Axes to transform (default: all).
+    centered : bool
+        The mask and the transform use the centred convention (DC at ``n // 2``).
+
+    Notes
+    -----
+    The output holds the sampled coefficients in increasing flat-index order,
+    shape ``(*leading, n_samples)``. ``normal()`` is ``F^H diag(mask) F``,
+    applied without gathers.
+    """
+
+    def __init__(
+        self,
+        shape: int | Sequence[int],
+        mask: Array,
+        axes: int | Sequence[int] | None = None,
+        *,
+        centered: bool = False,
+    ):
+        shape = _as_shape(shape, "shape")
+        axes_t = _normalize_axes(axes, len(shape))
+        k = len(axes_t)
+        if axes_t != tuple(range(len(shape) - k, len(shape))):
+            raise ValueError(f"axes must be the trailing axes of shape {shape}, got {axes}")
+        mshape = shape[len(shape) - k :]
+        host = _mask_to_numpy(mask, mshape, "mask")
+        lead = shape[: len(shape) - k]
+        self.fft = FFT(shape, axes_t, centered=centered)
+        self.restrict = Restriction(mshape, host)
+        self.mask = host
+        self.centered = bool(centered)
+        self.axes = axes_t
+        super().__init__(shape, (*lead, int(host.sum())), "complex128")
+        self._mask_cache = ArrayCache(host)
+
+    @property
+    def acceleration(self) -> float:
+        """Sampling acceleration ``N / M``."""
+        return self.mask.size / float(self.mask.sum())
+
+    def _apply(self, x: Array) -> Array:
+        return self.restrict._apply(self.fft._apply(x))
+
+    def _adjoint(self, y: Array) -> Array:
+        return self.fft._adjoint(self.restrict._adjoint(y))
+
+    def _make_normal(self) -> LinearOperator:
+        return _MaskedNormal(self)
+
+
+class _MaskedNormal(LinearOperator):
+    """``F^H diag(mask) F`` for a :class:`PartialFourier` (self-adjoint)."""
+
+    def __init__(self, op: PartialFourier):
+        super().__init__(op.ishape, op.ishape, "complex128")
+        self.op = op
+
+    @property
+    def name(self) -> str:
+        return f"{self.op.name}.normal"
+
+    def _apply(self, x: Array) -> Array:
+        xp = array_namespace(x)
+        k = self.op.fft._apply(x)
+        k = xp.where(self.op._mask_cache.like(k), k, xp.zeros_like(k))
+        return self.op.fft._adjoint(k)
+
+    _adjoint = _apply
+
+    def _make_adjoint(self) -> LinearOperator:
+        return self
+
+
+def zero_filled(op: PartialFourier, y: Array) -> Array:
+    """Zero-filled reconstruction ``F^H M^T y`` (the adjoint; unitary F)."""
+    return op.adjoint(y)
+
+
