@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..backend import (
     ArrayCache,
     array_namespace,
@@ -170,11 +172,24 @@ class PartialFourier(LinearOperator):
 
 
 class _MaskedNormal(LinearOperator):
-    """``F^H diag(mask) F`` for a :class:`PartialFourier` (self-adjoint)."""
+    """``F^H diag(mask) F`` for a :class:`PartialFourier` (self-adjoint).
+
+    For a centred transform with even sizes, ``F_c = S F S^{-1}`` (``S`` the
+    fftshift) and ``F S^{-1} = D F`` with ``D = diag((-1)^k)``, so
+    ``F_c^H M F_c = F^H (D S^{-1} M S D) F = F^H M_u F`` with ``M_u`` the
+    ifftshifted mask: the normal operator needs no shifts at all.
+    """
 
     def __init__(self, op: PartialFourier):
         super().__init__(op.ishape, op.ishape, "complex128")
         self.op = op
+        sizes = [op.ishape[a] for a in op.axes]
+        if op.centered and all(s % 2 == 0 for s in sizes):
+            self.fft = FFT(op.ishape, op.axes, centered=False)
+            self.mask = ArrayCache(np.fft.ifftshift(op.mask))
+        else:
+            self.fft = op.fft
+            self.mask = op._mask_cache
 
     @property
     def name(self) -> str:
@@ -182,9 +197,9 @@ class _MaskedNormal(LinearOperator):
 
     def _apply(self, x: Array) -> Array:
         xp = array_namespace(x)
-        k = self.op.fft._apply(x)
-        k = xp.where(self.op._mask_cache.like(k), k, xp.zeros_like(k))
-        return self.op.fft._adjoint(k)
+        k = self.fft._apply(x)
+        k = xp.where(self.mask.like(k), k, xp.zeros_like(k))
+        return self.fft._adjoint(k)
 
     _adjoint = _apply
 
