@@ -163,9 +163,14 @@ def _proximal_gradient(
         desc=name,
     )
 
-    def objective(v: Array) -> Array:
+    y_norm = xp.linalg.vector_norm(y)
+    y_norm = xp.where(y_norm > 0, y_norm, xp.ones_like(y_norm))
+
+    def fit(v: Array) -> tuple[Array, Array]:
+        """Objective and relative residual ``||A v - y|| / ||y||`` at ``v``."""
         r = A @ v - y
-        return 0.5 * xp.sum(xp.real(r * xp.conj(r))) + P.penalty(v, lam)
+        data = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
+        return data + P.penalty(v, lam), xp.sqrt(2.0 * data) / y_norm
 
     def smooth(v: Array) -> tuple[Array, Array]:
         r = A @ v - y
@@ -209,10 +214,12 @@ def _proximal_gradient(
         if mon.due(k):
             dx = xp.linalg.vector_norm(x - x_prev)
             nrm = xp.linalg.vector_norm(x)
+            obj, res = fit(x)
             stop_now = mon.check(
                 k,
                 x,
-                objective=lambda x=x: objective(x),
+                objective=obj,
+                residual=res,
                 rel_change=dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm)),
             )
             if stop_now:
@@ -290,8 +297,8 @@ def fista(
     Returns
     -------
     Result
-        ``x`` in ``y``'s namespace/device/precision; history of ``objective`` and
-        ``rel_change``; extras ``lam``, ``step``, ``lipschitz``, ``n_restarts``.
+        ``x`` in ``y``'s namespace/device/precision; history of ``objective``,
+        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``; extras ``lam``, ``step``, ``lipschitz``, ``n_restarts``.
 
     References
     ----------
