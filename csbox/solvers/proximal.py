@@ -298,7 +298,8 @@ def fista(
     -------
     Result
         ``x`` in ``y``'s namespace/device/precision; history of ``objective``,
-        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``; extras ``lam``, ``step``, ``lipschitz``, ``n_restarts``.
+        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``; extras ``lam``, ``step``,
+        ``lipschitz``, ``n_restarts``.
 
     References
     ----------
