@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pywt
 import scipy.fft
-from _timing import best_time, peak_memory, versions
 
+from _timing import best_time, peak_memory, versions
 from csbox.operators import Kronecker, PartialFourier, Wavelet
 from csbox.sampling import cartesian, variable_density
 
