@@ -217,6 +217,82 @@ def ifftshift(x: Array, axes: tuple[int, ...]) -> Array:
     return xp.roll(x, tuple(-(x.shape[a] // 2) for a in axes), axis=axes)
 
 
+# ----------------------------------------------------------------------------- selection and sparse
+def topk_indices(x: Array, k: int) -> Array:
+    """Flat indices of the ``k`` largest entries of ``x`` (any order).
+
+    ``argpartition`` on NumPy and CuPy (O(size)), ``torch.topk`` on torch, a
+    full ``argsort`` on other namespaces.
+    """
+    xp = array_namespace(x)
+    flat = xp.reshape(x, (-1,))
+    k = int(min(max(k, 1), flat.shape[0]))
+    if is_numpy(xp) or _is_cupy(xp):
+        mod = np if is_numpy(xp) else __import__("cupy")
+        return mod.argpartition(flat, flat.shape[0] - k)[flat.shape[0] - k :]
+    if array_api_compat.is_torch_namespace(xp):
+        return __import__("torch").topk(flat, k, sorted=False).indices
+    return xp.argsort(flat, descending=True)[:k]
+
+
+class SparseMatrix:
+    """A sparse ``(n, m)`` matrix from COO ``(rows, cols, vals)`` with ``matvec`` and ``rmatvec``.
+
+    ``scipy.sparse`` CSR on NumPy, ``cupyx.scipy.sparse`` on CuPy, torch's
+    sparse COO on torch; on other namespaces a dense matrix built by a
+    one-hot product (array-API only, ``O(n m)`` per product).
+    """
+
+    def __init__(self, rows: Array, cols: Array, vals: Array, shape: tuple[int, int]):
+        xp = array_namespace(vals)
+        self.shape = shape
+        self.nnz = int(vals.shape[0])
+        self._kind = "dense"
+        if is_numpy(xp):
+            import scipy.sparse
+
+            self._S = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=shape)
+            self._ST = self._S.T.tocsr()
+            self._kind = "scipy"
+        elif _is_cupy(xp):
+            import cupyx.scipy.sparse as cusp
+
+            self._S = cusp.coo_matrix((vals, (rows, cols)), shape=shape).tocsr()
+            self._ST = self._S.T.tocsr()
+            self._kind = "cupy"
+        elif array_api_compat.is_torch_namespace(xp):
+            import torch
+
+            idx = torch.stack([rows, cols])
+            kw = {"check_invariants": False}
+            self._S = torch.sparse_coo_tensor(idx, vals, shape, **kw).coalesce()
+            self._ST = torch.sparse_coo_tensor(idx.flip(0), vals, shape[::-1], **kw).coalesce()
+            self._kind = "torch"
+        else:
+            n, m = shape
+            dev = device(vals)
+            flat = rows * m + cols
+            dense = xp.zeros((n * m,), dtype=vals.dtype, device=dev)
+            # scatter by a gather: position of each flat index in the COO list (indices are distinct)
+            order = xp.argsort(flat)
+            sorted_flat = xp.take(flat, order)
+            pos = xp.searchsorted(sorted_flat, xp.arange(n * m, dtype=flat.dtype, device=dev))
+            pos = xp.clip(pos, max=flat.shape[0] - 1)
+            hit = xp.take(sorted_flat, pos) == xp.arange(n * m, dtype=flat.dtype, device=dev)
+            picked = xp.take(xp.take(vals, order), pos)
+            dense = xp.where(hit, picked, dense)
+            self._S = xp.reshape(dense, (n, m))
+            self._ST = xp.matrix_transpose(self._S)
+
+    def matvec(self, v: Array) -> Array:
+        """``S v``."""
+        return self._S @ v
+
+    def rmatvec(self, v: Array) -> Array:
+        """``S^T v``."""
+        return self._ST @ v
+
+
 # ----------------------------------------------------------------------------- discovery
 def available_backends() -> dict[str, str]:
     """Names and versions of the array libraries that import cleanly (for ``csbox info``)."""

@@ -1,4 +1,4 @@
-"""Solvers: proximal gradient (ISTA/FISTA) and thresholds, on the shared Result/stopping machinery."""
+"""Solvers on the shared Result/stopping machinery: ISTA/FISTA and thresholds, entropic OT."""
 
 from ._core import (
     DivergenceGuard,
@@ -11,6 +11,7 @@ from ._core import (
     Result,
     StoppingRule,
 )
+from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
 from .proximal import column_norms, fista, ista
 from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 
@@ -31,7 +32,12 @@ __all__ = [
     "StoppingRule",
     "Threshold",
     "column_norms",
+    "cost_matrix",
     "fista",
     "get_threshold",
+    "grid_cost",
     "ista",
+    "sinkhorn",
+    "sinkhorn_newton_sparse",
+    "wasserstein_grid",
 ]

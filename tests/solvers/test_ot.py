@@ -1,0 +1,183 @@
+"""Sinkhorn and Sinkhorn-Newton-Sparse against POT (test-only oracle), exact OT, invariants, bad input."""
+
+import numpy as np
+import ot
+import pytest
+
+from csbox.backend import to_numpy
+from csbox.solvers.ot import (
+    cost_matrix,
+    grid_cost,
+    sinkhorn,
+    sinkhorn_newton_sparse,
+    wasserstein_grid,
+)
+
+
+def _problem(n, m=None, seed=0):
+    m = m or n
+    rng = np.random.default_rng(seed)
+    a = rng.random(n) + 0.1
+    b = rng.random(m) + 0.1
+    return a / a.sum(), b / b.sum(), rng.random((n, m))
+
+
+@pytest.mark.parametrize("n,m", [(50, 50), (120, 80), (300, 300)])
+@pytest.mark.parametrize("reg", [0.5, 0.05, 0.01])
+def test_sinkhorn_and_sns_match_pot(n, m, reg):
+    a, b, C = _problem(n, m, seed=n + m)
+    ref = ot.sinkhorn(a, b, C, reg, method="sinkhorn_log", stopThr=1e-14, numItermax=200_000)
+    for res in (sinkhorn(a, b, C, reg, tol=1e-12, max_iter=200_000),
+                sinkhorn_newton_sparse(a, b, C, reg, tol=1e-12)):
+        assert res.converged
+        # marginal error 1e-12 bounds the plan difference at the scale of the entries
+        np.testing.assert_allclose(res.plan, ref, atol=1e-11, rtol=0)
+        assert float(res.cost) == pytest.approx(np.sum(ref * C), rel=1e-9)
+
+
+def test_converges_to_exact_ot_as_reg_vanishes():
+    a, b, C = _problem(60, seed=1)
+    exact = ot.emd2(a, b, C)
+    gaps = []
+    for reg in (0.1, 0.01, 0.001):
+        res = sinkhorn_newton_sparse(a, b, C, reg, tol=1e-11)
+        gaps.append(float(res.cost) - exact)
+    assert all(g >= -1e-12 for g in gaps)
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 2e-3 * exact
+
+
+def test_sns_random_assignment_eta_1200():
+    rng = np.random.default_rng(0)
+    n = 200
+    a = b = np.full(n, 1.0 / n)
+    C = rng.random((n, n))
+    res = sinkhorn_newton_sparse(a, b, C, 1.0 / 1200, tol=1e-9)
+    assert res.converged and res.marginal_error < 1e-9
+    assert res.n_iter < 100 and res.n_sinkhorn == 20 and res.n_newton == res.n_iter - 20
+    err = np.array(res.history["marginal_error"])[np.array(res.history["stage"]) == 2]
+    assert np.all(np.diff(err) < 0), err
+    assert np.all(np.isfinite(res.plan)) and np.isfinite(float(res.cost))
+    # plain Sinkhorn needs far more iterations on the same problem
+    slow = sinkhorn(a, b, C, 1.0 / 1200, tol=1e-9, max_iter=2000)
+    assert not slow.converged and slow.marginal_error > 1e-8
+
+
+def test_sparsified_hessian_entries_and_symmetry():
+    from csbox.backend import SparseMatrix, topk_indices
+
+    rng = np.random.default_rng(3)
+    P = rng.random((30, 40))
+    k = 77
+    idx = topk_indices(P, k)
+    assert idx.shape == (k,) and np.unique(idx).size == k
+    assert P.ravel()[idx].min() >= np.sort(P.ravel())[-k]
+    rows, cols = idx // 40, idx % 40
+    S = SparseMatrix(rows, cols, P.ravel()[idx], (30, 40))
+    assert S.nnz == k
+    dense = np.zeros_like(P)
+    dense.ravel()[idx] = P.ravel()[idx]
+    x, y = rng.random(40), rng.random(30)
+    np.testing.assert_allclose(S.matvec(x), dense @ x)
+    np.testing.assert_allclose(S.rmatvec(y), dense.T @ y)
+    # the Newton matrix [[diag(r), S], [S^T, diag(c)]] is symmetric: <u, M v> = <M u, v>
+    r, c = P.sum(1), P.sum(0)
+
+    def M(z):
+        return np.concatenate([r * z[:30] + S.matvec(z[30:]), S.rmatvec(z[:30]) + c * z[30:]])
+
+    u, v = rng.random(70), rng.random(70)
+    assert u @ M(v) == pytest.approx(M(u) @ v, rel=1e-12)
+
+
+def test_cg_solves_newton_system():
+    from csbox.solvers.ot import _pcg
+
+    rng = np.random.default_rng(4)
+    B = rng.random((50, 50))
+    A = B @ B.T + 50 * np.eye(50)
+    rhs = rng.random(50)
+    x, _its = _pcg(lambda z: A @ z, rhs, np.diag(A).copy(), 1e-10, 500)
+    assert np.linalg.norm(A @ x - rhs) <= 1e-10 * np.linalg.norm(rhs) * 1.0001
+
+
+def test_batched_sinkhorn_equals_loop():
+    a, _b, C = _problem(40, 30, seed=5)
+    rng = np.random.default_rng(6)
+    B = rng.random((3, 30)) + 0.1
+    B = B / B.sum(1, keepdims=True)
+    res = sinkhorn(a, B, C, 0.05, tol=1e-12)
+    assert res.plan.shape == (3, 40, 30)
+    for i in range(3):
+        single = sinkhorn(a, B[i], C, 0.05, tol=1e-12)
+        np.testing.assert_allclose(res.plan[i], single.plan, atol=1e-13)
+
+
+def test_zero_mass_entries_solved_on_support():
+    a, b, C = _problem(30, 20, seed=7)
+    a[[3, 8]] = 0
+    b[5] = 0
+    a, b = a / a.sum(), b / b.sum()
+    res = sinkhorn_newton_sparse(a, b, C, 0.05, tol=1e-12)
+    ref = ot.sinkhorn(a, b, C, 0.05, method="sinkhorn_log", stopThr=1e-14, numItermax=100_000)
+    np.testing.assert_allclose(res.plan, ref, atol=1e-11)
+    assert np.all(res.plan[[3, 8]] == 0) and np.all(res.plan[:, 5] == 0)
+    assert np.isneginf(res.f[3]) and np.isneginf(res.g[5])
+
+
+def test_backends(backend):
+    a, b, C = _problem(40, 30, seed=8)
+    ref = sinkhorn(a, b, C, 0.05, tol=1e-12)
+    tol = 1e-5 if backend.single else 1e-9
+    res = sinkhorn(backend.asarray(a), backend.asarray(b), backend.asarray(C), 0.05,
+                   tol=1e-5 if backend.single else 1e-12)
+    np.testing.assert_allclose(to_numpy(res.plan), ref.plan, atol=tol)
+    if not backend.single:
+        sns = sinkhorn_newton_sparse(backend.asarray(a), backend.asarray(b), backend.asarray(C), 0.05,
+                                     tol=1e-11)
+        np.testing.assert_allclose(to_numpy(sns.plan), ref.plan, atol=1e-10)
+
+
+def test_cost_helpers():
+    rng = np.random.default_rng(9)
+    X, Y = rng.random((5, 3)), rng.random((4, 3))
+    from scipy.spatial.distance import cdist
+
+    np.testing.assert_allclose(cost_matrix(X, Y), cdist(X, Y, "sqeuclidean"), atol=1e-12)
+    np.testing.assert_allclose(cost_matrix(X, Y, "euclidean"), cdist(X, Y), atol=1e-7)
+    np.testing.assert_allclose(cost_matrix(X, Y, "cityblock"), cdist(X, Y, "cityblock"), atol=1e-12)
+    np.testing.assert_allclose(cost_matrix(X, Y, 3), cdist(X, Y, "minkowski", p=3) ** 3, atol=1e-12)
+    G = grid_cost((3, 4), p=1)
+    assert G.shape == (12, 12) and G[0, 11] == pytest.approx(np.hypot(2, 3))
+
+
+def test_wasserstein_grid_translation():
+    """W_p between a density and its translate by (dy, dx) on a grid is the shift length."""
+    mu = np.zeros((12, 12))
+    mu[2:5, 3:6] = 1.0
+    nu = np.roll(mu, (3, 4), axis=(0, 1))
+    w2, res = wasserstein_grid(mu, nu, p=2, reg=2e-4)
+    assert res.converged
+    assert w2 == pytest.approx(5.0, rel=1e-2)
+
+
+def test_bad_input():
+    a, b, C = _problem(10, seed=10)
+    with pytest.raises(ValueError, match="a has negative entries"):
+        sinkhorn(-a, b, C, 0.1)
+    with pytest.raises(ValueError, match="equal mass"):
+        sinkhorn(a, 2 * b, C, 0.1)
+    with pytest.raises(ValueError, match=r"C has shape \(10, 9\)"):
+        sinkhorn(a, b, C[:, :9], 0.1)
+    with pytest.raises(ValueError, match="reg must be a finite number > 0"):
+        sinkhorn(a, b, C, 0.0)
+    Cn = C.copy()
+    Cn[1, 1] = np.nan
+    with pytest.raises(ValueError, match="C contains NaN"):
+        sinkhorn_newton_sparse(a, b, Cn, 0.1)
+    with pytest.raises(ValueError, match="density must be in"):
+        sinkhorn_newton_sparse(a, b, C, 0.1, density=2.0)
+    with pytest.raises(ValueError, match="b must be 1-D"):
+        sinkhorn_newton_sparse(a, np.stack([b, b]), C, 0.1)
+    # masses within mass_rtol are rescaled, not rejected
+    res = sinkhorn(a, b * (1 + 1e-8), C, 0.1, tol=1e-12)
+    assert res.converged
