@@ -42,3 +42,17 @@ def test_phase_transition_cell():
     assert easy["l1 (soft)"] == 1.0 and easy["CEL0"] == 1.0
     assert hard["l1 (soft)"] == 0.0
     assert np.isfinite(list(easy.values())).all()
+
+
+def test_ot_quick(tmp_path):
+    from csbox.demos import ot_demo
+
+    m = ot_demo.run(tmp_path, quick=True)
+    assert (tmp_path / "ot_convergence.png").exists()
+    for name, v in m.items():
+        sns, sk = v["sns"], v["sinkhorn"]
+        assert sns["converged"] and sns["marginal_error"] < 1e-9, name
+        # SNS reaches the tolerance in far fewer iterations than Sinkhorn, at the same transport cost
+        assert sns["iterations"] * 5 < sk["iterations"], name
+        if sk["converged"]:
+            assert abs(sns["cost"] - sk["cost"]) < 1e-5 * sns["cost"], name

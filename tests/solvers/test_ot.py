@@ -174,7 +174,7 @@ def test_bad_input():
     Cn[1, 1] = np.nan
     with pytest.raises(ValueError, match="C contains NaN"):
         sinkhorn_newton_sparse(a, b, Cn, 0.1)
-    with pytest.raises(ValueError, match="density must be in"):
+    with pytest.raises(ValueError, match="density must be 'auto' or in"):
         sinkhorn_newton_sparse(a, b, C, 0.1, density=2.0)
     with pytest.raises(ValueError, match="b must be 1-D"):
         sinkhorn_newton_sparse(a, np.stack([b, b]), C, 0.1)
