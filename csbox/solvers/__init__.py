@@ -1,4 +1,4 @@
-"""Solvers on the shared Result/stopping machinery: ISTA/FISTA and thresholds, entropic OT."""
+"""Solvers on the shared Result/stopping machinery: ISTA/FISTA and thresholds, SBL, entropic OT."""
 
 from ._core import (
     DivergenceGuard,
@@ -13,6 +13,7 @@ from ._core import (
 )
 from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
 from .proximal import column_norms, fista, ista
+from .sbl import kron_omp, kron_sbl, sbl
 from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 
 __all__ = [
@@ -37,6 +38,9 @@ __all__ = [
     "get_threshold",
     "grid_cost",
     "ista",
+    "kron_omp",
+    "kron_sbl",
+    "sbl",
     "sinkhorn",
     "sinkhorn_newton_sparse",
     "wasserstein_grid",
