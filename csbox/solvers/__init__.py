@@ -1,4 +1,4 @@
-"""Solvers on the shared Result/stopping machinery: ISTA/FISTA and thresholds, SBL, entropic OT."""
+"""Solvers on one Result/stopping machinery: ISTA/FISTA, thresholds, SBL, dictionary learning, OT."""
 
 from ._core import (
     DivergenceGuard,
@@ -10,6 +10,12 @@ from ._core import (
     ResidualTol,
     Result,
     StoppingRule,
+)
+from .dictionary import (
+    OnlineOrthogonalDictionary,
+    dictionary_recovery,
+    orthogonal_dictionary_learning,
+    sparse_code,
 )
 from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
 from .proximal import column_norms, fista, ista
@@ -26,6 +32,7 @@ __all__ = [
     "MaxIter",
     "Monitor",
     "ObjectiveTol",
+    "OnlineOrthogonalDictionary",
     "RelativeChange",
     "ResidualTol",
     "Result",
@@ -34,14 +41,17 @@ __all__ = [
     "Threshold",
     "column_norms",
     "cost_matrix",
+    "dictionary_recovery",
     "fista",
     "get_threshold",
     "grid_cost",
     "ista",
     "kron_omp",
     "kron_sbl",
+    "orthogonal_dictionary_learning",
     "sbl",
     "sinkhorn",
     "sinkhorn_newton_sparse",
+    "sparse_code",
     "wasserstein_grid",
 ]

@@ -1,0 +1,120 @@
+"""Online Frank-Wolfe orthogonal dictionary learning: recovery, streaming equivalence, FW step, errors."""
+
+import numpy as np
+import pytest
+
+from csbox.backend import to_numpy
+from csbox.solvers.dictionary import (
+    OnlineOrthogonalDictionary,
+    dictionary_recovery,
+    orthogonal_dictionary_learning,
+    polar,
+    sparse_code,
+)
+
+
+def _data(n=20, T=6000, theta=0.3, seed=0):
+    rng = np.random.default_rng(seed)
+    D0, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    X = rng.standard_normal((T, n)) * (rng.random((T, n)) < theta)
+    return D0, X @ D0.T
+
+
+def test_synthetic_recovery():
+    """n = 20, theta = 0.3: recovery >= 0.95 after 6000 samples streamed in batches of 20."""
+    D0, Y = _data()
+    m = OnlineOrthogonalDictionary(20, p=3, batch_size=20, seed=1)
+    for i in range(0, len(Y), 20):
+        m.partial_fit(Y[i : i + 20])
+    assert m.n_samples_seen_ == 6000 and m.n_steps_ == 300
+    assert dictionary_recovery(D0, m.dictionary_) >= 0.95
+    batch = orthogonal_dictionary_learning(Y, max_iter=100, seed=1)
+    assert dictionary_recovery(D0, batch.x) >= 0.98
+
+
+def test_partial_fit_in_chunks_equals_fit_and_state_is_constant():
+    _D0, Y = _data(T=1000)
+    a = OnlineOrthogonalDictionary(20, batch_size=25, seed=3)
+    for i in range(0, 1000, 25):
+        a.partial_fit(Y[i : i + 25])
+        state = sum(v.nbytes for v in (a.dictionary_, a._G))
+        assert state == 2 * 20 * 20 * 8  # O(n^2) whatever the samples seen
+    b = OnlineOrthogonalDictionary(20, batch_size=25, seed=3)
+    b._init(Y)
+    for i in range(0, 1000, 25):
+        b.partial_fit(Y[i : i + 25])
+    np.testing.assert_allclose(a.dictionary_, b.dictionary_, atol=1e-14)
+    np.testing.assert_allclose(a.gap_history_, b.gap_history_, atol=1e-12)
+
+
+def test_iterate_in_ball_and_linear_step_is_exact():
+    _D0, Y = _data(T=2000)
+    m = OnlineOrthogonalDictionary(20, batch_size=50)
+    rng = np.random.default_rng(4)
+    for i in range(0, 2000, 50):
+        m.partial_fit(Y[i : i + 50])
+        assert np.linalg.norm(m.dictionary_, 2) <= 1 + 1e-12
+    G = rng.standard_normal((20, 20))
+    S = polar(G)
+    # <G, S> equals the nuclear norm of G, the maximum over the spectral-norm ball
+    assert np.sum(G * S) == pytest.approx(np.linalg.svd(G, compute_uv=False).sum(), rel=1e-12)
+    for _ in range(200):
+        Z = rng.standard_normal((20, 20))
+        Z /= np.linalg.norm(Z, 2)
+        assert np.sum(G * Z) <= np.sum(G * S) + 1e-12
+    assert all(g >= -1e-12 for g in m.gap_history_)  # FW gap of a maximisation is non-negative
+
+
+def test_transform_and_inverse():
+    _D0, Y = _data(T=500)
+    m = OnlineOrthogonalDictionary(20, batch_size=50, project=True).fit(Y)
+    X = m.transform(Y[:10], n_nonzero=3)
+    assert X.shape == (10, 20) and np.all((X != 0).sum(1) <= 3)
+    # OMP with an orthogonal dictionary keeps the 3 largest |D^T y|
+    C = Y[:10] @ m.dictionary_
+    top = np.argsort(-np.abs(C), axis=1)[:, :3]
+    np.testing.assert_array_equal(np.sort(np.nonzero(X)[1].reshape(10, 3), 1), np.sort(top, 1))
+    np.testing.assert_allclose(m.inverse_transform(m.transform(Y[:5], n_nonzero=20)), Y[:5], atol=1e-10)
+    H = m.transform(Y[:5], method="hard", alpha=0.5)
+    assert np.all((np.abs(H) > 0.5) | (H == 0))
+
+
+def test_general_omp_matches_reference():
+    rng = np.random.default_rng(5)
+    D = rng.standard_normal((16, 24))
+    D /= np.linalg.norm(D, axis=0)
+    Y = rng.standard_normal((6, 16))
+    X = sparse_code(D, Y, n_nonzero=4)
+    from sklearn.linear_model import orthogonal_mp
+
+    ref = orthogonal_mp(D, Y.T, n_nonzero_coefs=4).T
+    np.testing.assert_allclose(X, ref, atol=1e-10)
+
+
+def test_backends(backend):
+    _D0, Y = _data(n=12, T=600)
+    ref = OnlineOrthogonalDictionary(12, batch_size=30, seed=2)
+    res = OnlineOrthogonalDictionary(12, batch_size=30, seed=2)
+    Yb = backend.asarray(Y)
+    for i in range(0, 600, 30):
+        ref.partial_fit(Y[i : i + 30])
+        res.partial_fit(Yb[i : i + 30, ...])
+    tol = 1e-3 if backend.single else 1e-9
+    np.testing.assert_allclose(to_numpy(res.dictionary_), ref.dictionary_, atol=tol)
+
+
+def test_bad_input():
+    _D0, Y = _data(T=100)
+    with pytest.raises(ValueError, match="exceeds the signal dimension"):
+        OnlineOrthogonalDictionary(30).partial_fit(Y)
+    bad = Y.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="Y contains NaN"):
+        OnlineOrthogonalDictionary(20).partial_fit(bad)
+    m = OnlineOrthogonalDictionary(20).partial_fit(Y)
+    with pytest.raises(ValueError, match="has 19 features, expected 20"):
+        m.partial_fit(Y[:, :19])
+    with pytest.raises(ValueError, match="p must be > 2"):
+        OnlineOrthogonalDictionary(20, p=2).partial_fit(Y)
+    with pytest.raises(ValueError, match="not fitted"):
+        OnlineOrthogonalDictionary(20).transform(Y)
