@@ -526,7 +526,7 @@ def kron_omp(
 ) -> Result:
     """Orthogonal matching pursuit with a Kronecker dictionary ``A_1 ⊗ ... ⊗ A_I``.
 
-    Each step picks the atom of largest ``|A^H r|`` (computed by mode products,
+    Each step picks the atom of largest normalised correlation ``|a_j^H r| / ||a_j||`` (mode products,
     never forming ``A``), adds its column (a Kronecker product of factor
     columns) and re-solves least squares on the support; stops after
     ``n_nonzero`` atoms or when ``||r|| <= tol``.
@@ -549,12 +549,14 @@ def kron_omp(
     y = xp.astype(y, dt)
     N = math.prod(Ns)
     mats_h = [xp.conj(xp.matrix_transpose(F)) for F in mats]
+    # atoms are Kronecker products of factor columns: their norms are products of the factors' norms
+    norms = xp.reshape(_outer(xp, [xp.linalg.vector_norm(F, axis=0) for F in mats]), (-1,))
     r = y
     support: list[int] = []
     cols: list[Array] = []
     coef = None
     for _ in range(n_nonzero):
-        corr = xp.abs(xp.reshape(_modeprod(xp, xp.reshape(r, tuple(Ms)), mats_h), (-1,)))
+        corr = xp.abs(xp.reshape(_modeprod(xp, xp.reshape(r, tuple(Ms)), mats_h), (-1,))) / norms
         j = int(to_numpy(xp.argmax(corr)))
         if j in support:
             break
