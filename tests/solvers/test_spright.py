@@ -1,0 +1,108 @@
+"""SPRIGHT: exact noiseless recovery, robustness to noise, agreement with the dense WHT, query counts, errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+from csbox.operators import Hadamard
+from csbox.solvers.spright import _parity, spright
+
+
+def _signal(n, K, seed, snr_db=None):
+    rng = np.random.default_rng(seed)
+    N = 2**n
+    supp = np.sort(rng.choice(N, K, replace=False))
+    vals = rng.choice([-1, 1], K) * (1 + rng.random(K))
+    X = np.zeros(N)
+    X[supp] = vals
+    x = Hadamard(N) @ X
+    sd = None
+    if snr_db is not None:
+        sd = float(np.sqrt(np.mean(x**2) / 10 ** (snr_db / 10)))
+        x = x + sd * rng.standard_normal(N)
+    return x, supp, vals, sd
+
+
+def test_noiseless_exact_n18_k20_30_seeds():
+    for seed in range(30):
+        x, supp, vals, _ = _signal(18, 20, seed)
+        res = spright(x, 18, 20, delays="noiseless", seed=seed)
+        assert res.success and res.converged
+        np.testing.assert_array_equal(res.support, supp)
+        np.testing.assert_allclose(res.values, vals, atol=1e-9)
+
+
+def test_robust_n14_k10_snr30():
+    hits = 0
+    for seed in range(30):
+        x, supp, _, sd = _signal(14, 10, seed, snr_db=30)
+        res = spright(x, 14, 10, noise_sd=sd, delays="robust", seed=seed)
+        hits += np.array_equal(res.support, supp)
+    assert hits >= 29  # >= 95 % of 30 seeds
+
+
+@pytest.mark.parametrize("n", [12, 14, 16])
+def test_agrees_with_dense_hadamard(n):
+    x, supp, vals, _ = _signal(n, 12, n)
+    dense = Hadamard(2**n) @ x
+    res = spright(x, n, 12, delays="noiseless")
+    full = np.zeros(2**n)
+    full[res.support] = res.values
+    np.testing.assert_allclose(full, dense, atol=1e-9)
+
+
+def test_queries_counted_exactly_and_bounded():
+    n, K = 20, 16
+    rng = np.random.default_rng(1)
+    supp = rng.choice(2**n, K, replace=False)
+    vals = rng.standard_normal(K) + 2 * np.sign(rng.standard_normal(K))
+    asked: set[int] = set()
+
+    def sig(idx):
+        asked.update(int(i) for i in idx)
+        p = _parity(np.bitwise_and(idx[:, None], supp[None, :]))
+        return ((1 - 2 * p) * vals).sum(1) / math.sqrt(2.0**n)
+
+    for delays, c in (("noiseless", 6), ("robust", 30)):
+        asked.clear()
+        res = spright(sig, n, K, delays=delays, noise_sd=1e-9 if delays == "robust" else None)
+        assert res.success
+        assert res.n_samples == len(asked)
+        assert res.n_samples <= c * K * n  # c = 2 C R, see the docstring
+
+
+def test_unknown_k_grows_bins_and_huge_n():
+    n, K = 40, 25
+    rng = np.random.default_rng(2)
+    supp = np.sort(rng.choice(2**n, K, replace=False))
+    vals = 1 + rng.random(K)
+
+    def sig(idx):
+        p = _parity(np.bitwise_and(idx[:, None], supp[None, :]))
+        return ((1 - 2 * p) * vals).sum(1) / math.sqrt(2.0**n)
+
+    res = spright(sig, n, delays="noiseless")
+    assert res.success and np.array_equal(res.support, supp)
+    np.testing.assert_allclose(res.values, vals, atol=1e-9)
+
+
+def test_failed_peeling_is_reported():
+    x, supp, _, _ = _signal(12, 200, 0)
+    res = spright(x, 12, bins=16, delays="noiseless")
+    assert not res.success and not res.converged and res.stop_reason == "peeling_failed"
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="not 2\\*\\*n"):
+        spright(np.ones(1000), 10)
+    with pytest.raises(ValueError, match="K must be an int in"):
+        spright(np.ones(16), 4, 17)
+    with pytest.raises(ValueError, match="one value per index"):
+        spright(lambda idx: np.ones(3), 10, 4)
+    with pytest.raises(ValueError, match="NaN"):
+        spright(lambda idx: np.full(idx.shape, np.nan), 10, 4)
+    with pytest.raises(ValueError, match="bins must be a power of two"):
+        spright(np.ones(64), 6, bins=12)
+    with pytest.raises(ValueError, match="delays must be"):
+        spright(np.ones(64), 6, 2, delays="bch")
