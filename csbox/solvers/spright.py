@@ -93,13 +93,15 @@ def _gf2_apply(M_cols: np.ndarray, l: np.ndarray) -> np.ndarray:
 
 def _gf2_transpose_apply(M_cols: np.ndarray, k: np.ndarray) -> np.ndarray:
     """``M^T k`` over GF(2): bit ``i`` of the result is the parity of ``col_i & k``."""
-    out = np.zeros(np.shape(k), dtype=np.int64)
-    for i, col in enumerate(M_cols):
-        out |= _parity(np.bitwise_and(k, col)) << i
-    return out
+    k = np.asarray(k, dtype=np.int64)
+    par = _parity(np.bitwise_and(k[..., None], M_cols))  # (..., b)
+    return np.sum(par << np.arange(M_cols.size, dtype=np.int64), axis=-1)
 
 
 def _parity(v: np.ndarray) -> np.ndarray:
+    """Parity of the set bits of each (non-negative) integer."""
+    if hasattr(np, "bitwise_count"):
+        return (np.bitwise_count(np.asarray(v, dtype=np.int64)) & 1).astype(np.int64)
     v = np.asarray(v, dtype=np.uint64).copy()
     for s in (32, 16, 8, 4, 2, 1):
         v ^= v >> np.uint64(s)
@@ -119,10 +121,6 @@ def _random_full_rank(n: int, b: int, rng: np.random.Generator) -> np.ndarray:
                 basis.append(c)
         if len(basis) == b:
             return cols.astype(np.int64)
-
-
-def _signs(k: int, delays: np.ndarray) -> np.ndarray:
-    return 1.0 - 2.0 * _parity(np.bitwise_and(delays, k)).astype(float)
 
 
 def spright(
@@ -149,7 +147,9 @@ def spright(
     n : int
         ``log2 N`` (1 to 62).
     K : int, optional
-        Expected sparsity; sets ``B = 2^ceil(log2(2K))`` bins. Without it, ``B``
+        Expected sparsity; sets ``B = 2^ceil(log2 K)`` bins per group (``3B >= 3K``
+        bins in all, well above the peeling threshold ``1.22 K`` of three
+        groups). Without it, ``B``
         starts at 16 and doubles until the peeling decoder resolves every bin.
     noise_sd : float, optional
         Standard deviation of the noise on each sample of ``x``; the bin
@@ -182,8 +182,8 @@ def spright(
 
     Notes
     -----
-    Samples read: ``C P B`` with ``P = n + 1`` (noiseless) or ``R (n + 1)``
-    (robust), i.e. about ``2 C R K (log2 N + 1)`` for ``B ≈ 2K``: ``c = 2 C R``
+    Samples read: at most ``C P B`` with ``P = n + 1`` (noiseless) or ``R (n + 1)``
+    (robust), i.e. at most ``2 C R K (log2 N + 1)`` for ``B < 2K``: ``c = 2 C R``
     in ``samples <= c K log2 N`` (``c = 6`` noiseless, ``30`` with 5 chains),
     checked by the tests.
     """
@@ -210,7 +210,7 @@ def spright(
             raise ValueError(f"bins must be a power of two in [2, N], got {bins!r}")
         b_list = [int(math.log2(bins))]
     elif K is not None:
-        b_list = [min(n, max(1, math.ceil(math.log2(2 * K))))]
+        b_list = [min(n, max(1, math.ceil(math.log2(K))))]
     else:
         b_list = list(range(min(4, n), n + 1))
     result = None
@@ -251,25 +251,42 @@ def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: flo
     floor = thr * thr * nu2 + 1e-20 * max(1.0, float(np.max(np.abs(U))) ** 2)
     found: dict[int, float] = {}
     peel_counts: list[int] = []
+    nbits = np.arange(n, dtype=np.int64)
     for _ in range(max_peel):
         new = 0
         for c in range(C):
-            energy = np.mean(U[c] ** 2, axis=0)  # per bin
-            for j in np.flatnonzero(energy > floor):
-                v = U[c, :, j]
-                k = _estimate_index(v, n, offs.size, delays)
-                if k is None or int(_gf2_transpose_apply(hashes[c], np.int64(k))) != j:
-                    continue
-                s = _signs(k, D)
-                alpha = float(np.mean(v * s))
-                if np.mean((v - alpha * s) ** 2) > floor or alpha * alpha <= floor:
-                    continue
-                # single-ton: peel it from every group
-                for c2 in range(C):
-                    j2 = int(_gf2_transpose_apply(hashes[c2], np.int64(k)))
-                    U[c2, :, j2] -= alpha * s
-                found[k] = found.get(k, 0.0) + alpha
-                new += 1
+            # classify every bin of group c at once
+            energy = np.mean(U[c] ** 2, axis=0)
+            cand = np.flatnonzero(energy > floor)
+            if cand.size == 0:
+                continue
+            V = U[c][:, cand].reshape(offs.size, n + 1, cand.size)
+            ref = V[:, :1, :]
+            if delays == "noiseless":
+                ratio = V[0, 1:, :] / np.where(ref[0] == 0, np.inf, ref[0])
+                consistent = np.all(np.abs(np.abs(ratio) - 1.0) <= 1e-6, axis=0)
+                bits = (ratio < 0).astype(np.int64)
+            else:
+                votes = np.sum(np.sign(V[:, 1:, :] * ref), axis=0)  # majority vote per bit
+                consistent = np.ones(cand.size, dtype=bool)
+                bits = (votes < 0).astype(np.int64)
+            ks = np.sum(bits << nbits[:, None], axis=0)
+            consistent &= _gf2_transpose_apply(hashes[c], ks) == cand
+            S = 1.0 - 2.0 * _parity(np.bitwise_and(D[:, None], ks[None, :])).astype(float)  # (P, m)
+            Vb = U[c][:, cand]
+            alpha = np.mean(Vb * S, axis=0)
+            resid = np.mean((Vb - alpha * S) ** 2, axis=0)
+            single = consistent & (resid <= floor) & (alpha * alpha > floor)
+            if not np.any(single):
+                continue
+            ks, alpha, S = ks[single], alpha[single], S[:, single]
+            # peel the single-tons from the bins they hash to in every group
+            for c2 in range(C):
+                j2 = _gf2_transpose_apply(hashes[c2], ks)
+                np.subtract.at(U[c2].T, j2, (alpha * S).T)
+            for k, a in zip(ks.tolist(), alpha.tolist(), strict=True):
+                found[k] = found.get(k, 0.0) + a
+            new += int(ks.size)
         peel_counts.append(new)
         if new == 0:
             break
@@ -287,36 +304,21 @@ def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: flo
     )
 
 
-def _estimate_index(v: np.ndarray, n: int, R: int, delays: str) -> int | None:
-    """Index of a single-ton from the delay signs of one bin (``v``: length ``R (n + 1)``)."""
-    V = v.reshape(R, n + 1)
-    ref = V[:, :1]
-    if np.any(ref == 0):
-        return None
-    prod = V[:, 1:] * ref  # sign of (-1)^{k_i}
-    if delays == "noiseless":
-        ratio = V[0, 1:] / V[0, 0]
-        if not np.allclose(np.abs(ratio), 1.0, rtol=1e-6, atol=1e-9):
-            return None
-        bits = (ratio < 0).astype(np.int64)
-    else:
-        bits = (np.sum(np.sign(prod), axis=0) < 0).astype(np.int64)
-    return int(np.sum(bits << np.arange(n, dtype=np.int64)))
-
-
 def _refine(u: np.ndarray, hashes: list[np.ndarray], D: np.ndarray, support: np.ndarray, N: int,
             B: int) -> np.ndarray:
-    """Least-squares values on the support from all bin observations."""
+    """Least-squares values on the support from all bin observations, by the normal equations.
+
+    Observation ``U_{c,p}[j] = sum_{k in S, M_c^T k = j} X[k] s_p(k)`` with ``s_p(k) = (-1)^{<k, d_p>}``:
+    ``A^T A = sum_c (S^T S) ⊙ [j_c(k) = j_c(k')]`` and ``A^T U = sum_c sum_p s_p(k) U_{c,p}[j_c(k)]``,
+    ``O(P K^2)`` instead of a ``(C P B) x K`` least-squares problem.
+    """
     U = fwht(u, normalize=False) * (math.sqrt(N) / B)
-    rows = []
-    rhs = []
-    S = _parity(np.bitwise_and(D[:, None], support[None, :])).astype(float)
-    Ssign = 1.0 - 2.0 * S  # (P, K)
+    S = 1.0 - 2.0 * _parity(np.bitwise_and(D[:, None], support[None, :])).astype(float)  # (P, K)
+    StS = S.T @ S
+    G = np.zeros_like(StS)
+    rhs = np.zeros(support.size)
     for c, Mc in enumerate(hashes):
         j = _gf2_transpose_apply(Mc, support)
-        onehot = (np.arange(B)[:, None] == j[None, :]).astype(float)  # (B, K)
-        rows.append((Ssign[:, None, :] * onehot[None, :, :]).reshape(-1, support.size))
-        rhs.append(U[c].reshape(-1))
-    A = np.concatenate(rows)
-    y = np.concatenate(rhs)
-    return np.linalg.lstsq(A, y, rcond=None)[0]
+        G += StS * (j[:, None] == j[None, :])
+        rhs += np.sum(S * U[c][:, j], axis=0)
+    return np.linalg.solve(G, rhs)

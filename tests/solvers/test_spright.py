@@ -1,4 +1,4 @@
-"""SPRIGHT: exact noiseless recovery, robustness to noise, agreement with the dense WHT, query counts, errors."""
+"""SPRIGHT: exact noiseless recovery, robustness to noise, dense-WHT agreement, query counts, errors."""
 
 import math
 
@@ -44,7 +44,7 @@ def test_robust_n14_k10_snr30():
 
 @pytest.mark.parametrize("n", [12, 14, 16])
 def test_agrees_with_dense_hadamard(n):
-    x, supp, vals, _ = _signal(n, 12, n)
+    x, _supp, _vals, _ = _signal(n, 12, n)
     dense = Hadamard(2**n) @ x
     res = spright(x, n, 12, delays="noiseless")
     full = np.zeros(2**n)
@@ -88,7 +88,7 @@ def test_unknown_k_grows_bins_and_huge_n():
 
 
 def test_failed_peeling_is_reported():
-    x, supp, _, _ = _signal(12, 200, 0)
+    x, _supp, _, _ = _signal(12, 200, 0)
     res = spright(x, 12, bins=16, delays="noiseless")
     assert not res.success and not res.converged and res.stop_reason == "peeling_failed"
 
