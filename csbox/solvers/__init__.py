@@ -20,6 +20,7 @@ from .dictionary import (
 from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
 from .proximal import column_norms, fista, ista
 from .sbl import kron_omp, kron_sbl, sbl
+from .spright import spright
 from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 
 __all__ = [
@@ -53,5 +54,6 @@ __all__ = [
     "sinkhorn",
     "sinkhorn_newton_sparse",
     "sparse_code",
+    "spright",
     "wasserstein_grid",
 ]
