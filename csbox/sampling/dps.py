@@ -1,0 +1,376 @@
+r"""Deep Probabilistic Sub-sampling (DPS): a learned sampling mask trained jointly with a recovery model.
+
+A sampler holds trainable logits ``phi`` over ``N`` candidate samples (k-space
+points or lines, channels, slow-time pulses) and draws ``M`` of them without
+replacement by Gumbel-max:
+
+.. math:: a_m = \mathrm{onehot}\Big(\arg\max_{n \notin \{a_1..a_{m-1}\}} \phi_{mn} + g_{mn}\Big),
+          \qquad g \sim \mathrm{Gumbel}(0, 1),
+
+with straight-through gradients through the tempered relaxation
+``softmax((phi + g) / tau)`` (already-chosen entries masked out), ``tau`` annealed
+during training. Two variants: ``"topk"`` (one logit vector shared by the ``M``
+draws) and ``"rowwise"`` (an ``M x N`` logit matrix, one row per draw). An entropy
+penalty on ``softmax(phi)`` sharpens the distributions. After training the mask is
+fixed and deterministic (``mask_``: the ``M`` largest logits, or the row-wise
+argmaxes without replacement), exportable as a boolean NumPy array for any csbox
+operator and stored as ``.npz`` (no pickle).
+
+The recovery model :class:`UnrolledISTA` runs csbox's own :class:`~csbox.operators.FFT`
+on torch tensors (the array API path of :class:`~csbox.operators.PartialFourier`:
+``A^H A = F^H diag(mask) F``), with learned step sizes and thresholds and an
+optional small CNN proximal step, so the sampler and the model train end to end.
+
+References
+----------
+I. Huijben, B. Veeling, K. Janse, M. Mischi, R. van Sloun, "Learning sub-sampling
+and signal recovery with applications in ultrasound imaging", IEEE TMI 2020
+(arXiv 1908.05764); "Deep probabilistic subsampling for task-adaptive compressed
+sensing", ICLR 2020. K. Gregor, Y. LeCun, "Learning fast approximations of sparse
+coding" (LISTA), ICML 2010.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..operators import FFT
+
+__all__ = [
+    "DPSSampler",
+    "UnrolledISTA",
+    "load_mask",
+    "save_mask",
+    "train_dps",
+]
+
+
+def _gumbel(shape: tuple[int, ...], generator: torch.Generator | None, device: Any) -> torch.Tensor:
+    u = torch.rand(shape, generator=generator, device=device).clamp_(1e-10, 1 - 1e-10)
+    return -torch.log(-torch.log(u))
+
+
+class DPSSampler(nn.Module):
+    """Trainable sampling distribution over ``n_candidates``, drawing ``n_samples`` without replacement.
+
+    Parameters
+    ----------
+    n_candidates : int
+        ``N``: number of candidate samples (flattened; ``shape`` restores the layout).
+    n_samples : int
+        ``M``: samples drawn (``M < N``).
+    variant : {"topk", "rowwise"}
+        One shared logit vector, or an ``M x N`` matrix (one distribution per draw).
+    shape : tuple of int, optional
+        Layout of the candidates (e.g. ``(32, 32)`` k-space); masks come out in it.
+    seed : int
+        Seeds the logit initialisation and the Gumbel noise.
+    """
+
+    def __init__(self, n_candidates: int, n_samples: int, *, variant: str = "topk",
+                 shape: tuple[int, ...] | None = None, seed: int = 0):
+        super().__init__()
+        if not isinstance(n_candidates, int) or n_candidates < 2:
+            raise ValueError(f"n_candidates must be an int >= 2, got {n_candidates!r}")
+        if not isinstance(n_samples, int) or not 1 <= n_samples < n_candidates:
+            raise ValueError(f"n_samples must be an int in [1, n_candidates), got {n_samples!r}")
+        if variant not in ("topk", "rowwise"):
+            raise ValueError(f"variant must be 'topk' or 'rowwise', got {variant!r}")
+        shape = (n_candidates,) if shape is None else tuple(int(s) for s in shape)
+        if math.prod(shape) != n_candidates:
+            raise ValueError(f"shape {shape} does not hold {n_candidates} candidates")
+        self.n_candidates, self.n_samples, self.variant, self.shape = n_candidates, n_samples, variant, shape
+        g = torch.Generator().manual_seed(seed)
+        rows = 1 if variant == "topk" else n_samples
+        self.logits = nn.Parameter(0.01 * torch.randn(rows, n_candidates, generator=g))
+        self._gen = torch.Generator(device="cpu").manual_seed(seed + 1)
+
+    def distributions(self) -> torch.Tensor:
+        """``softmax(phi)`` per row, ``(rows, N)``."""
+        return torch.softmax(self.logits, dim=-1)
+
+    def entropy(self) -> torch.Tensor:
+        """Mean entropy of the row distributions (the penalty term)."""
+        p = self.distributions()
+        return -(p * torch.log(p + 1e-12)).sum(-1).mean()
+
+    def sample(self, tau: float, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw ``batch`` masks: ``(hard, relaxed)``, each ``(batch, N)``.
+
+        ``hard`` is exactly ``M``-hot; ``relaxed`` is the sum of the tempered
+        softmaxes of the ``M`` sequential draws (chosen entries masked with -inf).
+        For ``"topk"`` one Gumbel vector serves all draws (sequential Gumbel-max
+        without replacement is then the top-``M`` of ``phi + g``) and the sum of
+        the ``M`` masked softmaxes has a closed form, computed without a loop.
+        """
+        dev = self.logits.device
+        N, M = self.n_candidates, self.n_samples
+        if self.variant == "topk":
+            z = self.logits[0][None, :] + _gumbel((batch, N), self._gen, "cpu").to(dev)
+            order = torch.argsort(z, dim=-1, descending=True)
+            rank = torch.argsort(order, dim=-1)
+            hard = (rank < M).to(z.dtype)
+            # sum over draws m <= min(rank_i, M-1) of exp(z_i/tau - L_m), with
+            # L_m = log sum_{rank >= m} exp(z/tau), in the log domain (no under/overflow at low tau)
+            zs = torch.gather(z, -1, order) / tau
+            L = torch.flip(torch.logcumsumexp(torch.flip(zs, [-1]), -1), [-1])[:, :M]  # (batch, M)
+            diff = L[:, :, None] - L[:, None, :]  # L_k - L_m, <= 0 for m <= k
+            low = torch.tril(torch.ones(M, M, dtype=torch.bool, device=dev))
+            Cp = torch.where(low, torch.exp(torch.where(low, diff, torch.zeros_like(diff))), 0.0).sum(-1)
+            mstar = rank.clamp(max=M - 1)
+            soft = torch.exp(z / tau - torch.gather(L, -1, mstar)) * torch.gather(Cp, -1, mstar)
+            return hard, soft
+        g = _gumbel((batch, M, N), self._gen, "cpu").to(dev)
+        taken = torch.zeros(batch, N, dtype=torch.bool, device=dev)
+        hard = torch.zeros(batch, N, device=dev)
+        soft = torch.zeros(batch, N, device=dev)
+        for m in range(M):
+            z = (self.logits[m][None, :] + g[:, m, :]).masked_fill(taken, float("-inf"))
+            soft = soft + torch.softmax(z / tau, dim=-1)
+            onehot = torch.nn.functional.one_hot(torch.argmax(z, dim=-1), N).to(hard.dtype)
+            hard = hard + onehot
+            taken = taken | onehot.bool()
+        return hard, soft
+
+    def forward(self, tau: float, batch: int = 1) -> torch.Tensor:
+        """Straight-through mask: hard ``M``-hot values forward, relaxed gradients backward, in ``shape``."""
+        hard, soft = self.sample(tau, batch)
+        st = hard - soft.detach() + soft
+        return st.reshape(batch, *self.shape)
+
+    @property
+    def mask_(self) -> np.ndarray:
+        """The trained, deterministic mask as a boolean NumPy array of ``shape``."""
+        with torch.no_grad():
+            if self.variant == "topk":
+                idx = torch.topk(self.logits[0], self.n_samples).indices
+            else:
+                taken = torch.zeros(self.n_candidates, dtype=torch.bool, device=self.logits.device)
+                picks = []
+                for m in range(self.n_samples):
+                    j = int(torch.argmax(self.logits[m].masked_fill(taken, float("-inf"))))
+                    picks.append(j)
+                    taken[j] = True
+                idx = torch.tensor(picks)
+            mask = np.zeros(self.n_candidates, dtype=bool)
+            mask[idx.cpu().numpy()] = True
+        return mask.reshape(self.shape)
+
+    def save(self, path: str | Path) -> None:
+        """Store logits, configuration and the fixed mask in an ``.npz`` file (no pickle)."""
+        np.savez(path, logits=self.logits.detach().cpu().numpy(), mask=self.mask_,
+                 n_samples=np.int64(self.n_samples), variant=np.array(self.variant),
+                 shape=np.array(self.shape, dtype=np.int64))
+
+    @classmethod
+    def load(cls, path: str | Path) -> DPSSampler:
+        """Rebuild a sampler saved by :meth:`save` (``allow_pickle=False``; malformed files raise)."""
+        with np.load(path, allow_pickle=False) as f:
+            missing = {"logits", "n_samples", "variant", "shape"} - set(f.files)
+            if missing:
+                raise ValueError(f"{path}: not a DPSSampler file (missing {sorted(missing)})")
+            logits = f["logits"]
+            shape = tuple(int(s) for s in f["shape"])
+            variant = str(f["variant"])
+            M = int(f["n_samples"])
+        if logits.ndim != 2 or logits.shape[1] != math.prod(shape):
+            raise ValueError(f"{path}: logits of shape {logits.shape} do not match candidate shape {shape}")
+        s = cls(math.prod(shape), M, variant=variant, shape=shape)
+        if logits.shape[0] != s.logits.shape[0]:
+            raise ValueError(f"{path}: {logits.shape[0]} logit rows for variant {variant!r} with M = {M}")
+        with torch.no_grad():
+            s.logits.copy_(torch.from_numpy(logits))
+        return s
+
+
+def save_mask(path: str | Path, mask: np.ndarray) -> None:
+    """Save a boolean mask to ``.npz``."""
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"mask must be boolean, got {mask.dtype}")
+    np.savez(path, mask=mask)
+
+
+def load_mask(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Load a boolean mask saved by :func:`save_mask` or :meth:`DPSSampler.save` (no pickle)."""
+    with np.load(path, allow_pickle=False) as f:
+        if "mask" not in f.files:
+            raise ValueError(f"{path}: no 'mask' array in the file (has {f.files})")
+        mask = f["mask"]
+    if mask.dtype != np.bool_:
+        raise ValueError(f"{path}: mask has dtype {mask.dtype}, expected bool")
+    if shape is not None and tuple(mask.shape) != tuple(shape):
+        raise ValueError(f"{path}: mask has shape {mask.shape}, expected {tuple(shape)}")
+    return mask
+
+
+class _Prox(nn.Module):
+    """Small residual CNN on (real, imag) channels."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(2, width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(width, 2, 3, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = torch.stack([x.real, x.imag], dim=1)
+        r = self.net(r)
+        return x + torch.complex(r[:, 0], r[:, 1])
+
+
+class UnrolledISTA(nn.Module):
+    """``K`` unrolled ISTA iterations for ``y = mask ⊙ F x``: learned steps and thresholds, optional CNN prox.
+
+    ``x_{k+1} = P_k( S_{theta_k}( x_k - eta_k F^H (mask ⊙ F x_k - y) ) )`` with ``S`` the
+    complex soft threshold, ``F`` csbox's unitary (centred) :class:`~csbox.operators.FFT`
+    applied to torch tensors, and ``P_k`` an optional residual CNN (``cnn_width > 0``).
+    """
+
+    def __init__(self, shape: tuple[int, ...], n_iter: int = 5, *, centered: bool = True, cnn_width: int = 0):
+        super().__init__()
+        self.F = FFT(shape, centered=centered)
+        self.n_iter = n_iter
+        self.log_eta = nn.Parameter(torch.zeros(n_iter))
+        self.log_theta = nn.Parameter(torch.full((n_iter,), -4.0))
+        self.prox = nn.ModuleList([_Prox(cnn_width) for _ in range(n_iter)]) if cnn_width else None
+
+    def forward(self, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Reconstruct from full-size (zero-filled) k-space ``y`` and the (straight-through) mask."""
+        mask = mask.to(y.dtype)
+        x = self.F.H @ (mask * y)
+        for k in range(self.n_iter):
+            r = mask * (self.F @ x) - y
+            x = x - torch.exp(self.log_eta[k]) * (self.F.H @ r)
+            mag = torch.abs(x)
+            x = x * torch.clamp(1 - torch.exp(self.log_theta[k]) / torch.clamp(mag, min=1e-12), min=0)
+            if self.prox is not None:
+                x = self.prox[k](x)
+        return x
+
+
+def train_dps(
+    model: nn.Module,
+    train: np.ndarray,
+    *,
+    sampler: DPSSampler | None = None,
+    mask: np.ndarray | None = None,
+    val: np.ndarray | None = None,
+    epochs: int = 20,
+    batch_size: int = 32,
+    lr: float = 1e-4,
+    logit_lr_mult: float = 10.0,
+    tau: tuple[float, float] = (5.0, 0.5),
+    entropy_weight: float = 2e-4,
+    centered: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+    device: str | None = None,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+) -> dict:
+    """Train a recovery model (with a DPS sampler, or for a fixed ``mask``) on images ``train`` (n, *shape).
+
+    Measurements are ``y = mask ⊙ F x`` with csbox's centred unitary FFT. Adam with
+    ``lr`` (the paper's 1e-4) and ``logit_lr_mult * lr`` for the logits;
+    ``ReduceLROnPlateau(0.5, patience=10)`` on the training loss; temperature annealed
+    linearly from ``tau[0]`` to ``tau[1]``; loss ``MSE + entropy_weight * entropy``.
+
+    Returns
+    -------
+    dict
+        ``loss`` (per epoch), ``val_nmse_db`` (per epoch, when ``val`` is given),
+        ``seconds_per_epoch``.
+    """
+    if (sampler is None) == (mask is None):
+        raise ValueError("give exactly one of sampler and mask")
+    torch.manual_seed(seed)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.to(dev)
+    X = torch.as_tensor(np.asarray(train), dtype=torch.complex64)
+    F = FFT(tuple(X.shape[1:]), centered=centered)
+    params = [{"params": model.parameters(), "lr": lr}]
+    if sampler is not None:
+        sampler.to(dev)
+        params.append({"params": sampler.parameters(), "lr": lr * logit_lr_mult})
+        fixed = None
+    else:
+        fixed = torch.as_tensor(np.asarray(mask, dtype=np.float32), device=dev)
+    opt = torch.optim.Adam(params)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=10)
+    loss_fn = loss_fn or (lambda a, b: torch.mean(torch.abs(a - b) ** 2))
+    rng = np.random.default_rng(seed)
+    hist: dict = {"loss": [], "val_nmse_db": [], "seconds_per_epoch": []}
+    bar = None
+    n_batches = math.ceil(len(X) / batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs * n_batches, desc="dps" if sampler is not None else "fixed-mask", leave=False)
+    total = epochs * n_batches
+    step = 0
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        order = rng.permutation(len(X))
+        running = 0.0
+        model.train()
+        for s in range(0, len(X), batch_size):
+            xb = X[order[s : s + batch_size]].to(dev)
+            k = F @ xb
+            if sampler is not None:
+                t = tau[0] + (tau[1] - tau[0]) * step / max(total - 1, 1)
+                m = sampler(t, batch=xb.shape[0])
+            else:
+                m = fixed.expand(xb.shape[0], *fixed.shape)
+            y = m.to(k.dtype) * k
+            out = model(y, m)
+            loss = loss_fn(out, xb)
+            if sampler is not None:
+                loss = loss + entropy_weight * sampler.entropy()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            running += float(loss.detach()) * xb.shape[0]
+            step += 1
+            if bar is not None:
+                bar.update()
+        hist["loss"].append(running / len(X))
+        sched.step(hist["loss"][-1])
+        hist["seconds_per_epoch"].append(time.perf_counter() - t0)
+        if val is not None:
+            final = sampler.mask_ if sampler is not None else np.asarray(mask)
+            hist["val_nmse_db"].append(evaluate(model, val, final, centered=centered)["nmse_db"])
+    if bar is not None:
+        bar.close()
+    return hist
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, images: np.ndarray, mask: np.ndarray, *, centered: bool = True,
+             batch_size: int = 128) -> dict:
+    """NMSE (dB) and PSNR (dB, peak 1) of ``model`` on ``images`` with a fixed boolean ``mask``."""
+    model.eval()
+    dev = next(model.parameters()).device
+    X = torch.as_tensor(np.asarray(images), dtype=torch.complex64)
+    F = FFT(tuple(X.shape[1:]), centered=centered)
+    m = torch.as_tensor(np.asarray(mask, dtype=np.float32), device=dev)
+    err = ref = 0.0
+    mse = []
+    for s in range(0, len(X), batch_size):
+        xb = X[s : s + batch_size].to(dev)
+        mb = m.expand(xb.shape[0], *m.shape)
+        out = model(mb.to(torch.complex64) * (F @ xb), mb)
+        err += float(torch.sum(torch.abs(out - xb) ** 2))
+        ref += float(torch.sum(torch.abs(xb) ** 2))
+        mse.append(torch.mean(torch.abs(torch.abs(out) - torch.abs(xb)) ** 2, dim=tuple(range(1, xb.ndim))))
+    mse_all = torch.cat(mse)
+    return {"nmse_db": 10 * math.log10(err / ref), "psnr": float(torch.mean(10 * torch.log10(1.0 / mse_all)))}

@@ -1,0 +1,125 @@
+"""DPS: sampling without replacement, relaxation, gradients through csbox operators on torch, I/O."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from csbox.backend import to_numpy  # noqa: E402
+from csbox.operators import FFT, PartialFourier  # noqa: E402
+from csbox.sampling.dps import (  # noqa: E402
+    DPSSampler,
+    UnrolledISTA,
+    evaluate,
+    load_mask,
+    save_mask,
+    train_dps,
+)
+
+
+@pytest.mark.parametrize("variant", ["topk", "rowwise"])
+def test_exactly_m_distinct_samples(variant):
+    s = DPSSampler(50, 7, variant=variant, seed=1)
+    for tau in (5.0, 0.5):
+        hard, soft = s.sample(tau, batch=300)
+        assert torch.all(hard.sum(1) == 7) and torch.all((hard > 0).sum(1) == 7)
+        assert set(torch.unique(hard).tolist()) <= {0.0, 1.0}
+        assert torch.allclose(soft.sum(1), torch.full((300,), 7.0), atol=1e-4)  # M softmaxes
+    m = s.mask_
+    assert m.dtype == np.bool_ and m.sum() == 7
+
+
+@pytest.mark.parametrize("variant", ["topk", "rowwise"])
+def test_low_temperature_relaxation_approaches_hard(variant):
+    s = DPSSampler(40, 5, variant=variant, seed=2)
+    gaps = []
+    for tau in (2.0, 0.5, 0.05, 0.0005):  # the gap is O(tau): near-ties of the perturbed logits stay soft
+        hard, soft = s.sample(tau, batch=200)
+        gaps.append(float((hard - soft).abs().mean().detach()))
+    assert gaps[-1] < 1e-3 and gaps == sorted(gaps, reverse=True)
+
+
+def test_gradients_flow_through_csbox_fft_on_torch():
+    s = DPSSampler(64, 8, shape=(8, 8), seed=0)
+    model = UnrolledISTA((8, 8), 2, cnn_width=4)
+    x = torch.randn(4, 8, 8, dtype=torch.complex64)
+    m = s(0.5, batch=4)
+    y = m.to(torch.complex64) * (FFT((8, 8), centered=True) @ x)
+    loss = torch.mean(torch.abs(model(y, m) - x) ** 2) + 1e-3 * s.entropy()
+    loss.backward()
+    for name, p in [("logits", s.logits), *model.named_parameters()]:
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert s.logits.grad.abs().sum() > 0 and model.log_eta.grad.abs().sum() > 0
+
+
+def test_partial_fourier_on_torch_matches_numpy():
+    rng = np.random.default_rng(0)
+    mask = rng.random((16, 16)) < 0.3
+    A = PartialFourier((16, 16), mask, centered=True)
+    x = rng.standard_normal((3, 16, 16)) + 1j * rng.standard_normal((3, 16, 16))
+    xt = torch.as_tensor(x)
+    np.testing.assert_allclose(to_numpy(A @ xt), A @ x, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(A.H @ (A @ xt)), A.H @ (A @ x), atol=1e-12)
+
+
+def test_learns_the_energy_support_and_beats_random():
+    rng = np.random.default_rng(0)
+    N, K = 64, 8
+    S = np.sort(rng.choice(N, K, replace=False))
+    F = FFT((N,), centered=True)
+
+    def signals(n):
+        Z = np.zeros((n, N), complex)
+        Z[:, S] = rng.standard_normal((n, K)) + 1j * rng.standard_normal((n, K))
+        return F.H @ Z
+
+    train, val = signals(512), signals(128)
+    sampler = DPSSampler(N, K, seed=0)
+    model = UnrolledISTA((N,), 2)
+    train_dps(model, train, sampler=sampler, epochs=10, lr=1e-2, progress=False)
+    overlap = np.isin(np.flatnonzero(sampler.mask_), S).mean()
+    assert overlap >= 0.9
+    rand = np.zeros(N, bool)
+    rand[rng.choice(N, K, replace=False)] = True
+    other = UnrolledISTA((N,), 2)
+    train_dps(other, train, mask=rand, epochs=10, lr=1e-2, progress=False)
+    learned = evaluate(model, val, sampler.mask_)["nmse_db"]
+    random = evaluate(other, val, rand)["nmse_db"]
+    assert learned < random - 3.0
+
+
+def test_save_load_roundtrip_and_errors(tmp_path):
+    s = DPSSampler(36, 5, variant="rowwise", shape=(6, 6), seed=4)
+    with torch.no_grad():
+        s.logits.add_(torch.randn_like(s.logits))
+    s.save(tmp_path / "s.npz")
+    t = DPSSampler.load(tmp_path / "s.npz")
+    assert torch.equal(s.logits, t.logits) and t.variant == "rowwise" and t.shape == (6, 6)
+    np.testing.assert_array_equal(load_mask(tmp_path / "s.npz", (6, 6)), s.mask_)
+    save_mask(tmp_path / "m.npz", s.mask_)
+    np.testing.assert_array_equal(load_mask(tmp_path / "m.npz"), s.mask_)
+    np.savez(tmp_path / "bad.npz", foo=np.ones(3))
+    with pytest.raises(ValueError, match="no 'mask' array"):
+        load_mask(tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="not a DPSSampler file"):
+        DPSSampler.load(tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match=r"expected \(5, 5\)"):
+        load_mask(tmp_path / "m.npz", (5, 5))
+    np.savez(tmp_path / "float.npz", mask=np.ones((6, 6)))
+    with pytest.raises(ValueError, match="expected bool"):
+        load_mask(tmp_path / "float.npz")
+    obj = np.empty(2, dtype=object)
+    np.save(tmp_path / "obj.npy", obj, allow_pickle=True)
+    with pytest.raises(ValueError):
+        np.load(tmp_path / "obj.npy", allow_pickle=False)
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match="n_samples must be an int in"):
+        DPSSampler(10, 10)
+    with pytest.raises(ValueError, match="variant must be"):
+        DPSSampler(10, 3, variant="gumbel")
+    with pytest.raises(ValueError, match="does not hold"):
+        DPSSampler(10, 3, shape=(3, 3))
+    with pytest.raises(ValueError, match="exactly one of sampler and mask"):
+        train_dps(UnrolledISTA((8,), 1), np.zeros((4, 8)))
