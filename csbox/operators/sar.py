@@ -55,6 +55,7 @@ __all__ = [
     "empm",
     "linear_scan",
     "planar_scan",
+    "psf_widths",
 ]
 
 C0 = 299_792_458.0
@@ -513,3 +514,37 @@ def _resample(xp: Any, img: Array, x0: float, dx: float, y0: float, dy: float, d
         return out
     return out[0]
 
+
+
+def psf_widths(image: Any, grid: ImageGrid, level_db: float = -3.0) -> dict[str, float]:
+    """Widths (m) of the main lobe at ``level_db`` through the peak of ``|image|`` along each grid axis.
+
+    Linear interpolation between samples on both sides of the peak. Returns
+    ``{"y": ..., "z": ...}`` (and ``"x"`` for volumes) plus the peak position.
+    """
+    from ..backend import to_numpy
+
+    mag = np.abs(to_numpy(image))
+    peak = np.unravel_index(np.argmax(mag), mag.shape)
+    level = mag[peak] * 10 ** (level_db / 20)
+    axes = {"y": grid.y, "z": grid.z} if mag.ndim == 2 else {"x": grid.x, "y": grid.y, "z": grid.z}
+    out: dict[str, float] = {}
+    for ax, (name, coords) in enumerate(axes.items()):
+        line = np.moveaxis(mag, ax, 0)[(slice(None), *[p for i, p in enumerate(peak) if i != ax])]
+        i0 = peak[ax]
+        lo = i0
+        while lo > 0 and line[lo] > level:
+            lo -= 1
+        hi = i0
+        while hi < line.size - 1 and line[hi] > level:
+            hi += 1
+
+        def cross(a: int, b: int, line: np.ndarray = line, coords: np.ndarray = coords) -> float:
+            if line[a] == line[b]:
+                return float(coords[a])
+            t = (level - line[a]) / (line[b] - line[a])
+            return float(coords[a] + t * (coords[b] - coords[a]))
+
+        out[name] = cross(hi, hi - 1) - cross(lo, lo + 1)
+        out[f"peak_{name}"] = float(coords[i0])
+    return out
