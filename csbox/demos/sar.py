@@ -136,8 +136,8 @@ def sparse_case(quick: bool) -> tuple[dict, tuple]:
     out = {"bpa_tcr_db": tcr(bpa), "bpa_full_scan_tcr_db": tcr(bpa_full), "fista_tcr_db": tcr(res.x),
            "bpa_s": t_bpa, "fista_s": t_f, "fista_iterations": res.n_iter}
     print(f"(c) sparse scan, 8 of 32 positions, target-to-clutter ratio: BPA {out['bpa_tcr_db']:.1f} dB "
-          f"({t_bpa:.2f} s; full scan {out['bpa_full_scan_tcr_db']:.1f} dB), FISTA {out['fista_tcr_db']:.1f} dB "
-          f"({t_f:.1f} s, {res.n_iter} iterations)")
+          f"({t_bpa:.2f} s; full scan {out['bpa_full_scan_tcr_db']:.1f} dB), "
+          f"FISTA {out['fista_tcr_db']:.1f} dB ({t_f:.1f} s, {res.n_iter} iterations)")
     return out, (grid, bpa, res.x, rho)
 
 
