@@ -79,6 +79,22 @@ def main() -> None:
     for name, to, sync in backends:
         vd = to(v)
         results[name]["Kron 3x64 (batch 8)"] = timed(lambda vd=vd: K @ vd, sync)
+    from csbox.operators.sar import FMCW, MIMOSAR, ImageGrid, MIMOArray, linear_scan
+    from csbox.solvers import sinkhorn
+
+    wf, arr = FMCW(n_samples=32), MIMOArray.iwr1443()
+    scan = linear_scan(32, 2 * wf.wavelength, height_dev=0.03)
+    A = MIMOSAR(arr, wf, scan, ImageGrid.yz((-0.1, 0.1), (0.3, 0.7), 200, 200))
+    s = A @ np.ones(A.ishape)
+    n = 2000
+    a = np.full(n, 1.0 / n)
+    C = rng.random((n, n))
+    for name, to, sync in backends:
+        sd = to(s)
+        results[name]["SAR BPA 200x200"] = timed(lambda sd=sd: A.H @ sd, sync, repeat=2)
+        ad, Cd = to(a), to(C)
+        results[name]["Sinkhorn n=2000 x200"] = timed(
+            lambda ad=ad, Cd=Cd: sinkhorn(ad, ad, Cd, 1 / 1200, max_iter=200, tol=0.0), sync, repeat=2)
     keys = [k for k in results["numpy"] if not k.startswith("PSNR")]
     print(f"{'case':<24}" + "".join(f"{b:>14}" for b in results) + "   speed-up vs numpy")
     for k in keys:
