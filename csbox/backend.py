@@ -292,6 +292,11 @@ class SparseMatrix:
         """``S^T v``."""
         return self._ST @ v
 
+    def rmatvec_conj(self, v: Array) -> Array:
+        """``S^H v = conj(S^T conj(v))``."""
+        xp = array_namespace(v)
+        return xp.conj(self._ST @ xp.conj(v))
+
 
 # ----------------------------------------------------------------------------- discovery
 def available_backends() -> dict[str, str]:
