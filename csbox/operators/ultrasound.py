@@ -57,6 +57,7 @@ __all__ = [
     "das_matrix",
     "diverging_waves",
     "kasai",
+    "slow_time_recovery",
     "plane_waves",
     "rf2iq",
     "simulate",
@@ -314,7 +315,7 @@ def simulate(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.n
 
 
 def rf2iq(rf: np.ndarray, fs: float, fc: float, bandwidth: float | None = None, axis: int = -1) -> np.ndarray:
-    """IQ demodulation ``IQ = 2 LPF(RF e^{-j 2 pi fc t})``, the low-pass an FFT mask at ``fc (1 + bw) / 2``."""
+    """IQ demodulation ``IQ = 2 LPF(RF e^{-j 2 pi fc t})``, low-pass = FFT mask at ``fc (1 + bw) / 2``."""
     xp = array_namespace(rf)
     rf = xp.moveaxis(xp.asarray(rf), axis, -1)
     n = rf.shape[-1]
@@ -487,15 +488,20 @@ def clutter_filter_svd(ensemble: Array, rank: int) -> Array:
     return xp.reshape(filt, (nz, nx, n))
 
 
-def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND) -> tuple[Array, Array]:
+def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND,
+          average_axes: tuple[int, ...] | None = None) -> tuple[Array, Array]:
     """Axial velocity (m/s, positive away from the probe) and power Doppler of IQ ``(..., n_pulses)``.
 
     Lag-one autocorrelation ``R1 = sum_n conj(s_n) s_{n+1}``: an echo from depth ``z(t)``
     carries phase ``-4 pi fc z / c``, so ``v = -c prf angle(R1) / (4 pi fc)``; aliasing
     beyond the Nyquist velocity ``c prf / (4 fc)``. Power Doppler is ``mean |s|^2``.
+    ``average_axes`` sums ``R1`` over those (spatial) axes too: the speckle variance of
+    the estimate falls with the number of independent speckle cells averaged.
     """
     xp = array_namespace(ensemble)
     r1 = xp.sum(xp.conj(ensemble[..., :-1]) * ensemble[..., 1:], axis=-1)
+    if average_axes:
+        r1 = xp.sum(r1, axis=average_axes, keepdims=True)
     v = -c * prf * xp.atan2(xp.imag(r1), xp.real(r1)) / (4 * math.pi * fc)
     power = xp.mean(xp.real(ensemble * xp.conj(ensemble)), axis=-1)
     return v, power
