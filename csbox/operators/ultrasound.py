@@ -57,10 +57,10 @@ __all__ = [
     "das_matrix",
     "diverging_waves",
     "kasai",
-    "slow_time_recovery",
     "plane_waves",
     "rf2iq",
     "simulate",
+    "slow_time_recovery",
 ]
 
 Array = Any
@@ -505,3 +505,28 @@ def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND,
     v = -c * prf * xp.atan2(xp.imag(r1), xp.real(r1)) / (4 * math.pi * fc)
     power = xp.mean(xp.real(ensemble * xp.conj(ensemble)), axis=-1)
     return v, power
+
+
+def slow_time_recovery(kept: Array, mask: np.ndarray, *, oversampling: int = 4, lam_rel: float = 0.01,
+                       max_iter: int = 300, tol: float = 1e-7) -> Array:
+    """Recover a slow-time ensemble ``(..., n_pulses)`` from the pulses kept by ``mask``.
+
+    Solves ``min_z 0.5 ||S D z - y||^2 + lam ||z||_1`` per pixel with FISTA (all pixels as
+    one batch): ``D`` an ``oversampling``-times redundant Fourier dictionary
+    (``D[n, f] = exp(2j pi n f / (os N)) / sqrt(N)``, off-grid Doppler frequencies stay
+    nearly sparse) and ``S`` the pulse selection; clutter and flow each occupy a few
+    Doppler frequencies. Returns ``D z``.
+    """
+    from ..solvers import fista
+    from .basic import MatrixOperator
+
+    xp = array_namespace(kept)
+    mask = np.asarray(to_numpy(mask))
+    n = mask.size
+    if kept.shape[-1] != int(mask.sum()):
+        raise ValueError(f"kept has {kept.shape[-1]} pulses, the mask keeps {int(mask.sum())}")
+    m = oversampling * n
+    D = np.exp(2j * math.pi * np.outer(np.arange(n), np.arange(m)) / m) / math.sqrt(n)
+    cdt = xp.complex64 if kept.dtype in (xp.complex64, xp.float32) else xp.complex128
+    res = fista(MatrixOperator(D[mask]), xp.astype(kept, cdt), lam_rel=lam_rel, max_iter=max_iter, tol=tol)
+    return res.x @ xp.asarray(D.T, dtype=cdt, device=device(kept))
