@@ -277,10 +277,14 @@ def train_dps(
     progress: bool = True,
     device: str | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    measure: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    targets: np.ndarray | None = None,
 ) -> dict:
     """Train a recovery model (with a DPS sampler, or for a fixed ``mask``) on images ``train`` (n, *shape).
 
-    Measurements are ``y = mask ⊙ F x`` with csbox's centred unitary FFT. Adam with
+    Measurements are ``y = mask ⊙ F x`` with csbox's centred unitary FFT, or
+    ``measure(x, mask)`` when given (e.g. channel selection of ultrasound data); the
+    model learns to output ``targets`` (default: the inputs themselves). Adam with
     ``lr`` (the paper's 1e-4) and ``logit_lr_mult * lr`` for the logits;
     ``ReduceLROnPlateau(0.5, patience=10)`` on the training loss; temperature annealed
     linearly from ``tau[0]`` to ``tau[1]``; loss ``MSE + entropy_weight * entropy``.
@@ -297,7 +301,13 @@ def train_dps(
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(dev)
     X = torch.as_tensor(np.asarray(train), dtype=torch.complex64)
-    F = FFT(tuple(X.shape[1:]), centered=centered)
+    T = X if targets is None else torch.as_tensor(np.asarray(targets), dtype=torch.complex64)
+    if measure is None:
+        F = FFT(tuple(X.shape[1:]), centered=centered)
+
+        def measure(xb: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+            return m.to(torch.complex64) * (F @ xb)
+
     params = [{"params": model.parameters(), "lr": lr}]
     if sampler is not None:
         sampler.to(dev)
@@ -324,16 +334,16 @@ def train_dps(
         running = 0.0
         model.train()
         for s in range(0, len(X), batch_size):
-            xb = X[order[s : s + batch_size]].to(dev)
-            k = F @ xb
+            sel = order[s : s + batch_size]
+            xb = X[sel].to(dev)
+            tb = T[sel].to(dev)
             if sampler is not None:
                 t = tau[0] + (tau[1] - tau[0]) * step / max(total - 1, 1)
                 m = sampler(t, batch=xb.shape[0])
             else:
                 m = fixed.expand(xb.shape[0], *fixed.shape)
-            y = m.to(k.dtype) * k
-            out = model(y, m)
-            loss = loss_fn(out, xb)
+            out = model(measure(xb, m), m)
+            loss = loss_fn(out, tb)
             if sampler is not None:
                 loss = loss + entropy_weight * sampler.entropy()
             opt.zero_grad()
@@ -346,9 +356,10 @@ def train_dps(
         hist["loss"].append(running / len(X))
         sched.step(hist["loss"][-1])
         hist["seconds_per_epoch"].append(time.perf_counter() - t0)
-        if val is not None:
+        if val is not None and targets is None:
             final = sampler.mask_ if sampler is not None else np.asarray(mask)
-            hist["val_nmse_db"].append(evaluate(model, val, final, centered=centered)["nmse_db"])
+            score = evaluate(model, val, final, centered=centered, measure=measure)
+            hist["val_nmse_db"].append(score["nmse_db"])
     if bar is not None:
         bar.close()
     return hist
@@ -356,21 +367,32 @@ def train_dps(
 
 @torch.no_grad()
 def evaluate(model: nn.Module, images: np.ndarray, mask: np.ndarray, *, centered: bool = True,
-             batch_size: int = 128) -> dict:
-    """NMSE (dB) and PSNR (dB, peak 1) of ``model`` on ``images`` with a fixed boolean ``mask``."""
+             batch_size: int = 128, measure: Callable | None = None,
+             targets: np.ndarray | None = None) -> dict:
+    """NMSE (dB) and PSNR (dB, peak 1) of ``model`` on ``images`` with a fixed boolean ``mask``.
+
+    ``measure`` and ``targets`` as in :func:`train_dps`.
+    """
     model.eval()
     dev = next(model.parameters()).device
     X = torch.as_tensor(np.asarray(images), dtype=torch.complex64)
-    F = FFT(tuple(X.shape[1:]), centered=centered)
+    T = X if targets is None else torch.as_tensor(np.asarray(targets), dtype=torch.complex64)
+    if measure is None:
+        F = FFT(tuple(X.shape[1:]), centered=centered)
+
+        def measure(xb: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+            return m.to(torch.complex64) * (F @ xb)
+
     m = torch.as_tensor(np.asarray(mask, dtype=np.float32), device=dev)
     err = ref = 0.0
     mse = []
     for s in range(0, len(X), batch_size):
         xb = X[s : s + batch_size].to(dev)
+        tb = T[s : s + batch_size].to(dev)
         mb = m.expand(xb.shape[0], *m.shape)
-        out = model(mb.to(torch.complex64) * (F @ xb), mb)
-        err += float(torch.sum(torch.abs(out - xb) ** 2))
-        ref += float(torch.sum(torch.abs(xb) ** 2))
-        mse.append(torch.mean(torch.abs(torch.abs(out) - torch.abs(xb)) ** 2, dim=tuple(range(1, xb.ndim))))
+        out = model(measure(xb, mb), mb)
+        err += float(torch.sum(torch.abs(out - tb) ** 2))
+        ref += float(torch.sum(torch.abs(tb) ** 2))
+        mse.append(torch.mean(torch.abs(torch.abs(out) - torch.abs(tb)) ** 2, dim=tuple(range(1, tb.ndim))))
     mse_all = torch.cat(mse)
     return {"nmse_db": 10 * math.log10(err / ref), "psnr": float(torch.mean(10 * torch.log10(1.0 / mse_all)))}
