@@ -1,6 +1,7 @@
 """Quick runs of the demos: figures written, metrics sensible."""
 
 import numpy as np
+import pytest
 
 from csbox.demos import phase_transition
 from csbox.demos.mri import problem, psnr, run
@@ -56,3 +57,15 @@ def test_ot_quick(tmp_path):
         assert sns["iterations"] * 5 < sk["iterations"], name
         if sk["converged"]:
             assert abs(sns["cost"] - sk["cost"]) < 1e-5 * sns["cost"], name
+
+
+@pytest.mark.parametrize("name", ["spright", "sar", "irs-channel", "kron-sbl", "dictionary", "ultrasound",
+                                  "dps-fourier", "dps-ultrasound"])
+def test_every_demo_runs_quick(name, tmp_path):
+    """Each registered demo runs in --quick mode, writes its PNG figures and returns metrics."""
+    from csbox.demos import get
+
+    if name.startswith("dps"):
+        pytest.importorskip("torch")
+    metrics = get(name).run(tmp_path, quick=True)
+    assert metrics and list(tmp_path.glob("*.png"))
