@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics import lobe_width
 from ..operators.ultrasound import (
     ChannelSubsampling,
     Probe,
@@ -63,15 +64,7 @@ def lateral_width(env: np.ndarray, x: np.ndarray, z: np.ndarray, target: tuple[f
     """-6 dB lateral width (m) of the point target near ``target`` (row of its peak)."""
     win = (np.abs(z[:, None] - target[1]) < 1e-3) & (np.abs(x[None, :] - target[0]) < 1e-3)
     iz, ix = np.unravel_index(np.argmax(np.where(win, env, 0)), env.shape)
-    row = env[iz]
-    half = row[ix] / 2
-    lo = ix
-    while lo > 0 and row[lo] > half:
-        lo -= 1
-    hi = ix
-    while hi < row.size - 1 and row[hi] > half:
-        hi += 1
-    return float(x[hi] - x[lo])
+    return lobe_width(env[iz], x, ix, env[iz, ix] / 2)
 
 
 def bmode_case(quick: bool) -> tuple[dict, dict]:

@@ -523,6 +523,7 @@ def psf_widths(image: Any, grid: ImageGrid, level_db: float = -3.0) -> dict[str,
     ``{"y": ..., "z": ...}`` (and ``"x"`` for volumes) plus the peak position.
     """
     from ..backend import to_numpy
+    from ..metrics import lobe_width
 
     mag = np.abs(to_numpy(image))
     peak = np.unravel_index(np.argmax(mag), mag.shape)
@@ -532,19 +533,6 @@ def psf_widths(image: Any, grid: ImageGrid, level_db: float = -3.0) -> dict[str,
     for ax, (name, coords) in enumerate(axes.items()):
         line = np.moveaxis(mag, ax, 0)[(slice(None), *[p for i, p in enumerate(peak) if i != ax])]
         i0 = peak[ax]
-        lo = i0
-        while lo > 0 and line[lo] > level:
-            lo -= 1
-        hi = i0
-        while hi < line.size - 1 and line[hi] > level:
-            hi += 1
-
-        def cross(a: int, b: int, line: np.ndarray = line, coords: np.ndarray = coords) -> float:
-            if line[a] == line[b]:
-                return float(coords[a])
-            t = (level - line[a]) / (line[b] - line[a])
-            return float(coords[a] + t * (coords[b] - coords[a]))
-
-        out[name] = cross(hi, hi - 1) - cross(lo, lo + 1)
+        out[name] = lobe_width(line, coords, i0, level)
         out[f"peak_{name}"] = float(coords[i0])
     return out

@@ -419,45 +419,25 @@ def bmode(img: Array, dynamic_range: float = 60.0) -> np.ndarray:
     return np.clip(20 * np.log10(a / a.max() + 1e-300), -dynamic_range, 0)
 
 
-class ChannelSubsampling(LinearOperator):
-    """Keep the receive elements where ``mask`` is True: ``(n_tx, n_elements, n_s) -> (n_tx, M, n_s)``."""
+class _AxisSubsampling(LinearOperator):
+    """Keep the entries of one axis of ``shape`` where a boolean ``mask`` is True."""
 
-    def __init__(self, data_shape: tuple[int, int, int], mask: np.ndarray):
+    def __init__(self, shape: tuple[int, ...], mask: np.ndarray, axis: int):
         from .basic import Restriction
 
-        nt, ne, ns = data_shape
+        shape = tuple(int(s) for s in shape)
+        axis = axis % len(shape)
         mask = np.asarray(to_numpy(mask))
-        if mask.dtype != np.bool_ or mask.shape != (ne,):
-            raise ValueError(f"mask must be a boolean array of shape ({ne},), got {mask.dtype} {mask.shape}")
-        self.mask = mask
-        full = np.broadcast_to(mask[None, :, None], data_shape)
-        self._R = Restriction(data_shape, full)
-        super().__init__(data_shape, (nt, int(mask.sum()), ns), "float64")
-
-    def _apply(self, x: Array) -> Array:
-        xp = array_namespace(x)
-        y = self._R._apply(x)
-        return xp.reshape(y, (*y.shape[:-1], *self.oshape))
-
-    def _adjoint(self, y: Array) -> Array:
-        xp = array_namespace(y)
-        b = tuple(y.shape[: y.ndim - 3])
-        return self._R._adjoint(xp.reshape(y, (*b, -1)))
-
-
-class SlowTimeSubsampling(LinearOperator):
-    """Keep the slow-time pulses (last axis, length ``n_pulses``) where ``mask`` is True."""
-
-    def __init__(self, shape: tuple[int, ...], mask: np.ndarray):
-        from .basic import Restriction
-
-        mask = np.asarray(to_numpy(mask))
-        if mask.dtype != np.bool_ or mask.shape != (shape[-1],):
-            raise ValueError(f"mask must be a boolean array of shape ({shape[-1]},), "
+        if mask.dtype != np.bool_ or mask.shape != (shape[axis],):
+            raise ValueError(f"mask must be a boolean array of shape ({shape[axis]},), "
                              f"got {mask.dtype} {mask.shape}")
         self.mask = mask
-        self._R = Restriction(shape, np.broadcast_to(mask, shape))
-        super().__init__(shape, (*shape[:-1], int(mask.sum())), "float64")
+        view = [1] * len(shape)
+        view[axis] = -1
+        self._R = Restriction(shape, np.broadcast_to(mask.reshape(view), shape))
+        oshape = list(shape)
+        oshape[axis] = int(mask.sum())
+        super().__init__(shape, tuple(oshape), "float64")
 
     def _apply(self, x: Array) -> Array:
         xp = array_namespace(x)
@@ -468,6 +448,20 @@ class SlowTimeSubsampling(LinearOperator):
         xp = array_namespace(y)
         b = tuple(y.shape[: y.ndim - len(self.oshape)])
         return self._R._adjoint(xp.reshape(y, (*b, -1)))
+
+
+class ChannelSubsampling(_AxisSubsampling):
+    """Keep the receive elements where ``mask`` is True: ``(n_tx, n_elements, n_s) -> (n_tx, M, n_s)``."""
+
+    def __init__(self, data_shape: tuple[int, int, int], mask: np.ndarray):
+        super().__init__(data_shape, mask, axis=1)
+
+
+class SlowTimeSubsampling(_AxisSubsampling):
+    """Keep the slow-time pulses (last axis, length ``n_pulses``) where ``mask`` is True."""
+
+    def __init__(self, shape: tuple[int, ...], mask: np.ndarray):
+        super().__init__(shape, mask, axis=-1)
 
 
 # ----------------------------------------------------------------------------- Doppler

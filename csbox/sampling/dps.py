@@ -259,6 +259,16 @@ class UnrolledISTA(nn.Module):
         return x
 
 
+def _fourier_measure(shape: tuple[int, ...], centered: bool) -> Callable:
+    """``y = mask ⊙ F x`` with csbox's unitary FFT: the partial-Fourier measurement."""
+    F = FFT(shape, centered=centered)
+
+    def measure(xb: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        return m.to(torch.complex64) * (F @ xb)
+
+    return measure
+
+
 def train_dps(
     model: nn.Module,
     train: np.ndarray,
@@ -302,11 +312,7 @@ def train_dps(
     model.to(dev)
     X = torch.as_tensor(np.asarray(train), dtype=torch.complex64)
     T = X if targets is None else torch.as_tensor(np.asarray(targets), dtype=torch.complex64)
-    if measure is None:
-        F = FFT(tuple(X.shape[1:]), centered=centered)
-
-        def measure(xb: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-            return m.to(torch.complex64) * (F @ xb)
+    measure = measure or _fourier_measure(tuple(X.shape[1:]), centered)
 
     params = [{"params": model.parameters(), "lr": lr}]
     if sampler is not None:
@@ -377,11 +383,7 @@ def evaluate(model: nn.Module, images: np.ndarray, mask: np.ndarray, *, centered
     dev = next(model.parameters()).device
     X = torch.as_tensor(np.asarray(images), dtype=torch.complex64)
     T = X if targets is None else torch.as_tensor(np.asarray(targets), dtype=torch.complex64)
-    if measure is None:
-        F = FFT(tuple(X.shape[1:]), centered=centered)
-
-        def measure(xb: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-            return m.to(torch.complex64) * (F @ xb)
+    measure = measure or _fourier_measure(tuple(X.shape[1:]), centered)
 
     m = torch.as_tensor(np.asarray(mask, dtype=np.float32), device=dev)
     err = ref = 0.0
