@@ -20,7 +20,9 @@ coefficient: its index is read from the delay signs, its value is the signed
 mean, and the residual must sit at the noise floor) and multi-tons. Index
 recovery: ``delays="noiseless"`` uses ``{0, e_1, ..., e_n}`` (bit ``i`` from the sign
 of ``U_{e_i} / U_0``); ``"robust"`` uses ``R`` random-offset chains ``{d_r, d_r ⊕ e_1,
-..., d_r ⊕ e_n}`` with a majority vote per bit. The peeling decoder subtracts each
+..., d_r ⊕ e_n}`` with a majority vote per bit; ``"bch"`` appends to one chain the
+parity rows of a binary BCH code, so the ``n + n_parity`` sign bits form a codeword
+and up to ``t`` wrong signs are corrected by syndrome decoding. The peeling decoder subtracts each
 found single-ton from the bins it hashes to in every group and repeats; a final
 least-squares fit refines all values on the recovered support.
 
@@ -42,6 +44,7 @@ import numpy as np
 
 from ..backend import array_namespace, to_numpy
 from ..operators.hadamard import fwht
+from ._bch import BCH
 from ._core import Result
 
 __all__ = ["spright"]
@@ -135,6 +138,7 @@ def spright(
     bins: int | None = None,
     max_peel: int = 50,
     threshold: float = 2.0,
+    bch_t: int = 3,
     seed: int = 0,
 ) -> Result:
     """Sparse Walsh-Hadamard transform of a length-``2^n`` signal read at O(K log N) indices.
@@ -155,8 +159,14 @@ def spright(
         Standard deviation of the noise on each sample of ``x``; the bin
         threshold is ``threshold^2 N noise_sd^2 / B`` (the per-bin noise power
         times ``threshold^2``). ``None`` or 0 for noiseless data.
-    delays : {"robust", "noiseless"}
-        Index-recovery scheme (see the module docstring).
+    delays : {"robust", "noiseless", "bch"}
+        Index-recovery scheme (see the module docstring). ``"bch"``: the sample-optimal
+        design: one reference delay ``d``, then ``d ⊕ e_i`` and ``d ⊕ (parity rows)`` of a
+        shortened binary BCH code correcting ``bch_t`` sign errors, i.e.
+        ``P = 1 + n + n_parity`` delays per chain (``n_parity ≈ t log2 n``) instead of
+        ``R (n + 1)`` for ``R`` majority-vote chains.
+    bch_t : int
+        Errors corrected by the BCH delays.
     n_chains : int, optional
         Random-offset chains of the robust scheme (default 1 when noiseless,
         else 5, the authors' setting at 30 dB).
@@ -196,8 +206,8 @@ def spright(
             raise ValueError(f"signal length {L} is not 2**n = {N} (it must be a power of two)")
     if K is not None and (not isinstance(K, int) or K < 1 or K > N):
         raise ValueError(f"K must be an int in [1, N = {N}], got {K!r}")
-    if delays not in ("robust", "noiseless"):
-        raise ValueError(f"delays must be 'robust' or 'noiseless', got {delays!r}")
+    if delays not in ("robust", "noiseless", "bch"):
+        raise ValueError(f"delays must be 'robust', 'noiseless' or 'bch', got {delays!r}")
     if noise_sd is not None and not (math.isfinite(noise_sd) and noise_sd >= 0):
         raise ValueError(f"noise_sd must be a finite number >= 0, got {noise_sd!r}")
     queries = _Queries(signal, N)
@@ -215,7 +225,7 @@ def spright(
         b_list = list(range(min(4, n), n + 1))
     result = None
     for b in b_list:
-        result = _run(queries, n, b, C, R, delays, noise_sd or 0.0, threshold, max_peel, rng)
+        result = _run(queries, n, b, C, R, delays, noise_sd or 0.0, threshold, max_peel, rng, bch_t)
         if result.extra["success"]:
             break
     result.extra["n_samples"] = queries.count
@@ -223,7 +233,7 @@ def spright(
 
 
 def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: float, thr: float,
-         max_peel: int, rng: np.random.Generator) -> Result:
+         max_peel: int, rng: np.random.Generator, bch_t: int = 3) -> Result:
     N, B = 2**n, 2**b
     # hashes
     hashes = []
@@ -232,8 +242,13 @@ def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: flo
             hashes.append(np.array([1 << (c * b + i) for i in range(b)], dtype=np.int64))
         else:
             hashes.append(_random_full_rank(n, b, rng))
-    # delays: chains {d_r, d_r ⊕ e_1, ..., d_r ⊕ e_n}
+    # delays: chains {d_r, d_r ⊕ e_1, ..., d_r ⊕ e_n}; for "bch", {d_r, d_r ⊕ e_i, d_r ⊕ parity rows}
     unit = np.array([0] + [1 << i for i in range(n)], dtype=np.int64)
+    code = None
+    if delays == "bch":
+        code = BCH(n, bch_t)
+        prow = np.sum(code.parity_matrix.astype(np.int64) << np.arange(n, dtype=np.int64), axis=1)
+        unit = np.concatenate([unit, prow])
     if delays == "noiseless":
         offs = np.zeros(1, dtype=np.int64)
     else:
@@ -260,9 +275,21 @@ def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: flo
             cand = np.flatnonzero(energy > floor)
             if cand.size == 0:
                 continue
-            V = U[c][:, cand].reshape(offs.size, n + 1, cand.size)
+            V = U[c][:, cand].reshape(offs.size, unit.size, cand.size)
             ref = V[:, :1, :]
-            if delays == "noiseless":
+            if delays == "bch":
+                # sign bits relative to the reference delay form a noisy BCH codeword: decode it
+                votes = np.sum(np.sign(V[:, 1:, :] * ref), axis=0)
+                words = (votes < 0).astype(np.int64)  # (n + parity, m)
+                consistent = np.ones(cand.size, dtype=bool)
+                bits = np.zeros((n, cand.size), dtype=np.int64)
+                for j in range(cand.size):
+                    dec = code.decode(words[:, j])
+                    if dec is None:
+                        consistent[j] = False
+                    else:
+                        bits[:, j] = dec
+            elif delays == "noiseless":
                 ratio = V[0, 1:, :] / np.where(ref[0] == 0, np.inf, ref[0])
                 consistent = np.all(np.abs(np.abs(ratio) - 1.0) <= 1e-6, axis=0)
                 bits = (ratio < 0).astype(np.int64)

@@ -33,6 +33,32 @@ def test_noiseless_exact_n18_k20_30_seeds():
         np.testing.assert_allclose(res.values, vals, atol=1e-9)
 
 
+def test_bch_code_corrects_t_errors():
+    from csbox.solvers._bch import BCH
+
+    rng = np.random.default_rng(0)
+    for n, t in ((14, 2), (18, 3), (40, 3)):
+        code = BCH(n, t)
+        for _ in range(50):
+            info = rng.integers(0, 2, n)
+            word = np.concatenate([info, (code.parity_matrix @ info) % 2])
+            err = rng.choice(word.size, int(rng.integers(0, t + 1)), replace=False)
+            word[err] ^= 1
+            np.testing.assert_array_equal(code.decode(word), info)
+
+
+def test_bch_delays_robust_with_fewer_samples():
+    hits, samples, robust_samples = 0, [], []
+    for seed in range(30):
+        x, supp, _, sd = _signal(14, 10, seed, snr_db=30)
+        res = spright(x, 14, 10, noise_sd=sd, delays="bch", n_chains=1, bch_t=2, seed=seed)
+        hits += np.array_equal(res.support, supp)
+        samples.append(res.n_samples)
+        robust_samples.append(spright(x, 14, 10, noise_sd=sd, delays="robust", seed=seed).n_samples)
+    assert hits >= 29
+    assert np.mean(samples) < 0.6 * np.mean(robust_samples)
+
+
 def test_robust_n14_k10_snr30():
     hits = 0
     for seed in range(30):
@@ -105,4 +131,4 @@ def test_bad_input():
     with pytest.raises(ValueError, match="bins must be a power of two"):
         spright(np.ones(64), 6, bins=12)
     with pytest.raises(ValueError, match="delays must be"):
-        spright(np.ones(64), 6, 2, delays="bch")
+        spright(np.ones(64), 6, 2, delays="reed-solomon")
