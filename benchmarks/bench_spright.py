@@ -40,7 +40,8 @@ def main() -> None:
     print(f"  scipy.linalg.hadamard(N) @ x fits only to N ~ 2^15 here (2^{n}: 8 TiB); "
           f"at 2^12: {t_sc * 1e3:.2f} ms vs csbox Hadamard {t_cs * 1e3:.2f} ms")
     for label, data, kw in (("noiseless", x, {"delays": "noiseless"}),
-                            ("20 dB", xn, {"delays": "robust", "noise_sd": sd})):
+                            ("20 dB", xn, {"delays": "robust", "noise_sd": sd}),
+                            ("20 dB BCH", xn, {"delays": "bch", "n_chains": 1, "noise_sd": sd})):
         t = best_time(lambda data=data, kw=kw: spright(data, n, K, **kw), repeat=3)
         res = spright(data, n, K, **kw)
         ok = res.success and np.array_equal(res.support, supp)
