@@ -48,6 +48,7 @@ class _Filters:
         self.length = len(self.lo)
 
 
+
 def _periodic_pad(x: Array, axis: int, before: int, after: int) -> Array:
     """Periodic extension of ``x`` along ``axis`` by ``before`` and ``after`` samples."""
     xp = array_namespace(x)
@@ -62,7 +63,48 @@ def _periodic_pad(x: Array, axis: int, before: int, after: int) -> Array:
     return xp.concat(parts, axis=axis)
 
 
+_DENSE_MAX = 64  # below this length one small matrix product beats ~2L strided multiply-adds
+
+
+def _level_matrix(n: int, f: _Filters) -> Any:
+    """The orthogonal ``n x n`` matrix of one periodized analysis level (rows: cA then cD), cached."""
+    key = (n, f.name)
+    M = _MATRICES.get(key)
+    if M is None:
+        import numpy as np
+
+        eye = np.eye(n)
+        M = np.asarray(_analysis_strided(eye, 0, f))  # columns are the transforms of unit vectors
+        from ..backend import ArrayCache
+
+        M = _MATRICES.setdefault(key, (ArrayCache(M), ArrayCache(np.ascontiguousarray(M.T))))
+    return M
+
+
+_MATRICES: dict = {}
+
+
 def _analysis(x: Array, axis: int, f: _Filters) -> Array:
+    """One periodized analysis level along ``axis`` (dense product for short axes)."""
+    n = x.shape[axis]
+    if n > _DENSE_MAX:
+        return _analysis_strided(x, axis, f)
+    xp = array_namespace(x)
+    M, _ = _level_matrix(n, f)
+    return xp.moveaxis(xp.tensordot(M.like(x, x.dtype), x, axes=([1], [axis])), 0, axis)
+
+
+def _synthesis(c: Array, axis: int, f: _Filters) -> Array:
+    """Inverse of :func:`_analysis` (dense product for short axes)."""
+    n = c.shape[axis]
+    if n > _DENSE_MAX:
+        return _synthesis_strided(c, axis, f)
+    xp = array_namespace(c)
+    _, MT = _level_matrix(n, f)
+    return xp.moveaxis(xp.tensordot(MT.like(c, c.dtype), c, axes=([1], [axis])), 0, axis)
+
+
+def _analysis_strided(x: Array, axis: int, f: _Filters) -> Array:
     """One periodized analysis step along ``axis``: returns ``concat([cA, cD])`` on that axis.
 
     ``cA[k] = sum_j lo[j] x[(2k + L/2 - j) mod n]`` (pywt's periodization
@@ -87,8 +129,8 @@ def _analysis(x: Array, axis: int, f: _Filters) -> Array:
     return xp.concat([a, d], axis=axis)
 
 
-def _synthesis(c: Array, axis: int, f: _Filters) -> Array:
-    """Adjoint (= inverse) of :func:`_analysis` along ``axis``."""
+def _synthesis_strided(c: Array, axis: int, f: _Filters) -> Array:
+    """Adjoint (= inverse) of :func:`_analysis_strided` along ``axis``."""
     xp = array_namespace(c)
     m = c.shape[axis] // 2
     half = f.length // 2
