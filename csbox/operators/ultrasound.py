@@ -356,13 +356,38 @@ def _das_weights(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: 
     return out
 
 
+_DAS_CACHE: dict = {}
+
+
+def _das_plan(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray, fs: float,
+              n_samples: int, c: float, f_number: float, apodization: str, t0: float) -> list:
+    """Gather indices and weights of :func:`das`, cached per geometry (built once, reused per frame)."""
+    key = (probe, tuple(transmits), np.asarray(x).tobytes(), np.asarray(z).tobytes(), fs, n_samples, c,
+           f_number, apodization, t0)
+    plan = _DAS_CACHE.get(key)
+    if plan is None:
+        from ..backend import ArrayCache
+
+        ne = probe.n_elements
+        plan = []
+        for i0, frac, w in _das_weights(probe, transmits, x, z, fs, n_samples, c, f_number, apodization, t0):
+            base = (np.arange(ne)[:, None] * n_samples + i0).ravel()
+            plan.append((ArrayCache(base), ArrayCache(base + 1), ArrayCache(frac), ArrayCache(w)))
+        if len(_DAS_CACHE) >= 4:
+            _DAS_CACHE.clear()
+        _DAS_CACHE[key] = plan
+    return plan
+
+
 def das(iq: Array, probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray, *, fs: float,
         c: float = C_SOUND, f_number: float = 1.5, apodization: str = "hann", t0: float = 0.0) -> Array:
     """Delay-and-sum beamforming of IQ data ``(n_transmits, n_elements, n_samples)`` onto ``(nz, nx)``.
 
     Linear interpolation at the two-way delays, phase rotation ``e^{j 2 pi fc tau}``,
     receive aperture of half-width ``z / (2 F#)`` with ``apodization``, coherent
-    compounding over transmits. Written with gathers on the input's namespace.
+    compounding over transmits. Written with gathers on the input's namespace; the
+    delays and weights are computed once per geometry and cached (moved to the
+    input's device once), so repeated frames cost only the gathers.
     """
     xp = array_namespace(iq)
     nt, ne, ns = iq.shape[-3:]
@@ -372,18 +397,14 @@ def das(iq: Array, probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z
         raise ValueError(f"iq has {ne} elements, the probe has {probe.n_elements}")
     if not f_number > 0:
         raise ValueError(f"f_number must be > 0, got {f_number}")
-    dev = device(iq)
     img = None
-    for s, (i0, frac, w) in enumerate(_das_weights(probe, transmits, x, z, fs, ns, c, f_number,
-                                                  apodization, t0)):
-        sig = iq[s, ...]  # (ne, ns)
-        flat = xp.reshape(sig, (-1,))
-        base = (np.arange(ne)[:, None] * ns + i0).ravel()
-        g0 = xp.reshape(xp.take(flat, xp.asarray(base, device=dev)), (ne, -1))
-        g1 = xp.reshape(xp.take(flat, xp.asarray(base + 1, device=dev)), (ne, -1))
-        fr = xp.asarray(frac, dtype=xp.real(g0).dtype, device=dev)
-        val = g0 + xp.astype(fr, g0.dtype) * (g1 - g0)
-        contrib = xp.sum(val * xp.asarray(w, dtype=g0.dtype, device=dev), axis=0)
+    for s, (i0, i1, frac, w) in enumerate(_das_plan(probe, transmits, x, z, fs, ns, c, f_number,
+                                                     apodization, t0)):
+        flat = xp.reshape(iq[s, ...], (-1,))
+        g0 = xp.reshape(xp.take(flat, i0.like(flat)), (ne, -1))
+        g1 = xp.reshape(xp.take(flat, i1.like(flat)), (ne, -1))
+        val = g0 + frac.like(g0, g0.dtype) * (g1 - g0)
+        contrib = xp.sum(val * w.like(g0, g0.dtype), axis=0)
         img = contrib if img is None else img + contrib
     return xp.reshape(img, (z.size, x.size))
 
