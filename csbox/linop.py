@@ -105,7 +105,7 @@ class LinearOperator:
         if not hasattr(x, "shape") or not hasattr(x, "dtype"):
             raise TypeError(f"{self.name}: {what} must be an array, got {type(x).__name__}")
         n = len(shape)
-        if tuple(x.shape[x.ndim - n :]) != shape or x.ndim < n:
+        if x.ndim < n or tuple(x.shape[x.ndim - n :]) != shape:
             raise ValueError(
                 f"{self.name}: {what} has shape {tuple(x.shape)}, expected (..., *{shape}) "
                 f"(operator maps {self.ishape} -> {self.oshape})"

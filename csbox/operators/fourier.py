@@ -205,10 +205,3 @@ class _MaskedNormal(LinearOperator):
 
     def _make_adjoint(self) -> LinearOperator:
         return self
-
-
-def zero_filled(op: PartialFourier, y: Array) -> Array:
-    """Zero-filled reconstruction ``F^H M^T y`` (the adjoint; unitary F)."""
-    return op.adjoint(y)
-
-

@@ -458,7 +458,7 @@ def empm(
     # Stolt: S(kx, ky, k) sampled at k uniform -> evaluate at kq(kx, ky, kz) by linear interpolation
     Sq = _interp_uniform(xp, Sk, float(k[0]), float(k[1] - k[0]), xp.asarray(kq, device=dev), axis=2)
     phase = np.exp(-1j * KZ * z0)  # S ~ exp(-j k_y y' - j k_z (z' - z0)): reference to absolute z'
-    valid = (kq >= k[0]) & (kq <= k[-1]) & (KX**2 + KY**2 <= (2 * KQ_SIN(kq, max_angle)) ** 2)
+    valid = (kq >= k[0]) & (kq <= k[-1]) & (KX**2 + KY**2 <= (2 * _transverse_limit(kq, max_angle)) ** 2)
     if window == "hann":
         w = np.where(valid, 0.5 - 0.5 * np.cos(2 * math.pi * (kq - k[0]) / (k[-1] - k[0])), 0.0)
         if planar:
@@ -482,7 +482,7 @@ def empm(
     return out
 
 
-def KQ_SIN(kq: np.ndarray, max_angle: float) -> np.ndarray:
+def _transverse_limit(kq: np.ndarray, max_angle: float) -> np.ndarray:
     """``k sin(max_angle)``: the largest transverse half-wavenumber kept at wavenumber ``k``."""
     return kq * math.sin(math.radians(max_angle))
 
