@@ -261,7 +261,8 @@ def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: flo
     # observations U[c, p, j]
     idx = np.stack([_gf2_apply(Mc, ls)[None, :] ^ D[:, None] for Mc in hashes])  # (C, P, B)
     u = queries(idx)
-    U = fwht(u, normalize=False) * (math.sqrt(N) / B)
+    U0 = fwht(u, normalize=False) * (math.sqrt(N) / B)
+    U = U0.copy()  # peeled in place; U0 keeps the observations for the final fit
     nu2 = N * sd * sd / B  # noise power per bin
     floor = thr * thr * nu2 + 1e-20 * max(1.0, float(np.max(np.abs(U))) ** 2)
     found: dict[int, float] = {}
@@ -322,7 +323,7 @@ def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: flo
     support = np.array(sorted(k for k, v in found.items() if v != 0.0), dtype=np.int64)
     values = np.array([found[k] for k in support])
     if support.size and success:
-        values = _refine(u, hashes, D, support, N, B)
+        values = _refine(U0, hashes, D, support, B)
     reason = "peeled" if success else "peeling_failed"
     return Result(
         x=values, n_iter=len(peel_counts), converged=success, stop_reason=reason, history={},
@@ -331,7 +332,7 @@ def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: flo
     )
 
 
-def _refine(u: np.ndarray, hashes: list[np.ndarray], D: np.ndarray, support: np.ndarray, N: int,
+def _refine(U: np.ndarray, hashes: list[np.ndarray], D: np.ndarray, support: np.ndarray,
             B: int) -> np.ndarray:
     """Least-squares values on the support from all bin observations, by the normal equations.
 
@@ -339,7 +340,6 @@ def _refine(u: np.ndarray, hashes: list[np.ndarray], D: np.ndarray, support: np.
     ``A^T A = sum_c (S^T S) ⊙ [j_c(k) = j_c(k')]`` and ``A^T U = sum_c sum_p s_p(k) U_{c,p}[j_c(k)]``,
     ``O(P K^2)`` instead of a ``(C P B) x K`` least-squares problem.
     """
-    U = fwht(u, normalize=False) * (math.sqrt(N) / B)
     S = 1.0 - 2.0 * _parity(np.bitwise_and(D[:, None], support[None, :])).astype(float)  # (P, K)
     StS = S.T @ S
     G = np.zeros_like(StS)
