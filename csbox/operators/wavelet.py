@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..backend import array_namespace
+from ..backend import array_namespace, dwt_level
 from ..linop import LinearOperator, _as_shape
 
 __all__ = ["Wavelet"]
@@ -87,6 +87,9 @@ _MATRICES: dict = {}
 def _analysis(x: Array, axis: int, f: _Filters) -> Array:
     """One periodized analysis level along ``axis`` (dense product for short axes)."""
     n = x.shape[axis]
+    fused = dwt_level(x, axis, f.lo, f.hi, inverse=False)
+    if fused is not None:
+        return fused
     if n > _DENSE_MAX:
         return _analysis_strided(x, axis, f)
     xp = array_namespace(x)
@@ -97,6 +100,9 @@ def _analysis(x: Array, axis: int, f: _Filters) -> Array:
 def _synthesis(c: Array, axis: int, f: _Filters) -> Array:
     """Inverse of :func:`_analysis` (dense product for short axes)."""
     n = c.shape[axis]
+    fused = dwt_level(c, axis, f.lo, f.hi, inverse=True)
+    if fused is not None:
+        return fused
     if n > _DENSE_MAX:
         return _synthesis_strided(c, axis, f)
     xp = array_namespace(c)
