@@ -264,8 +264,11 @@ def dwt_level(x: Array, axis: int, lo: Any, hi: Any, inverse: bool) -> Array | N
         _DWT_KERNELS["ana"] = cupy.ElementwiseKernel(params, "T a, T d", _DWT_ANALYSIS, "csbox_dwt_analysis")
         params = "raw T ca, raw T cd, raw float64 lo, raw float64 hi, int64 n, int64 m, int64 L"
         _DWT_KERNELS["syn"] = cupy.ElementwiseKernel(params, "T y", _DWT_SYNTHESIS, "csbox_dwt_synthesis")
-    lo_d = cupy.asarray(np.asarray(lo, dtype=np.float64))
-    hi_d = cupy.asarray(np.asarray(hi, dtype=np.float64))
+    fkey = (tuple(lo), tuple(hi), cupy.cuda.Device().id)
+    if fkey not in _DWT_KERNELS:  # filters copied to the GPU once, not at every level
+        _DWT_KERNELS[fkey] = (cupy.asarray(np.asarray(lo, dtype=np.float64)),
+                              cupy.asarray(np.asarray(hi, dtype=np.float64)))
+    lo_d, hi_d = _DWT_KERNELS[fkey]
     xm = cupy.ascontiguousarray(cupy.moveaxis(x, axis, -1))
     shape = xm.shape
     n = shape[-1]

@@ -84,30 +84,22 @@ def _level_matrix(n: int, f: _Filters) -> Any:
 _MATRICES: dict = {}
 
 
-def _analysis(x: Array, axis: int, f: _Filters) -> Array:
-    """One periodized analysis level along ``axis`` (dense product for short axes)."""
+def _level(x: Array, axis: int, f: _Filters, inverse: bool) -> Array:
+    """One periodized level along ``axis`` (``inverse``: its adjoint = inverse).
+
+    A fused kernel where the backend has one, one small orthogonal matrix product for
+    short axes, strided multiply-adds otherwise.
+    """
+    fused = dwt_level(x, axis, f.lo, f.hi, inverse=inverse)
+    if fused is not None:
+        return fused
     n = x.shape[axis]
-    fused = dwt_level(x, axis, f.lo, f.hi, inverse=False)
-    if fused is not None:
-        return fused
     if n > _DENSE_MAX:
-        return _analysis_strided(x, axis, f)
+        return _synthesis_strided(x, axis, f) if inverse else _analysis_strided(x, axis, f)
     xp = array_namespace(x)
-    M, _ = _level_matrix(n, f)
-    return xp.moveaxis(xp.tensordot(M.like(x, x.dtype), x, axes=([1], [axis])), 0, axis)
-
-
-def _synthesis(c: Array, axis: int, f: _Filters) -> Array:
-    """Inverse of :func:`_analysis` (dense product for short axes)."""
-    n = c.shape[axis]
-    fused = dwt_level(c, axis, f.lo, f.hi, inverse=True)
-    if fused is not None:
-        return fused
-    if n > _DENSE_MAX:
-        return _synthesis_strided(c, axis, f)
-    xp = array_namespace(c)
-    _, MT = _level_matrix(n, f)
-    return xp.moveaxis(xp.tensordot(MT.like(c, c.dtype), c, axes=([1], [axis])), 0, axis)
+    M, MT = _level_matrix(n, f)
+    op = (MT if inverse else M).like(x, x.dtype)
+    return xp.moveaxis(xp.tensordot(op, x, axes=([1], [axis])), 0, axis)
 
 
 def _analysis_strided(x: Array, axis: int, f: _Filters) -> Array:
@@ -241,7 +233,7 @@ class Wavelet(LinearOperator):
         cur = x
         for _ in range(self.level):
             for ax in axes:
-                cur = _analysis(cur, ax, self.filters)
+                cur = _level(cur, ax, self.filters, inverse=False)
             blocks.append(cur)
             for ax in axes:
                 cur = _take_axis(cur, ax, 0, cur.shape[ax] // 2)
@@ -263,7 +255,7 @@ class Wavelet(LinearOperator):
                 block = _take_axis(block, ax, 0, s)
             block = _set_corner(block, cur, axes)
             for ax in reversed(axes):
-                block = _synthesis(block, ax, self.filters)
+                block = _level(block, ax, self.filters, inverse=True)
             cur = block
         return cur
 

@@ -189,7 +189,8 @@ def _proximal_gradient(
             while True:
                 x_new = P(z - (1.0 / L) * grad, lam, 1.0 / L)
                 d = x_new - z
-                fx = 0.5 * xp.sum(xp.real((A @ x_new - y) * xp.conj(A @ x_new - y)))
+                r_new = A @ x_new - y
+                fx = 0.5 * xp.sum(xp.real(r_new * xp.conj(r_new)))
                 quad = fz + xp.sum(xp.real(xp.conj(grad) * d)) + 0.5 * L * xp.sum(xp.real(d * xp.conj(d)))
                 if float(to_numpy(fx)) <= float(to_numpy(quad)) * (1 + 1e-12) or L > 1e30:
                     break

@@ -55,7 +55,6 @@ class _Queries:
 
     def __init__(self, signal: Any, N: int):
         self.N = N
-        self.seen: set[int] | None = None
         self.count = 0
         if callable(signal):
             self.fn = signal
