@@ -1,12 +1,34 @@
-"""Shared solver machinery: Result, stopping rules, NaN guard, callbacks, progress.
+"""The solver contract: one loop, stopping rules, typed results.
 
-Every csbox solver runs its own update and hands checkpoints to a
-:class:`Monitor` every ``check_every`` iterations. Only there are device
-scalars synchronised to Python floats, so GPU iterations are not stalled by
-host syncs at every step. A checkpoint records the history, runs the NaN/Inf
-guard and the divergence guard, calls the user's ``callback(state)`` (which may
-raise ``StopIteration`` to stop cleanly) and asks the stopping rules whether
-to stop.
+Every iterative csbox solver is an :class:`IterativeSolver`: it supplies
+``step()`` (one iteration), ``metrics()`` (what a checkpoint records),
+``estimate()`` (the full-length current estimate) and ``result(base)`` (its
+typed :class:`Result`). :meth:`IterativeSolver.solve` is the one loop that
+drives all of them (the design of SCICO's ``Optimizer.solve`` and PyLops's
+solver template): it runs ``step`` up to ``max_iter`` times and, every
+``check_every`` iterations and at the last, hands the estimate and metrics to
+a :class:`Monitor`. Only there are device scalars synchronised to Python
+floats, so GPU iterations are not stalled by host syncs at every step.
+
+A checkpoint records the history, runs the NaN/Inf guard, calls the user's
+``callback(state)`` (which may raise ``StopIteration`` to stop cleanly) and
+asks the stopping rules whether to stop, in this order: NaN, callback, rules
+(tolerances, family rules, the user's ``stop``, the divergence guard), then
+``max_iter``. So a run whose tolerance is met at its last iteration reports
+the tolerance (converged), never ``max_iter``. No solver sets a stop reason by
+hand: a family that has its own reasons to stop (all weights pruned, a
+query budget spent) reports a metric and adds a rule (:class:`Below`,
+:class:`Flag`) that reads it.
+
+Contract of every public iterative solver:
+
+- keywords ``max_iter``, ``tol``, ``check_every``, ``callback``, ``progress``
+  (default ``False``), ``stop``, and ``x0`` where a warm start makes sense;
+- the callback and the monitor see the full-length estimate (never ``None``,
+  never a pruned active set);
+- after a NaN/Inf the result holds the last finite checked estimate, with
+  ``converged=False`` and ``stop_reason="nan"``; where there was none, ``x`` is
+  ``None`` and ``message`` says so.
 """
 
 from __future__ import annotations
@@ -17,11 +39,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backend import to_numpy
+from .._validation import check_int
+from ..backend import Array, array_namespace, to_numpy
 
 __all__ = [
+    "Below",
     "DivergenceGuard",
+    "Flag",
     "IterState",
+    "IterativeSolver",
     "MaxIter",
     "Monitor",
     "ObjectiveTol",
@@ -31,30 +57,30 @@ __all__ = [
     "StoppingRule",
 ]
 
-Array = Any
-
 
 @dataclass
 class Result:
-    """Outcome of a solver.
+    """Outcome of a solver; families return subclasses with documented fields.
 
     Attributes
     ----------
-    x : array
-        The estimate, in the namespace and on the device of the input data.
+    x : array or None
+        The estimate, in the namespace and on the device of the input data
+        (``None`` only when a NaN/Inf appeared before any finite checkpoint).
     n_iter : int
         Iterations run.
     converged : bool
-        True only when a convergence rule (not ``max_iter``, a callback, a NaN
-        or divergence) stopped the run.
+        True only when a convergence rule (not ``max_iter``, a callback, a NaN,
+        divergence or a budget) stopped the run.
     stop_reason : str
         ``"tol"``, ``"residual"``, ``"objective"``, ``"max_iter"``, ``"callback"``,
-        ``"nan"``, ``"diverged"`` or a method-specific reason.
+        ``"nan"``, ``"diverged"``, ``"budget"`` or a family-specific reason
+        documented by the solver.
     history : dict of list
         Per checked iteration: ``iteration``, ``time`` (s since start) and the
         metrics the method reports (``objective``, ``residual``, ``rel_change``...).
-    extra : dict
-        Method-specific fields, also readable as attributes (``res.plan``).
+    message : str
+        A human-readable account of why the run stopped, empty when obvious.
     """
 
     x: Any
@@ -62,21 +88,35 @@ class Result:
     converged: bool
     stop_reason: str
     history: dict[str, list[float]] = field(default_factory=dict)
+    message: str = ""
+    # 0.2 transition: families not yet on typed results keep their fields here.
+    # Removed once every family returns its Result subclass.
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         extra = self.__dict__.get("extra", {})
         if name in extra:
             return extra[name]
-        raise AttributeError(f"Result has no field {name!r}")
+        raise AttributeError(f"{type(self).__name__} has no field {name!r}")
 
     def __repr__(self) -> str:
         last = {k: v[-1] for k, v in self.history.items() if v and k not in ("iteration", "time")}
         metrics = ", ".join(f"{k}={v:.3g}" for k, v in last.items())
         return (
-            f"Result(n_iter={self.n_iter}, converged={self.converged}, "
+            f"{type(self).__name__}(n_iter={self.n_iter}, converged={self.converged}, "
             f"stop_reason={self.stop_reason!r}{', ' + metrics if metrics else ''})"
         )
+
+    def _base(self) -> dict[str, Any]:
+        """The base fields, to build a family's subclass: ``FamilyResult(**res._base(), ...)``."""
+        return {
+            "x": self.x,
+            "n_iter": self.n_iter,
+            "converged": self.converged,
+            "stop_reason": self.stop_reason,
+            "history": self.history,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -98,7 +138,8 @@ class IterState:
 class StoppingRule:
     """A rule that inspects a checkpoint and returns a stop reason or None.
 
-    Rules compose with ``|`` (stop when any says so).
+    Rules compose with ``|`` (stop when any says so). ``converges`` tells
+    whether stopping by this rule counts as convergence.
     """
 
     converges: bool = True
@@ -112,14 +153,18 @@ class StoppingRule:
 
 class _AnyRule(StoppingRule):
     def __init__(self, rules: list[StoppingRule]):
-        self.rules = []
+        self.rules: list[StoppingRule] = []
         for r in rules:
+            if not isinstance(r, StoppingRule):
+                raise TypeError(f"stop must be a StoppingRule, got {type(r).__name__}")
             self.rules.extend(r.rules if isinstance(r, _AnyRule) else [r])
+        self.fired: StoppingRule | None = None
 
     def __call__(self, state: IterState) -> str | None:
         for r in self.rules:
             reason = r(state)
             if reason:
+                self.fired = r.fired if isinstance(r, _AnyRule) else r
                 return reason
         return None
 
@@ -136,26 +181,62 @@ class MaxIter(StoppingRule):
         return "max_iter" if state.iteration >= self.n else None
 
 
-class RelativeChange(StoppingRule):
-    """Converged when ``||x_k - x_{k-1}|| / ||x_k|| < tol``."""
+class Below(StoppingRule):
+    """Stop when the checkpoint metric ``metric`` falls below ``tol``.
 
-    def __init__(self, tol: float):
-        self.tol = tol
+    Parameters
+    ----------
+    metric : str
+        Name of a metric the solver reports (``"rel_change"``, ``"residual"``...).
+    tol : float
+        Threshold, ``>= 0``.
+    reason : str
+        Stop reason to report (default ``"tol"``).
+    converges : bool
+        Whether stopping here counts as convergence (default True).
+    """
+
+    def __init__(self, metric: str, tol: float, reason: str = "tol", *, converges: bool = True):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+            raise ValueError(f"tol must be a number >= 0, got {tol!r}")
+        self.metric = metric
+        self.tol = float(tol)
+        self.reason = reason
+        self.converges = converges
 
     def __call__(self, state: IterState) -> str | None:
-        v = state.metrics.get("rel_change")
-        return "tol" if v is not None and v < self.tol else None
+        v = state.metrics.get(self.metric)
+        return self.reason if v is not None and v < self.tol else None
+
+    def __repr__(self) -> str:
+        return f"Below({self.metric!r}, {self.tol:g}, reason={self.reason!r})"
 
 
-class ResidualTol(StoppingRule):
-    """Converged when the method's ``residual`` metric drops below ``tol``."""
+class Flag(StoppingRule):
+    """Stop when the checkpoint metric ``metric`` is non-zero (a family's own condition).
 
-    def __init__(self, tol: float):
-        self.tol = tol
+    E.g. ``Flag("all_pruned", "pruned")`` for an SBL run whose weights all
+    vanished, or ``Flag("budget_spent", "budget", converges=False)``.
+    """
+
+    def __init__(self, metric: str, reason: str, *, converges: bool = True):
+        self.metric = metric
+        self.reason = reason
+        self.converges = converges
 
     def __call__(self, state: IterState) -> str | None:
-        v = state.metrics.get("residual")
-        return "residual" if v is not None and v < self.tol else None
+        v = state.metrics.get(self.metric)
+        return self.reason if v else None
+
+
+def RelativeChange(tol: float) -> Below:
+    """Converged when ``||x_k - x_{k-1}|| / ||x_k|| < tol`` (reason ``"tol"``)."""
+    return Below("rel_change", tol, "tol")
+
+
+def ResidualTol(tol: float) -> Below:
+    """Converged when the method's ``residual`` metric drops below ``tol`` (reason ``"residual"``)."""
+    return Below("residual", tol, "residual")
 
 
 class ObjectiveTol(StoppingRule):
@@ -194,53 +275,52 @@ class DivergenceGuard(StoppingRule):
         return "diverged" if abs(v) > self.factor * self._first else None
 
 
-_NON_CONVERGED = {"max_iter", "callback", "nan", "diverged"}
+def _check_int(name: str, v: Any, low: int) -> int:
+    return check_int(name, v, low=low)
 
 
 class Monitor:
-    """Runs the checkpoints of a solver loop.
+    """Runs the checkpoints of a solver loop (used by :meth:`IterativeSolver.solve`).
 
     Parameters
     ----------
     max_iter : int
-    tol : float or None
-        Relative-change tolerance (``None`` disables it).
+    rules : list of StoppingRule
+        Tolerances, family rules and the user's ``stop``, checked in order.
     check_every : int
         Checkpoint period; the last iteration is always checked.
     callback : callable, optional
         ``callback(state: IterState)``; raising ``StopIteration`` stops cleanly.
     progress : bool
         Show a tqdm progress bar.
-    stop : StoppingRule, optional
-        Extra rules (e.g. ``ResidualTol(1e-8)``), combined with the defaults.
     desc : str
         Progress bar label.
+    divergence : bool
+        Add a :class:`DivergenceGuard` on the ``objective`` metric.
     """
 
     def __init__(
         self,
         *,
         max_iter: int,
-        tol: float | None = None,
+        rules: list[StoppingRule] | None = None,
         check_every: int = 10,
         callback: Callable[[IterState], Any] | None = None,
         progress: bool = False,
-        stop: StoppingRule | None = None,
         desc: str = "",
         divergence: bool = True,
+        tol: float | None = None,
+        stop: StoppingRule | None = None,
     ):
-        if not isinstance(max_iter, int) or max_iter < 0:
-            raise ValueError(f"max_iter must be a non-negative int, got {max_iter!r}")
-        if tol is not None and not tol >= 0:
-            raise ValueError(f"tol must be >= 0, got {tol!r}")
-        if not isinstance(check_every, int) or check_every < 1:
-            raise ValueError(f"check_every must be a positive int, got {check_every!r}")
-        self.max_iter = max_iter
-        self.check_every = check_every
+        # ``tol``/``stop``: 0.2 transition for loops not yet on IterativeSolver.
+        self.max_iter = _check_int("max_iter", max_iter, 0)
+        self.check_every = _check_int("check_every", check_every, 1)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         self.callback = callback
-        rules: list[StoppingRule] = []
+        rules = [r for r in (rules or []) if r is not None]
         if tol is not None and tol > 0:
-            rules.append(RelativeChange(tol))
+            rules.insert(0, RelativeChange(tol))
         if stop is not None:
             rules.append(stop)
         if divergence:
@@ -249,7 +329,9 @@ class Monitor:
         self.history: dict[str, list[float]] = {"iteration": [], "time": []}
         self.t0 = time.perf_counter()
         self.last_good: Any = None
+        self.last_good_iter: int | None = None
         self.reason: str | None = None
+        self.converges: bool | None = None  # None: a reason set by hand (0.2 transition)
         self.n_iter = 0
         self._bar = None
         if progress:
@@ -260,6 +342,11 @@ class Monitor:
     def due(self, k: int) -> bool:
         """True when iteration ``k`` (1-based) is a checkpoint."""
         return k % self.check_every == 0 or k >= self.max_iter
+
+    def start(self, x: Any) -> None:
+        """Record the initial estimate as the fallback after a NaN (when finite)."""
+        if x is not None and _finite(x):
+            self.last_good, self.last_good_iter = x, 0
 
     def check(self, k: int, x: Any, **metrics: Any) -> bool:
         """Record checkpoint ``k``; return True when the loop must stop.
@@ -274,7 +361,7 @@ class Monitor:
                 v = v()
             if v is None:
                 continue
-            vals[name] = float(to_numpy(v)) if not isinstance(v, (int, float)) else float(v)
+            vals[name] = float(v) if isinstance(v, (int, float)) else float(to_numpy(v))
         now = time.perf_counter() - self.t0
         self.history["iteration"].append(k)
         self.history["time"].append(now)
@@ -286,7 +373,7 @@ class Monitor:
         if any(not math.isfinite(v) for v in vals.values()) or not _finite(x):
             self.reason = "nan"
             return True
-        self.last_good = x
+        self.last_good, self.last_good_iter = x, k
         state = IterState(k, x, vals, now)
         if self.callback is not None:
             try:
@@ -298,6 +385,7 @@ class Monitor:
             reason = self.rule(state)
             if reason:
                 self.reason = reason
+                self.converges = bool(self.rule.fired is not None and self.rule.fired.converges)
                 return True
         if k >= self.max_iter:
             self.reason = "max_iter"
@@ -305,31 +393,132 @@ class Monitor:
         return False
 
     def result(self, x: Any, **extra: Any) -> Result:
-        """Close the progress bar and build the :class:`Result`.
+        """Close the progress bar and build the base :class:`Result`.
 
-        After a NaN/Inf, the last finite checked iterate is returned (or ``x``
+        After a NaN/Inf, the last finite checked estimate is returned (``None``
         when there was none) with ``converged=False``.
         """
         if self._bar is not None:
             self._bar.close()
         reason = self.reason or "max_iter"
-        if reason == "nan" and self.last_good is not None:
+        message = ""
+        if reason == "nan":
             x = self.last_good
+            if x is None:
+                message = f"NaN/Inf at iteration {self.n_iter}; no finite estimate was reached"
+            else:
+                message = (
+                    f"NaN/Inf at iteration {self.n_iter}; x is the estimate of iteration "
+                    f"{self.last_good_iter}"
+                )
+        elif reason == "diverged":
+            message = f"the objective grew by more than 1e8 by iteration {self.n_iter}"
+        by_name = reason not in ("max_iter", "nan", "callback", "diverged", "budget")
         return Result(
             x=x,
             n_iter=self.n_iter,
-            converged=reason not in _NON_CONVERGED,
+            converged=by_name if self.converges is None else by_name and self.converges,
             stop_reason=reason,
             history=self.history,
+            message=message,
             extra=extra,
         )
+
+
+class IterativeSolver:
+    """Template of every iterative csbox solver: the one loop, with a family's step.
+
+    Subclasses set ``name`` and ``tol_metric`` (the metric ``tol`` bounds, and
+    ``tol_reason``), call ``super().__init__`` with the contract keywords and
+    implement:
+
+    - ``step()``: one iteration (device arrays only, no host syncs);
+    - ``metrics() -> dict``: the checkpoint metrics (0-d arrays, floats or
+      zero-argument callables), including ``tol_metric``;
+    - ``estimate() -> array``: the full-length current estimate;
+    - ``rules() -> list``: the family's own stopping rules (optional);
+    - ``result(base: Result) -> Result``: the typed result (optional).
+
+    ``solve()`` runs the loop and returns ``self.result(base)``.
+    """
+
+    name = "solver"
+    tol_metric = "rel_change"
+    tol_reason = "tol"
+    divergence = True
+
+    def __init__(
+        self,
+        *,
+        max_iter: int = 100,
+        tol: float | None = None,
+        check_every: int = 10,
+        callback: Callable[[IterState], Any] | None = None,
+        progress: bool = False,
+        stop: StoppingRule | None = None,
+    ):
+        self.max_iter = _check_int("max_iter", max_iter, 0)
+        self.check_every = _check_int("check_every", check_every, 1)
+        if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0):
+            raise ValueError(f"tol must be a number >= 0 or None, got {tol!r}")
+        if stop is not None and not isinstance(stop, StoppingRule):
+            raise TypeError(f"stop must be a StoppingRule, got {type(stop).__name__}")
+        if not isinstance(progress, bool):
+            raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+        self.tol = tol
+        self.callback = callback
+        self.progress = progress
+        self.stop = stop
+        self.iteration = 0
+
+    # ---------------------------------------------------------------- the family's part
+    def step(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def metrics(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def estimate(self) -> Array:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def rules(self) -> list[StoppingRule]:
+        return []
+
+    def result(self, base: Result) -> Result:
+        return base
+
+    # ---------------------------------------------------------------- the loop
+    def solve(self) -> Result:
+        """Run ``step`` until a rule, the callback, a NaN or ``max_iter`` stops it."""
+        rules: list[StoppingRule] = []
+        if self.tol is not None and self.tol > 0:
+            rules.append(Below(self.tol_metric, self.tol, self.tol_reason))
+        rules.extend(self.rules())
+        if self.stop is not None:
+            rules.append(self.stop)
+        mon = Monitor(
+            max_iter=self.max_iter,
+            rules=rules,
+            check_every=self.check_every,
+            callback=self.callback,
+            progress=self.progress,
+            desc=self.name,
+            divergence=self.divergence,
+        )
+        mon.start(self.estimate())
+        k = 0
+        while k < self.max_iter:
+            k += 1
+            self.iteration = k
+            self.step()
+            if mon.due(k) and mon.check(k, self.estimate(), **self.metrics()):
+                break
+        return self.result(mon.result(self.estimate()))
 
 
 def _finite(x: Any) -> bool:
     """True when every entry of ``x`` is finite (one reduction, one sync)."""
     if x is None:
         return True
-    from ..backend import array_namespace
-
     xp = array_namespace(x)
     return bool(to_numpy(xp.all(xp.isfinite(x))))
