@@ -2,6 +2,6 @@
 
 from .linop import LinearOperator
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["LinearOperator", "__version__"]

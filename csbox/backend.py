@@ -5,7 +5,8 @@ This module supplies the namespace of an input (:func:`array_namespace`), its
 device (:func:`device`), the conversion back to NumPy at the edges
 (:func:`to_numpy`), moving constant arrays (masks, filters, matrices) onto the
 namespace/device/precision of an input once and caching them
-(:class:`ArrayCache`), and the FFT dispatch (:func:`fftn`, :func:`ifftn`):
+(:class:`ArrayCache`, the one cache of csbox: also for objects built per namespace,
+such as sparse matrices), and the FFT dispatch (:func:`fftn`, :func:`ifftn`):
 ``scipy.fft`` with all workers on NumPy, ``cupyx.scipy.fft`` on CuPy and the
 namespace's own ``xp.fft`` everywhere else.
 
@@ -16,12 +17,14 @@ already comes from them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import array_api_compat
 import numpy as np
 
 __all__ = [
+    "Array",
     "ArrayCache",
     "array_namespace",
     "complex_dtype",
@@ -37,6 +40,7 @@ __all__ = [
     "to_numpy",
 ]
 
+#: Type of any array-API array (NumPy, CuPy, torch, array_api_strict, ...): the one alias csbox uses.
 Array = Any
 _WORKERS = int(os.environ.get("CSBOX_FFT_WORKERS", "-1"))
 
@@ -120,39 +124,52 @@ def result_dtype(xp: Any, dtype: Any, complex_op: bool) -> Any:
     return complex_dtype(xp, dtype) if complex_op else dtype
 
 
-def _dtype_key(dtype: Any) -> str:
-    return str(dtype)
+def _namespace_key(xp: Any) -> str:
+    """A hashable name of namespace ``xp`` (the only place csbox reads ``xp.__name__``)."""
+    return getattr(xp, "__name__", type(xp).__name__)
 
 
 class ArrayCache:
-    """A constant array (NumPy or any namespace) moved once per namespace, device and dtype.
+    """A constant moved (or an object built) once per namespace, device and dtype.
 
     Operators hold their masks, filters and matrices as NumPy arrays (or as the
     user gave them) and call :meth:`like` with the input being processed; the
     converted array is created on the input's device and cached, so a mask is
-    copied to the GPU once, not at every application.
+    copied to the GPU once, not at every application. With ``build``, the
+    cached object is ``build(x, dtype)`` instead (e.g. a sparse matrix on the
+    input's namespace): every per-namespace cache in csbox is one of these.
 
     Parameters
     ----------
-    value : array
+    value : array, optional
         The constant. A NumPy array, or an array of any array-API namespace.
+    build : callable ``(x, dtype) -> object``, optional
+        Builds the cached object for inputs like ``x`` (instead of moving ``value``).
     """
 
-    def __init__(self, value: Array):
-        self.value = value
-        self._cache: dict[tuple, Array] = {}
+    _MAX_ENTRIES = 16
 
-    def like(self, x: Array, dtype: Any = None) -> Array:
-        """Return the constant in ``x``'s namespace and device, cast to ``dtype`` if given."""
+    def __init__(self, value: Array = None, *, build: Callable[[Array, Any], Any] | None = None):
+        if (value is None) == (build is None):
+            raise TypeError("ArrayCache needs exactly one of value or build")
+        self.value = value
+        self._build = build
+        self._cache: dict[tuple, Any] = {}
+
+    def like(self, x: Array, dtype: Any = None) -> Any:
+        """The constant in ``x``'s namespace and device, cast to ``dtype`` if given (or the built object)."""
         xp = array_namespace(x)
         dev = device(x)
-        key = (xp.__name__, str(dev), _dtype_key(dtype))
+        key = (_namespace_key(xp), str(dev), str(dtype))
         arr = self._cache.get(key)
         if arr is None:
-            arr = _move(self.value, xp, dev)
-            if dtype is not None and arr.dtype != dtype:
-                arr = xp.astype(arr, dtype)
-            if len(self._cache) > 16:
+            if self._build is not None:
+                arr = self._build(x, dtype)
+            else:
+                arr = _move(self.value, xp, dev)
+                if dtype is not None and arr.dtype != dtype:
+                    arr = xp.astype(arr, dtype)
+            if len(self._cache) >= self._MAX_ENTRIES:
                 self._cache.clear()
             self._cache[key] = arr
         return arr
@@ -164,7 +181,7 @@ def _move(value: Array, xp: Any, dev: Any) -> Array:
         src_xp = array_namespace(value)
     except TypeError:
         src_xp = None
-    if src_xp is not None and src_xp.__name__ == xp.__name__:
+    if src_xp is not None and _namespace_key(src_xp) == _namespace_key(xp):
         if str(device(value)) == str(dev):
             return value
         return array_api_compat.to_device(value, dev)
@@ -288,124 +305,3 @@ def dwt_level(x: Array, axis: int, lo: Any, hi: Any, inverse: bool) -> Array | N
         _DWT_KERNELS["syn"](ca, cd, lo_d, hi_d, n, m, L, out)
         out = out.reshape(shape)
     return cupy.moveaxis(out, -1, axis)
-
-
-# ----------------------------------------------------------------------------- selection and sparse
-def topk_indices(x: Array, k: int) -> Array:
-    """Flat indices of the ``k`` largest entries of ``x`` (any order).
-
-    ``argpartition`` on NumPy and CuPy (O(size)), ``torch.topk`` on torch, a
-    full ``argsort`` on other namespaces.
-    """
-    xp = array_namespace(x)
-    flat = xp.reshape(x, (-1,))
-    k = int(min(max(k, 1), flat.shape[0]))
-    if is_numpy(xp) or _is_cupy(xp):
-        mod = np if is_numpy(xp) else __import__("cupy")
-        return mod.argpartition(flat, flat.shape[0] - k)[flat.shape[0] - k :]
-    if array_api_compat.is_torch_namespace(xp):
-        return __import__("torch").topk(flat, k, sorted=False).indices
-    return xp.argsort(flat, descending=True)[:k]
-
-
-class SparseMatrix:
-    """A sparse ``(n, m)`` matrix from COO ``(rows, cols, vals)`` with ``matvec`` and ``rmatvec``.
-
-    ``scipy.sparse`` CSR on NumPy, ``cupyx.scipy.sparse`` on CuPy, torch's
-    sparse COO on torch; on other namespaces a dense matrix built by a
-    one-hot product (array-API only, ``O(n m)`` per product).
-    """
-
-    def __init__(self, rows: Array, cols: Array, vals: Array, shape: tuple[int, int]):
-        xp = array_namespace(vals)
-        self.shape = shape
-        self.nnz = int(vals.shape[0])
-        self._kind = "dense"
-        if is_numpy(xp):
-            import scipy.sparse
-
-            self._S = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=shape)
-            self._ST = self._S.T.tocsr()
-            self._kind = "scipy"
-        elif _is_cupy(xp):
-            import cupyx.scipy.sparse as cusp
-
-            self._S = cusp.coo_matrix((vals, (rows, cols)), shape=shape).tocsr()
-            self._ST = self._S.T.tocsr()
-            self._kind = "cupy"
-        elif array_api_compat.is_torch_namespace(xp):
-            import torch
-
-            idx = torch.stack([rows, cols])
-            kw = {"check_invariants": False}
-            self._S = torch.sparse_coo_tensor(idx, vals, shape, **kw).coalesce()
-            self._ST = torch.sparse_coo_tensor(idx.flip(0), vals, shape[::-1], **kw).coalesce()
-            self._kind = "torch"
-        else:
-            n, m = shape
-            dev = device(vals)
-            flat = rows * m + cols
-            dense = xp.zeros((n * m,), dtype=vals.dtype, device=dev)
-            # scatter by a gather: position of each flat index in the COO list (indices are distinct)
-            order = xp.argsort(flat)
-            sorted_flat = xp.take(flat, order)
-            pos = xp.searchsorted(sorted_flat, xp.arange(n * m, dtype=flat.dtype, device=dev))
-            pos = xp.clip(pos, max=flat.shape[0] - 1)
-            hit = xp.take(sorted_flat, pos) == xp.arange(n * m, dtype=flat.dtype, device=dev)
-            picked = xp.take(xp.take(vals, order), pos)
-            dense = xp.where(hit, picked, dense)
-            self._S = xp.reshape(dense, (n, m))
-            self._ST = xp.matrix_transpose(self._S)
-
-    def matvec(self, v: Array) -> Array:
-        """``S v``."""
-        return self._S @ v
-
-    def rmatvec(self, v: Array) -> Array:
-        """``S^T v``."""
-        return self._ST @ v
-
-    def rmatvec_conj(self, v: Array) -> Array:
-        """``S^H v = conj(S^T conj(v))``."""
-        xp = array_namespace(v)
-        return xp.conj(self._ST @ xp.conj(v))
-
-
-# ----------------------------------------------------------------------------- discovery
-def available_backends() -> dict[str, str]:
-    """Names and versions of the array libraries that import cleanly (for ``csbox info``)."""
-    found = {"numpy": np.__version__}
-    for name in ("array_api_strict", "torch", "cupy"):
-        try:
-            mod = __import__(name)
-            found[name] = getattr(mod, "__version__", "?")
-        except Exception:  # broken installs must not break csbox
-            continue
-    return found
-
-
-def gpu_devices() -> list[str]:
-    """Human-readable names of GPUs visible to CuPy or torch (empty when none)."""
-    names: list[str] = []
-    try:
-        import cupy
-
-        for i in range(cupy.cuda.runtime.getDeviceCount()):
-            props = cupy.cuda.runtime.getDeviceProperties(i)
-            names.append(f"cupy:{i} {props['name'].decode()}")
-    except Exception:
-        pass
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            for i in range(torch.cuda.device_count()):
-                names.append(f"torch:cuda:{i} {torch.cuda.get_device_name(i)}")
-    except Exception:
-        pass
-    return names
-
-
-def scalar(x: Array) -> float:
-    """Synchronise a 0-d array to a Python float (the one place a device sync happens)."""
-    return float(to_numpy(x)) if not isinstance(x, (int, float)) else float(x)

@@ -10,14 +10,49 @@ import time
 from pathlib import Path
 
 
+def _backend_versions() -> dict[str, str]:
+    """Names and versions of the array libraries that import cleanly."""
+    import numpy as np
+
+    found = {"numpy": np.__version__}
+    for name in ("array_api_strict", "torch", "cupy"):
+        try:
+            mod = __import__(name)
+            found[name] = getattr(mod, "__version__", "?")
+        except Exception:  # broken installs must not break csbox
+            continue
+    return found
+
+
+def _gpu_devices() -> list[str]:
+    """Human-readable names of GPUs visible to CuPy or torch (empty when none)."""
+    names: list[str] = []
+    try:
+        import cupy
+
+        for i in range(cupy.cuda.runtime.getDeviceCount()):
+            props = cupy.cuda.runtime.getDeviceProperties(i)
+            names.append(f"cupy:{i} {props['name'].decode()}")
+    except Exception:
+        pass
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                names.append(f"torch:cuda:{i} {torch.cuda.get_device_name(i)}")
+    except Exception:
+        pass
+    return names
+
+
 def _info() -> int:
     import csbox
-    from csbox.backend import available_backends, gpu_devices
 
     print(f"csbox {csbox.__version__} (Python {platform.python_version()}, {platform.machine()})")
-    for name, ver in available_backends().items():
+    for name, ver in _backend_versions().items():
         print(f"  backend {name:<18} {ver}")
-    gpus = gpu_devices()
+    gpus = _gpu_devices()
     print("  devices: cpu" + "".join(f", {g}" for g in gpus))
     return 0
 

@@ -20,20 +20,27 @@ from pathlib import Path
 
 import numpy as np
 
-from ..operators.sar import FMCW, MIMOSAR, ImageGrid, MIMOArray, empm, linear_scan, planar_scan, psf_widths
-from ..solvers import fista
-from ._plot import plt, save
+from ..metrics import to_db
+from ..sar import (
+    FMCW,
+    MIMOSAR,
+    ImageGrid,
+    MIMOArray,
+    empm,
+    linear_scan,
+    planar_scan,
+    psf_widths,
+    sparse_reconstruction,
+    target_to_clutter_db,
+)
+from ._plot import plt, save, strip_arrays
 
 NAME = "sar"
 DESCRIPTION = "near-field MIMO-SAR: BPA vs EMPM vs plain RMA, irregular scans, 3-D volume, sparse-scan FISTA"
 
 
-def _db(im: np.ndarray) -> np.ndarray:
-    a = np.abs(im)
-    return 20 * np.log10(a / a.max() + 1e-12)
-
-
-def psf_case(quick: bool) -> tuple[dict, tuple]:
+def psf_case(quick: bool) -> dict:
+    """(a) Point-spread function of BPA, EMPM (Hann, no window) and plain RMA; metrics and images."""
     wf, arr = FMCW(n_samples=32), MIMOArray.iwr1443()
     lam = wf.wavelength
     pos = linear_scan(32, 2 * lam, height_dev=0.03, seed=0)
@@ -64,7 +71,7 @@ def psf_case(quick: bool) -> tuple[dict, tuple]:
         w = psf_widths(im, grid)
         a = np.abs(im).ravel()
         ncc = float(a @ bpa / np.linalg.norm(a) / np.linalg.norm(bpa))
-        side = _db(im)
+        side = to_db(im)
         py, pz = np.unravel_index(np.argmax(np.abs(im)), grid.shape)
         mask = np.ones(grid.shape, bool)
         mask[max(py - 8, 0) : py + 9, max(pz - 25, 0) : pz + 26] = False
@@ -73,10 +80,12 @@ def psf_case(quick: bool) -> tuple[dict, tuple]:
         print(f"    {name:<22} peak (y, z) = ({1000 * w['peak_y']:6.1f} mm, {w['peak_z']:.3f} m)  "
               f"-3 dB range {100 * w['z']:.2f} cm  cross-range {1000 * w['y']:.2f} mm  "
               f"PSL {psl:6.1f} dB  NCC {ncc:.3f}  {times[name] * 1e3:8.1f} ms")
-    return out, (grid, images)
+    out["figure"] = {"y": grid.y, "z": grid.z, **{name: np.asarray(im) for name, im in images.items()}}
+    return out
 
 
-def volume_case(quick: bool) -> tuple[dict, tuple]:
+def volume_case(quick: bool) -> dict:
+    """(b) 3-D EMPM (and plain RMA) volume of a ring and a bar seen by a planar irregular scan."""
     wf, arr = FMCW(n_samples=32), MIMOArray.iwr1443()
     lam = wf.wavelength
     nx = 48 if quick else 96
@@ -99,10 +108,13 @@ def volume_case(quick: bool) -> tuple[dict, tuple]:
     vol_rma = empm(s, arr, wf, pos, grid, z_ref=0.3, n_fft=128, correct=False)
     print(f"(b) planar irregular scan {nx}x{ny} positions ({nx * ny * 8} virtual channels): simulation "
           f"{t_sim:.1f} s, 3-D EMPM {t_empm:.2f} s for a {m}x{m}x41 volume")
-    return {"simulate_s": t_sim, "empm_s": t_empm}, (grid, vol, vol_rma, rho, src)
+    fig = {"x": grid.x, "y": grid.y, "z": grid.z, "src_x": src.x, "src_y": src.y, "rho": rho,
+           "EMPM": np.asarray(vol), "RMA": np.asarray(vol_rma)}
+    return {"simulate_s": t_sim, "empm_s": t_empm, "figure": fig}
 
 
-def sparse_case(quick: bool) -> tuple[dict, tuple]:
+def sparse_case(quick: bool) -> dict:
+    """(c) 8 of 32 scan positions: back-projection vs l1 reconstruction, target-to-clutter ratios."""
     wf, arr = FMCW(n_samples=32), MIMOArray.iwr1443()
     lam = wf.wavelength
     pos = linear_scan(32, 2 * lam, height_dev=0.03, seed=0)
@@ -122,8 +134,7 @@ def sparse_case(quick: bool) -> tuple[dict, tuple]:
         near |= (np.abs(Yg - y) < 0.005) & (np.abs(Zg - z) < 0.02)
 
     def tcr(im):
-        e = np.abs(im) ** 2
-        return float(10 * np.log10(e[near].sum() / max(e[~near].sum(), 1e-300)))
+        return target_to_clutter_db(im, near)
 
     full = MIMOSAR(arr, wf, pos, grid)
     bpa_full = full.H @ (full @ rho)
@@ -131,25 +142,30 @@ def sparse_case(quick: bool) -> tuple[dict, tuple]:
     bpa = A.H @ s
     t_bpa = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = fista(A, s, lam_rel=0.05, max_iter=50 if quick else 100, tol=None)
+    res = sparse_reconstruction(A, s, lam_rel=0.05, max_iter=50 if quick else 100, tol=None)
     t_f = time.perf_counter() - t0
     out = {"bpa_tcr_db": tcr(bpa), "bpa_full_scan_tcr_db": tcr(bpa_full), "fista_tcr_db": tcr(res.x),
            "bpa_s": t_bpa, "fista_s": t_f, "fista_iterations": res.n_iter}
     print(f"(c) sparse scan, 8 of 32 positions, target-to-clutter ratio: BPA {out['bpa_tcr_db']:.1f} dB "
           f"({t_bpa:.2f} s; full scan {out['bpa_full_scan_tcr_db']:.1f} dB), "
           f"FISTA {out['fista_tcr_db']:.1f} dB ({t_f:.1f} s, {res.n_iter} iterations)")
-    return out, (grid, bpa, res.x, rho)
+    out["figure"] = {"y": grid.y, "z": grid.z, "truth": rho, "BPA": np.asarray(bpa),
+                     "FISTA": np.asarray(res.x)}
+    return out
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
-    out_dir = Path(out_dir)
-    a, (grid, images) = psf_case(quick)
-    b, (vgrid, vol, vol_rma, rho_b, src) = volume_case(quick)
-    c, (sgrid, bpa, fx, rho_c) = sparse_case(quick)
+def compute(quick: bool = False) -> dict:
+    """The three cases' metrics (and images under ``"figure"`` keys)."""
+    return {"psf": psf_case(quick), "volume": volume_case(quick), "sparse": sparse_case(quick)}
+
+
+def _plot_psf(a: dict, out_dir: Path) -> None:
+    f = a["figure"]
+    images = {k: v for k, v in f.items() if k not in ("y", "z")}
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.6), layout="constrained")
-    ext = [grid.z[0], grid.z[-1], 1000 * grid.y[0], 1000 * grid.y[-1]]
+    ext = [f["z"][0], f["z"][-1], 1000 * f["y"][0], 1000 * f["y"][-1]]
     for ax, (name, im) in zip(axes, images.items(), strict=True):
-        h = ax.imshow(_db(im), extent=ext, origin="lower", aspect="auto", vmin=-40, vmax=0, cmap="jet")
+        h = ax.imshow(to_db(im), extent=ext, origin="lower", aspect="auto", vmin=-40, vmax=0, cmap="jet")
         w = a[name]
         ax.set_title(f"{name}: {1000 * w['y']:.2f} mm x {100 * w['z']:.2f} cm, {w['seconds'] * 1e3:.0f} ms",
                      fontsize=9)
@@ -159,17 +175,24 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     fig.colorbar(h, ax=axes, label="dB")
     fig.suptitle("PSF on an irregular linear scan (+-1.5 cm heights): -3 dB cross-range x range widths")
     save(fig, out_dir / "sar_psf.png")
+
+
+def _plot_volume(b: dict, out_dir: Path) -> None:
+    f = b["figure"]
     fig, axes = plt.subplots(1, 4, figsize=(19, 4.6), layout="constrained")
-    e_xy = [1000 * vgrid.y[0], 1000 * vgrid.y[-1], 1000 * vgrid.x[0], 1000 * vgrid.x[-1]]
-    axes[0].imshow(np.max(rho_b, axis=2), extent=[1000 * src.y[0], 1000 * src.y[-1], 1000 * src.x[0],
-                                                   1000 * src.x[-1]], origin="lower", cmap="gray")
+    e_xy = [1000 * f["y"][0], 1000 * f["y"][-1], 1000 * f["x"][0], 1000 * f["x"][-1]]
+    h = axes[0].imshow(np.max(f["rho"], axis=2), extent=[1000 * f["src_y"][0], 1000 * f["src_y"][-1],
+                       1000 * f["src_x"][0], 1000 * f["src_x"][-1]], origin="lower", cmap="gray")
+    fig.colorbar(h, ax=axes[0], label="reflectivity")
     axes[0].set_title("target (ring at 0.33 m, bar at 0.37 m)")
-    for ax, v, title in ((axes[1], vol, "EMPM, MIP over z"), (axes[2], vol_rma, "plain RMA, MIP over z")):
-        ax.imshow(_db(np.max(np.abs(v), axis=2)), extent=e_xy, origin="lower", vmin=-25, vmax=0, cmap="jet")
+    for ax, key, title in ((axes[1], "EMPM", "EMPM, MIP over z"), (axes[2], "RMA", "plain RMA, MIP over z")):
+        h = ax.imshow(to_db(np.max(np.abs(f[key]), axis=2)), extent=e_xy, origin="lower", vmin=-25, vmax=0,
+                      cmap="jet")
         ax.set_title(title)
-    axes[3].imshow(_db(np.max(np.abs(vol), axis=1)).T, extent=[1000 * vgrid.x[0], 1000 * vgrid.x[-1],
-                   vgrid.z[0], vgrid.z[-1]], origin="lower", aspect="auto", vmin=-25, vmax=0, cmap="jet")
+    axes[3].imshow(to_db(np.max(np.abs(f["EMPM"]), axis=1)).T, extent=[1000 * f["x"][0], 1000 * f["x"][-1],
+                   f["z"][0], f["z"][-1]], origin="lower", aspect="auto", vmin=-25, vmax=0, cmap="jet")
     axes[3].set_title("EMPM, MIP over y")
+    fig.colorbar(h, ax=axes[1:], label="dB")
     for ax in axes[:3]:
         ax.set_xlabel("y (mm)")
         ax.set_ylabel("x (mm)")
@@ -177,14 +200,34 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     axes[3].set_ylabel("z (m)")
     fig.suptitle(f"3-D EMPM on a planar irregular scan ({b['empm_s']:.2f} s)")
     save(fig, out_dir / "sar_volume.png")
+
+
+def _plot_sparse(c: dict, out_dir: Path) -> None:
+    f = c["figure"]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
-    e2 = [sgrid.z[0], sgrid.z[-1], 1000 * sgrid.y[0], 1000 * sgrid.y[-1]]
-    for ax, im, title in ((axes[0], rho_c, "truth"), (axes[1], bpa, f"BPA, TCR {c['bpa_tcr_db']:.1f} dB"),
-                          (axes[2], fx, f"FISTA, TCR {c['fista_tcr_db']:.1f} dB")):
-        ax.imshow(_db(im + (1e-9 if im is rho_c else 0)), extent=e2, origin="lower", aspect="auto",
-                  vmin=-30, vmax=0, cmap="jet")
-        ax.set_title(title + (" (8 of 32 positions)" if im is not rho_c else ""))
+    e2 = [f["z"][0], f["z"][-1], 1000 * f["y"][0], 1000 * f["y"][-1]]
+    panels = ((axes[0], "truth", "truth"), (axes[1], "BPA", f"BPA, TCR {c['bpa_tcr_db']:.1f} dB"),
+              (axes[2], "FISTA", f"FISTA, TCR {c['fista_tcr_db']:.1f} dB"))
+    for ax, key, title in panels:
+        h = ax.imshow(to_db(f[key] + (1e-9 if key == "truth" else 0)), extent=e2, origin="lower",
+                      aspect="auto", vmin=-30, vmax=0, cmap="jet")
+        ax.set_title(title + (" (8 of 32 positions)" if key != "truth" else ""))
         ax.set_xlabel("z (m)")
         ax.set_ylabel("y (mm)")
+    fig.colorbar(h, ax=axes, label="dB")
     save(fig, out_dir / "sar_sparse.png")
-    return {"psf": a, "volume": b, "sparse": c}
+
+
+def plot(data: dict, out_dir: Path) -> None:
+    """The PSF, volume and sparse-scan figures (PNG) from :func:`compute`'s output."""
+    out_dir = Path(out_dir)
+    _plot_psf(data["psf"], out_dir)
+    _plot_volume(data["volume"], out_dir)
+    _plot_sparse(data["sparse"], out_dir)
+
+
+def run(out_dir: Path, quick: bool = False) -> dict:
+    """Compute the three cases, save their figures, return the metrics."""
+    data = compute(quick)
+    plot(data, out_dir)
+    return strip_arrays(data)

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import ArrayCache, array_namespace, device, to_numpy
+from .._sparse import Scatter
+from ..backend import ArrayCache, array_namespace, to_numpy
 from ..linop import LinearOperator, _as_shape
 
 __all__ = ["Diagonal", "Identity", "MatrixOperator", "Restriction"]
@@ -164,11 +165,9 @@ class Restriction(LinearOperator):
             if np.unique(idx).size != idx.size:
                 raise ValueError("indices must be distinct")
         super().__init__(shape, (idx.size,), "float64")
-        inverse = np.full(n, idx.size, dtype=np.int64)
-        inverse[idx] = np.arange(idx.size)
         self.indices = idx
         self._idx = ArrayCache(idx)
-        self._inv = ArrayCache(inverse)
+        self._scatter = Scatter(idx, n)
 
     @property
     def mask(self) -> np.ndarray:
@@ -186,10 +185,7 @@ class Restriction(LinearOperator):
     def _adjoint(self, y: Array) -> Array:
         xp = array_namespace(y)
         b = _batch(y, 1)
-        zero = xp.zeros((*b, 1), dtype=y.dtype, device=device(y))
-        padded = xp.concat([y, zero], axis=-1)
-        full = xp.take(padded, self._inv.like(y), axis=len(b))
-        return xp.reshape(full, (*b, *self.ishape))
+        return xp.reshape(self._scatter(y, axis=-1), (*b, *self.ishape))
 
     def _make_normal(self) -> LinearOperator:
         return Diagonal(self.mask.astype(np.float64))

@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import SparseMatrix, array_namespace, device, to_numpy
+from .._sparse import SparseMatrix
+from ..backend import array_namespace, device, to_numpy
 from ..linop import LinearOperator
 
 __all__ = [

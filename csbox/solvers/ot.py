@@ -38,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import SparseMatrix, array_namespace, device, to_numpy, topk_indices
+from .._sparse import SparseMatrix, scatter, topk_indices
+from ..backend import array_namespace, device, to_numpy
 from ._core import Monitor, Result
 
 __all__ = [
@@ -123,13 +124,7 @@ class _Support:
         return xp.take(a, self._ia, axis=0), xp.take(b, self._ib, axis=-1), C
 
     def _expand(self, v: Array, idx: np.ndarray, n: int, axis: int, fill: float) -> Array:
-        xp = self.xp
-        inv = np.full(n, idx.size, dtype=np.int64)
-        inv[idx] = np.arange(idx.size)
-        shape = list(v.shape)
-        shape[axis] = 1
-        pad = xp.full(tuple(shape), fill, dtype=v.dtype, device=device(v))
-        return xp.take(xp.concat([v, pad], axis=axis), xp.asarray(inv, device=device(v)), axis=axis)
+        return scatter(v, idx, n, axis=axis, fill=fill)
 
     def expand(self, f: Array, g: Array, P: Array) -> tuple[Array, Array, Array]:
         if self.trivial:

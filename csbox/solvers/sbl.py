@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sparse import scatter
 from ..backend import array_namespace, device, to_numpy
 from ..linop import LinearOperator
 from ._core import Monitor, Result
@@ -77,10 +78,7 @@ def _check_noise(noise_var: float | None) -> None:
 
 def _expand(xp: Any, v: Array, active: np.ndarray, n: int) -> Array:
     """Scatter ``v`` (values on ``active``) into a length-``n`` zero vector, by a gather."""
-    inv = np.full(n, active.size, dtype=np.int64)
-    inv[active] = np.arange(active.size)
-    pad = xp.concat([v, xp.zeros((1,), dtype=v.dtype, device=device(v))])
-    return xp.take(pad, xp.asarray(inv, device=device(v)))
+    return scatter(v, active, n)
 
 
 def _real(xp: Any, v: Array) -> Array:

@@ -7,7 +7,7 @@ import pytest
 from sklearn.linear_model import ARDRegression
 
 from csbox.backend import to_numpy
-from csbox.operators.irs_mimo import irs_channel
+from csbox.comms import irs_channel
 from csbox.solvers.sbl import _kron_estep, kron_omp, kron_sbl, sbl
 
 

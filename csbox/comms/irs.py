@@ -21,7 +21,14 @@ G``): a three-factor Kronecker dictionary and a block-sparse ``x`` of ``spread x
 x spread`` non-zeros (IRS angle difference x MS angle x BS angle).
 
 This follows the authors' public simulation code (JournalKroSBL, PC-KroSBL), in
-which the 256-element IRS is a uniform linear array on an 18-point grid.
+which the 256-element IRS is a uniform linear array on an 18-point grid. The
+estimators are :func:`csbox.solvers.kron_sbl` (on :attr:`IRSChannel.factors`)
+and :func:`csbox.solvers.sbl` (on the formed dictionary).
+
+References
+----------
+Y. He, G. Joseph, "Structure-aware sparse Bayesian learning-based channel estimation
+for intelligent reflecting surface-aided MIMO", IEEE TSP 2024.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import check_int, check_scalar
+
 __all__ = ["IRSChannel", "irs_channel", "steering"]
 
 
@@ -39,8 +48,8 @@ def steering(n_elements: int, grid: int) -> np.ndarray:
 
     ``a(theta)[n] = exp(j pi theta n) / sqrt(N)``.
     """
-    if n_elements < 1 or grid < 1:
-        raise ValueError(f"n_elements and grid must be >= 1, got {n_elements}, {grid}")
+    n_elements = check_int("n_elements", n_elements, low=1)
+    grid = check_int("grid", grid, low=1)
     theta = 2.0 * np.arange(grid) / grid - 1.0
     return np.exp(1j * math.pi * np.outer(np.arange(n_elements), theta)) / math.sqrt(n_elements)
 
@@ -76,6 +85,9 @@ class IRSChannel:
 
     def noisy(self, snr_db: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
         """Measurements at ``snr_db`` (signal power per sample over noise variance) and the noise variance."""
+        snr_db = check_scalar("snr_db", snr_db)
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         power = float(np.mean(np.abs(self.y_clean) ** 2))
         nv = power / 10.0 ** (snr_db / 10.0)
         shape = self.y_clean.shape
@@ -85,6 +97,9 @@ class IRSChannel:
     def channels_from(self, x_hat: np.ndarray) -> np.ndarray:
         """Cascaded channel estimates ``(n_patterns, n_bs, n_ms)`` from coefficients ``x_hat``."""
         G = self.grid
+        x_hat = np.asarray(x_hat)
+        if x_hat.size != G**3:
+            raise ValueError(f"x_hat must hold grid**3 = {G**3} coefficients, got shape {x_hat.shape}")
         X = np.reshape(x_hat, (G, G, G))  # (IRS difference, MS angle, BS angle)
         Phi = self.factors[0]
         # H_k = sum_{j, i, b} Phi[k, j] X[j, i, b] a_bs(b) conj(a_ms(i))^T
@@ -112,10 +127,10 @@ def irs_channel(
 ) -> IRSChannel:
     """Draw one IRS-MIMO channel (paper defaults: 6 MS, 16 BS, 256 IRS, 18-point grid, 3 pilots,
     6 patterns, angle spread 3 grid points)."""
+    check_int("seed", seed, low=0)
     for name, v in (("n_ms", n_ms), ("n_bs", n_bs), ("n_irs", n_irs), ("grid", grid),
                     ("n_pilots", n_pilots), ("n_patterns", n_patterns), ("spread", spread)):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+        check_int(name, v, low=1)
     if spread > grid:
         raise ValueError(f"spread ({spread}) cannot exceed the grid size ({grid})")
     rng = np.random.default_rng(seed)
