@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.decomposition import MiniBatchDictionaryLearning
 
 from _timing import versions
-from csbox.demos.dictionary import _patches, dct_dictionary
+from csbox.patches import dct_dictionary, extract_patches
 from csbox.phantoms import camera
 from csbox.solvers.dictionary import OnlineOrthogonalDictionary, polar, sparse_code
 
@@ -30,7 +30,7 @@ def main() -> None:
     print(versions("numpy", "scipy", "sklearn", "csbox"))
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(0)
-    P, _ = _patches(camera(), 8, 4)
+    P, _ = extract_patches(camera(), 8, 4)
     P = P[rng.permutation(len(P))[:20_000]]
     test = P[:5000]
     e_dct = rel_error(dct_dictionary(8), test)

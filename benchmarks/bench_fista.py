@@ -24,10 +24,21 @@ from pathlib import Path
 import numpy as np
 
 from _timing import best_time, versions
-from csbox.demos.mri import problem, psnr
-from csbox.operators import Wavelet
+from csbox.metrics import psnr
+from csbox.operators import PartialFourier, Wavelet
 from csbox.phantoms import shepp_logan
+from csbox.sampling import cartesian, variable_density
 from csbox.solvers import fista
+
+
+def problem(img: np.ndarray, acceleration: float) -> tuple[PartialFourier, np.ndarray]:
+    """The CS-MRI demo's problem: centred partial Fourier, Cartesian Gaussian VD mask, complex64 data."""
+    n = img.shape[0]
+    lines = variable_density(n, acceleration=acceleration, density="gauss", sigma=0.2, calib=max(8, n // 16),
+                             seed=0)
+    A = PartialFourier(img.shape, cartesian(lines, img.shape, axis=0), centered=True)
+    return A, (A @ img).astype(np.complex64)
+
 
 N_ITER = 100
 LAM_REL = 1e-3

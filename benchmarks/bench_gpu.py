@@ -14,10 +14,20 @@ import numpy as np
 
 from _timing import versions
 from csbox.backend import to_numpy
-from csbox.demos.mri import problem, psnr
-from csbox.operators import Kronecker, Wavelet
+from csbox.metrics import psnr
+from csbox.operators import Kronecker, PartialFourier, Wavelet
 from csbox.phantoms import shepp_logan
+from csbox.sampling import cartesian, variable_density
 from csbox.solvers import fista
+
+
+def problem(img: np.ndarray, acceleration: float) -> tuple[PartialFourier, np.ndarray]:
+    """The CS-MRI demo's problem: centred partial Fourier, Cartesian Gaussian VD mask, complex64 data."""
+    n = img.shape[0]
+    lines = variable_density(n, acceleration=acceleration, density="gauss", sigma=0.2, calib=max(8, n // 16),
+                             seed=0)
+    A = PartialFourier(img.shape, cartesian(lines, img.shape, axis=0), centered=True)
+    return A, (A @ img).astype(np.complex64)
 
 
 def _backends():
@@ -79,7 +89,7 @@ def main() -> None:
     for name, to, sync in backends:
         vd = to(v)
         results[name]["Kron 3x64 (batch 8)"] = timed(lambda vd=vd: K @ vd, sync)
-    from csbox.operators.sar import FMCW, MIMOSAR, ImageGrid, MIMOArray, linear_scan
+    from csbox.sar import FMCW, MIMOSAR, ImageGrid, MIMOArray, linear_scan
     from csbox.solvers import sinkhorn
 
     wf, arr = FMCW(n_samples=32), MIMOArray.iwr1443()

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from _timing import best_time, versions
-from csbox.operators.sar import FMCW, MIMOSAR, ImageGrid, MIMOArray, empm, linear_scan, planar_scan
+from csbox.sar import FMCW, MIMOSAR, ImageGrid, MIMOArray, empm, linear_scan, planar_scan
 
 
 def ncc(a, b):

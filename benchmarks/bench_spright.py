@@ -15,8 +15,8 @@ import numpy as np
 import scipy.linalg
 
 from _timing import best_time, versions
-from csbox.demos.spright_demo import sparse_signal
 from csbox.operators import Hadamard
+from csbox.signals import sparse_wht_signal as sparse_signal
 from csbox.solvers.spright import spright
 
 

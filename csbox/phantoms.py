@@ -1,10 +1,12 @@
-"""Test images made on the fly: the modified Shepp-Logan phantom, and a loader for shipped photographs."""
+"""Test images made on the fly: modified Shepp-Logan, lines and circles, and shipped photographs."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["camera", "shepp_logan"]
+from ._validation import check_int
+
+__all__ = ["camera", "lines_and_circles", "shepp_logan"]
 
 # Toft's modified Shepp-Logan ellipses: intensity, semi-axes (a, b), centre (x0, y0), angle (deg)
 _MODIFIED_SHEPP_LOGAN = (
@@ -53,3 +55,31 @@ def camera(n: int | None = None) -> np.ndarray:
         o = (512 - n) // 2
         img = img[o : o + n, o : o + n]
     return img
+
+
+def lines_and_circles(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
+    """``n`` images ``(n, size, size)`` of 1-3 line segments and 1-3 rings, intensities in [0.5, 1].
+
+    Anti-aliased strokes (width ~2 pixels), values in [0, 1]: the in-silico data of
+    the DPS paper (Huijben et al., ICLR 2020).
+    """
+    n = check_int("n", n, low=1)
+    size = check_int("size", size, low=16)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    out = np.zeros((n, size, size))
+    for i in range(n):
+        img = np.zeros((size, size))
+        for _ in range(int(rng.integers(1, 4))):
+            p, q = rng.uniform(2, size - 2, 2), rng.uniform(2, size - 2, 2)
+            d = q - p
+            t = np.clip(((xx - p[0]) * d[0] + (yy - p[1]) * d[1]) / max(d @ d, 1e-9), 0, 1)
+            dist = np.hypot(xx - p[0] - t * d[0], yy - p[1] - t * d[1])
+            img = np.maximum(img, rng.uniform(0.5, 1) * np.clip(1.2 - dist, 0, 1))
+        for _ in range(int(rng.integers(1, 4))):
+            c = rng.uniform(6, size - 6, 2)
+            r = rng.uniform(2.5, 8)
+            dist = np.abs(np.hypot(xx - c[0], yy - c[1]) - r)
+            img = np.maximum(img, rng.uniform(0.5, 1) * np.clip(1.2 - dist, 0, 1))
+        out[i] = img
+    return out

@@ -21,32 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._plot import plt, save
+from ..metrics import psnr
+from ..phantoms import lines_and_circles
+from ._plot import plt, save, strip_arrays
 
 NAME = "dps-fourier"
 DESCRIPTION = "Deep Probabilistic Sub-sampling of 32x32 k-space vs random / VD / low-pass masks"
-
-
-def lines_and_circles(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
-    """``n`` images of 1-3 line segments and 1-3 rings, intensities in [0.5, 1], values in [0, 1]."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(float)
-    out = np.zeros((n, size, size))
-    for i in range(n):
-        img = np.zeros((size, size))
-        for _ in range(int(rng.integers(1, 4))):
-            p, q = rng.uniform(2, size - 2, 2), rng.uniform(2, size - 2, 2)
-            d = q - p
-            t = np.clip(((xx - p[0]) * d[0] + (yy - p[1]) * d[1]) / max(d @ d, 1e-9), 0, 1)
-            dist = np.hypot(xx - p[0] - t * d[0], yy - p[1] - t * d[1])
-            img = np.maximum(img, rng.uniform(0.5, 1) * np.clip(1.2 - dist, 0, 1))
-        for _ in range(int(rng.integers(1, 4))):
-            c = rng.uniform(6, size - 6, 2)
-            r = rng.uniform(2.5, 8)
-            dist = np.abs(np.hypot(xx - c[0], yy - c[1]) - r)
-            img = np.maximum(img, rng.uniform(0.5, 1) * np.clip(1.2 - dist, 0, 1))
-        out[i] = img
-    return out
 
 
 def fixed_masks(size: int, M: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -72,27 +52,19 @@ def fista_with_mask(images: np.ndarray, mask: np.ndarray) -> float:
     A = PartialFourier(images.shape[1:], mask, centered=True)
     W = Wavelet(images.shape[1:], "db2", level=2)
     res = fista(A, A @ images, lam_rel=0.02, transform=W, max_iter=150, tol=None)
-    mse = np.mean((np.abs(res.x) - images) ** 2, axis=(1, 2))
-    return float(np.mean(10 * np.log10(1.0 / mse)))
+    return float(np.mean([psnr(x, ref, peak=1.0) for x, ref in zip(res.x, images, strict=True)]))
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
+def _train(train: np.ndarray, val: np.ndarray, size: int, M: int, common: dict) -> tuple[dict, dict, object]:
+    """Train the model with the learned (DPS) mask and with each fixed mask; held-out metrics per mask."""
     from ..sampling.dps import DPSSampler, UnrolledISTA, evaluate, train_dps
 
-    out_dir = Path(out_dir)
-    size, M = 32, 128
-    n_train, n_val = (600, 200) if quick else (3000, 500)
-    epochs = 3 if quick else 10
-    train = lines_and_circles(n_train, size, seed=0)
-    val = lines_and_circles(n_val, size, seed=1)
-    common = {"epochs": epochs, "batch_size": 32, "lr": 1e-3, "logit_lr_mult": 10.0, "seed": 0}
     results: dict = {}
-    masks: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
     sampler = DPSSampler(size * size, M, shape=(size, size), seed=0)
     model = UnrolledISTA((size, size), n_iter=4, cnn_width=16)
     hist = train_dps(model, train, sampler=sampler, **common)
-    masks["DPS (learned)"] = sampler.mask_
+    masks = {"DPS (learned)": sampler.mask_}
     results["DPS (learned)"] = {**evaluate(model, val, sampler.mask_), "train_s": time.perf_counter() - t0,
                                 "s_per_epoch": float(np.mean(hist["seconds_per_epoch"]))}
     for name, mask in fixed_masks(size, M).items():
@@ -102,44 +74,71 @@ def run(out_dir: Path, quick: bool = False) -> dict:
         masks[name] = mask
         results[name] = {**evaluate(mdl, val, mask), "train_s": time.perf_counter() - t0,
                          "s_per_epoch": float(np.mean(h["seconds_per_epoch"]))}
+    return results, masks, (sampler, model)
+
+
+def compute(quick: bool = False) -> dict:
+    """Train per mask, evaluate on held-out images, run plain FISTA per mask; metrics and figure data."""
+    import torch
+
+    from ..operators import FFT
+
+    size, M = 32, 128
+    n_train, n_val = (600, 200) if quick else (3000, 500)
+    epochs = 3 if quick else 10
+    train = lines_and_circles(n_train, size, seed=0)
+    val = lines_and_circles(n_val, size, seed=1)
+    common = {"epochs": epochs, "batch_size": 32, "lr": 1e-3, "logit_lr_mult": 10.0, "seed": 0}
+    results, masks, (sampler, model) = _train(train, val, size, M, common)
     print(f"\n{'mask (M = 128 of 1024, 8x)':<28}{'NMSE dB':>9}{'PSNR dB':>9}{'FISTA PSNR':>12}{'train s':>9}")
     for name in results:
         results[name]["fista_psnr"] = fista_with_mask(val[:100], masks[name])
         r = results[name]
         print(f"{name:<28}{r['nmse_db']:>9.2f}{r['psnr']:>9.2f}{r['fista_psnr']:>12.2f}{r['train_s']:>9.1f}")
-    probs = sampler.distributions().detach().cpu().numpy().reshape(size, size)
-    fig, axes = plt.subplots(2, 5, figsize=(19, 7.6), layout="constrained")
-    im = axes[0, 0].imshow(probs, cmap="magma")
-    axes[0, 0].set_title("learned distribution softmax(phi)")
-    fig.colorbar(im, ax=axes[0, 0], fraction=0.046)
-    for ax, (name, mask) in zip(axes[0, 1:], masks.items(), strict=True):
-        ax.imshow(mask, cmap="gray")
-        ax.set_title(f"{name}\nNMSE {results[name]['nmse_db']:.1f} dB, PSNR {results[name]['psnr']:.1f} dB",
-                     fontsize=9)
-    import torch
-
-    from ..operators import FFT
-
     F = FFT((size, size), centered=True)
     example = val[:1]
-    axes[1, 0].imshow(example[0], cmap="gray", vmin=0, vmax=1)
-    axes[1, 0].set_title("ground truth (held out)")
-    models = {"DPS (learned)": model}
-    for ax, name in zip(axes[1, 1:], masks, strict=True):
-        if name in models:
+    fig = {"distribution": sampler.distributions().detach().cpu().numpy().reshape(size, size),
+           "truth": example[0]}
+    for name, mask in masks.items():
+        fig[f"mask {name}"] = np.asarray(mask)
+        if name == "DPS (learned)":
             with torch.no_grad():
                 xb = torch.as_tensor(example, dtype=torch.complex64)
-                mb = torch.as_tensor(masks[name][None].astype(np.float32))
-                rec = models[name](mb.to(torch.complex64) * (F @ xb), mb).abs().numpy()[0]
-            ax.imshow(rec, cmap="gray", vmin=0, vmax=1)
-            ax.set_title(f"{name}: reconstruction")
+                mb = torch.as_tensor(mask[None].astype(np.float32))
+                fig[f"recon {name}"] = model(mb.to(torch.complex64) * (F @ xb), mb).abs().numpy()[0]
         else:
-            zf = np.abs(F.H @ (masks[name] * (F @ example[0].astype(complex))))
-            ax.imshow(zf, cmap="gray", vmin=0, vmax=1)
-            ax.set_title(f"{name}: zero-filled")
+            fig[f"recon {name}"] = np.abs(F.H @ (mask * (F @ example[0].astype(complex))))
+    results["figure"] = fig
+    return results
+
+
+def plot(data: dict, out_dir: Path) -> None:
+    """Learned distribution, masks and one held-out reconstruction per mask (``dps_fourier.png``)."""
+    f = data["figure"]
+    names = [k for k in data if k != "figure"]
+    fig, axes = plt.subplots(2, 5, figsize=(19, 7.6), layout="constrained")
+    im = axes[0, 0].imshow(f["distribution"], cmap="magma")
+    axes[0, 0].set_title("learned distribution softmax(phi)")
+    fig.colorbar(im, ax=axes[0, 0], fraction=0.046, label="probability")
+    for ax, name in zip(axes[0, 1:], names, strict=True):
+        ax.imshow(f[f"mask {name}"], cmap="gray")
+        ax.set_title(f"{name}\nNMSE {data[name]['nmse_db']:.1f} dB, PSNR {data[name]['psnr']:.1f} dB",
+                     fontsize=9)
+    h = axes[1, 0].imshow(f["truth"], cmap="gray", vmin=0, vmax=1)
+    axes[1, 0].set_title("ground truth (held out)")
+    for ax, name in zip(axes[1, 1:], names, strict=True):
+        ax.imshow(f[f"recon {name}"], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{name}: " + ("reconstruction" if name == "DPS (learned)" else "zero-filled"))
+    fig.colorbar(h, ax=axes[1, :], fraction=0.02, label="intensity")
     for ax in axes.ravel():
         ax.set_xlabel("k_x or x (index)")
         ax.set_ylabel("k_y or y (index)")
     fig.suptitle("DPS: learned vs fixed k-space masks, 8x, same unrolled-ISTA + CNN model retrained per mask")
-    save(fig, out_dir / "dps_fourier.png")
-    return results
+    save(fig, Path(out_dir) / "dps_fourier.png")
+
+
+def run(out_dir: Path, quick: bool = False) -> dict:
+    """Train and evaluate per mask, save the figure, return the metrics."""
+    data = compute(quick)
+    plot(data, out_dir)
+    return strip_arrays(data)

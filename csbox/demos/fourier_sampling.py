@@ -14,7 +14,7 @@ from ..sampling import (
     uniform_random,
     variable_density,
 )
-from ._plot import plt, save
+from ._plot import plt, save, strip_arrays
 
 NAME = "fourier-sampling"
 DESCRIPTION = "k-space masks (random, variable density poly/Gauss, equispaced, Poisson disc) and their PSFs"
@@ -39,22 +39,27 @@ def masks(n: int, acceleration: float = 4.0, seed: int = 0) -> dict[str, np.ndar
     }
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
-    """Plot each mask and its log-magnitude PSF; return sample counts and peak side lobes."""
-    out_dir = Path(out_dir)
+def compute(quick: bool = False) -> dict:
+    """Sample counts, accelerations and peak side lobes of each mask (masks and PSFs as figure data)."""
     n = 64 if quick else 128
-    ms = masks(n)
-    fig, axes = plt.subplots(2, len(ms), figsize=(3.6 * len(ms), 7.2), layout="constrained")
     metrics = {}
-    for k, (name, m) in enumerate(ms.items()):
+    for name, m in masks(n).items():
         psf = point_spread_function(m)
         side = psf.copy()
         side[n // 2 - 1 : n // 2 + 2, n // 2 - 1 : n // 2 + 2] = 0.0  # main lobe
         psl = 20 * np.log10(side.max())
-        metrics[name] = {"samples": int(m.sum()), "acceleration": m.size / m.sum(), "psl_db": psl}
-
+        metrics[name] = {"samples": int(m.sum()), "acceleration": m.size / m.sum(), "psl_db": psl,
+                         "mask": m, "psf": psf}
         print(f"{name:<28} samples {int(m.sum()):6d}  R = {m.size / m.sum():.2f}  "
               f"peak side lobe {psl:6.1f} dB")
+    return metrics
+
+
+def plot(data: dict, out_dir: Path) -> None:
+    """Each mask above its log-magnitude PSF (``fourier_sampling.png``)."""
+    fig, axes = plt.subplots(2, len(data), figsize=(3.6 * len(data), 7.2), layout="constrained")
+    for k, (name, d) in enumerate(data.items()):
+        m, psf, psl = d["mask"], d["psf"], d["psl_db"]
         axes[0, k].imshow(m, cmap="gray", interpolation="nearest")
         axes[0, k].set_title(f"{name}\nR = {m.size / m.sum():.1f}", fontsize=9)
         axes[0, k].set_xlabel("k_x (index)")
@@ -64,6 +69,13 @@ def run(out_dir: Path, quick: bool = False) -> dict:
         axes[1, k].set_xlabel("x (pixels)")
         axes[1, k].set_ylabel("y (pixels)")
         fig.colorbar(im, ax=axes[1, k], fraction=0.046, label="dB")
+    n = next(iter(data.values()))["mask"].shape[0]
     fig.suptitle(f"k-space masks on {n}x{n} and their point-spread functions (|F^H mask|, dB)")
-    save(fig, out_dir / "fourier_sampling.png")
-    return metrics
+    save(fig, Path(out_dir) / "fourier_sampling.png")
+
+
+def run(out_dir: Path, quick: bool = False) -> dict:
+    """Plot each mask and its log-magnitude PSF; return sample counts and peak side lobes."""
+    data = compute(quick)
+    plot(data, out_dir)
+    return strip_arrays(data)

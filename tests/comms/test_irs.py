@@ -38,7 +38,7 @@ def test_noise_has_the_requested_snr():
 def test_bad_input():
     with pytest.raises(TypeError, match="n_bs must be an int"):
         irs_channel(0, n_bs=16.0)
-    with pytest.raises(ValueError, match="spread .* cannot exceed the grid size"):
+    with pytest.raises(ValueError, match=r"spread .* cannot exceed the grid size"):
         irs_channel(0, grid=4, spread=5)
     with pytest.raises(ValueError, match="seed must be >= 0"):
         irs_channel(-1)
@@ -47,7 +47,7 @@ def test_bad_input():
     ch = irs_channel(0)
     with pytest.raises(ValueError, match="snr_db must be finite"):
         ch.noisy(float("nan"), np.random.default_rng(0))
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
         ch.noisy(10.0, 0)
     with pytest.raises(ValueError, match="x_hat must hold grid"):
         ch.nmse(np.zeros(10))

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from csbox.demos import phase_transition
-from csbox.demos.mri import problem, psnr, run
+from csbox.demos.mri import problem, run
+from csbox.metrics import psnr
 from csbox.operators import Wavelet
 from csbox.phantoms import camera, shepp_logan
 from csbox.solvers import fista
@@ -16,6 +17,7 @@ def test_mri_quick(tmp_path):
     for key, v in m.items():
         if key == "convergence_gap":
             continue
+        assert v["iterations"] == 100
         # cycle-spun FISTA beats zero filling on every image and rate, clearly so at 4x
         margin = 2.0 if key.endswith("R=4") else 0.5
         assert v["fista_cycle_spin"]["psnr"] > v["zero_filled"]["psnr"] + margin, key
@@ -46,9 +48,9 @@ def test_phase_transition_cell():
 
 
 def test_ot_quick(tmp_path):
-    from csbox.demos import ot_demo
+    from csbox.demos import ot
 
-    m = ot_demo.run(tmp_path, quick=True)
+    m = ot.run(tmp_path, quick=True)
     assert (tmp_path / "ot_convergence.png").exists()
     for name, v in m.items():
         sns, sk = v["sns"], v["sinkhorn"]
@@ -69,3 +71,24 @@ def test_every_demo_runs_quick(name, tmp_path):
         pytest.importorskip("torch")
     metrics = get(name).run(tmp_path, quick=True)
     assert metrics and list(tmp_path.glob("*.png"))
+
+
+def test_demo_modules_are_named_after_their_demo():
+    """Module name = NAME with '-' -> '_', and every demo has compute, plot and run."""
+    from csbox.demos import registry
+
+    reg = registry()
+    assert {"sar", "irs-channel", "kron-sbl", "mri", "fourier-sampling", "spright", "ot", "dictionary",
+            "dps-fourier"} <= set(reg)
+    for name, mod in reg.items():
+        assert mod.__name__ == "csbox.demos." + name.replace("-", "_"), name
+        for fn in ("compute", "plot", "run"):
+            assert callable(getattr(mod, fn, None)), (name, fn)
+
+
+def test_strip_arrays_keeps_metrics_only():
+    from csbox.demos._plot import strip_arrays
+
+    data = {"a": 1.0, "img": np.zeros(3), "figure": {"x": np.ones(2)}, "m": {"psnr": 20.0, "im": np.ones(1)},
+            "empty": {}, "none": None, "pts": [(1.0, 2), np.zeros(1)]}
+    assert strip_arrays(data) == {"a": 1.0, "m": {"psnr": 20.0}, "empty": {}, "none": None, "pts": [(1.0, 2)]}

@@ -63,7 +63,7 @@ def test_sns_random_assignment_eta_1200():
 
 
 def test_sparsified_hessian_entries_and_symmetry():
-    from csbox.backend import SparseMatrix, topk_indices
+    from csbox._sparse import SparseMatrix, topk_indices
 
     rng = np.random.default_rng(3)
     P = rng.random((30, 40))

@@ -17,31 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from ..operators.hadamard import fwht
+from ..signals import sparse_wht_signal as sparse_signal
 from ..solvers.spright import _parity, spright
 from ._plot import plt, save
 
 NAME = "spright"
 DESCRIPTION = "SPRIGHT sparse WHT: success vs samples, time vs N up to 2^30, a pseudo-Boolean function"
-
-
-def sparse_signal(n: int, K: int, seed: int):
-    """Callable reading ``x = H X`` (orthonormal) for a K-sparse ``X`` with +-[1, 2] values.
-
-    Returns ``(fn, support, values)``.
-    """
-    rng = np.random.default_rng(seed)
-    supp = np.sort(rng.choice(2**n, K, replace=False)) if n < 40 else np.unique(rng.integers(0, 2**n, K))
-    vals = rng.choice([-1, 1], supp.size) * (1 + rng.random(supp.size))
-    scale = 1.0 / math.sqrt(2.0**n)
-
-    def fn(idx: np.ndarray) -> np.ndarray:
-        out = np.zeros(idx.shape)
-        for s in range(0, supp.size, 64):  # chunks keep the (queries x K) parity table small
-            p = _parity(np.bitwise_and(idx[:, None], supp[None, s : s + 64]))
-            out += ((1 - 2 * p) * vals[s : s + 64]).sum(1)
-        return out * scale
-
-    return fn, supp, vals
 
 
 def success_curves(quick: bool) -> dict:
@@ -130,34 +111,43 @@ def boolean_function() -> dict:
     return {"exact": exact, "queries": res.n_samples, "seconds": dt}
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
-    out_dir = Path(out_dir)
+def compute(quick: bool = False) -> dict:
+    """Success curves, run times against N and the pseudo-Boolean function (printed)."""
     curves = success_curves(quick)
-    tm = timing(quick)
-    boolf = boolean_function()
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
-    colors = {16: "C0", 64: "C1", 256: "C2"}
-    styles = {None: "-", 20.0: "--", 10.0: ":"}
-    metrics: dict = {"success": {}, "timing": tm, "boolean": boolf}
+    success = {}
     for (K, snr), pts in curves.items():
-        # upper envelope: the best (B, R) setting that reads at most this many samples
-        xs = [p[0] for p in pts]
-        ys = list(np.maximum.accumulate([p[1] for p in pts]))
         label = f"K={K}, SNR {'inf' if snr is None else f'{snr:.0f} dB'}"
-        axes[0].semilogx(xs, ys, styles[snr], color=colors[K], marker="o", ms=3, label=label)
-        metrics["success"][label] = pts
+        success[label] = {"K": K, "snr_db": snr, "points": pts}
         full = [p for p in pts if p[1] == 1.0]
         print(f"{label:<22} smallest sample count with 100% success: "
               + (f"{full[0][0]:.0f} (B={full[0][2]}, R={full[0][3]}) = "
                  f"{full[0][0] / (K * 16):.1f} K log2 N" if full else "none in the sweep"))
-    for K, c in colors.items():
-        if any(k == K for k, _ in curves):
-            axes[0].axvline(K * 16, color=c, lw=0.8, alpha=0.5)
+    tm = timing(quick)
+    for n, t, s, d in zip(tm["n"], tm["spright"], tm["samples"], tm["dense"], strict=True):
+        print(f"N = 2^{n:<3} SPRIGHT {t * 1e3:8.2f} ms, {s:6d} samples ({s / 2**n:.2e} of N); dense "
+              + ("--" if math.isnan(d) else f"{d * 1e3:9.2f} ms"))
+    return {"success": success, "timing": tm, "boolean": boolean_function()}
+
+
+def plot(metrics: dict, out_dir: Path) -> None:
+    """Success against samples read and run time against N (``spright.png``)."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+    colors = {16: "C0", 64: "C1", 256: "C2"}
+    styles = {None: "-", 20.0: "--", 10.0: ":"}
+    for label, c in metrics["success"].items():
+        pts = c["points"]
+        # upper envelope: the best (B, R) setting that reads at most this many samples
+        xs = [p[0] for p in pts]
+        ys = list(np.maximum.accumulate([p[1] for p in pts]))
+        axes[0].semilogx(xs, ys, styles[c["snr_db"]], color=colors[c["K"]], marker="o", ms=3, label=label)
+    for K in sorted({c["K"] for c in metrics["success"].values()}):
+        axes[0].axvline(K * 16, color=colors[K], lw=0.8, alpha=0.5)
     axes[0].set_xlabel("samples read, best (B, R) within the budget (vertical lines: K log2 N)")
     axes[0].set_ylabel("P(exact support recovery)")
     axes[0].set_title("N = 2^16")
     axes[0].legend(fontsize=7, ncol=2)
     axes[0].grid(True, which="both", alpha=0.3)
+    tm = metrics["timing"]
     Ns = [2**n for n in tm["n"]]
     axes[1].loglog(Ns, tm["spright"], "o-", label="SPRIGHT (K = 32, noiseless)")
     axes[1].loglog(Ns, tm["dense"], "s-", label="dense fast WHT (csbox fwht)")
@@ -166,8 +156,11 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     axes[1].set_title("run time vs N")
     axes[1].legend()
     axes[1].grid(True, which="both", alpha=0.3)
-    save(fig, out_dir / "spright.png")
-    for n, t, s, d in zip(tm["n"], tm["spright"], tm["samples"], tm["dense"], strict=True):
-        print(f"N = 2^{n:<3} SPRIGHT {t * 1e3:8.2f} ms, {s:6d} samples ({s / 2**n:.2e} of N); dense "
-              + ("--" if math.isnan(d) else f"{d * 1e3:9.2f} ms"))
+    save(fig, Path(out_dir) / "spright.png")
+
+
+def run(out_dir: Path, quick: bool = False) -> dict:
+    """Compute the three studies, plot (a) and (b), return the metrics."""
+    metrics = compute(quick)
+    plot(metrics, out_dir)
     return metrics

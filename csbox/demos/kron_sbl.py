@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..metrics import support_recovery
 from ..solvers.sbl import kron_omp, kron_sbl, sbl
 from ._plot import plt, save
 
@@ -38,12 +39,6 @@ def problem(Ms, snr_db, seed):
     return F, x, y0 + np.sqrt(nv) * rng.standard_normal(y0.shape), nv
 
 
-def support_rate(x_hat, x):
-    s_hat = set(np.flatnonzero(np.abs(x_hat) > 1e-3 * np.abs(x_hat).max()))
-    s = set(np.flatnonzero(x))
-    return len(s_hat & s) / max(len(s_hat | s), 1)
-
-
 def solve_all(F, y, nv, with_csbl=True):
     out = {}
     for name, meth in (("SVD-KroSBL", "svd"), ("AM-KroSBL", "am")):
@@ -58,8 +53,8 @@ def solve_all(F, y, nv, with_csbl=True):
     return out
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
-    out_dir = Path(out_dir)
+def compute(quick: bool = False) -> dict:
+    """NMSE, support recovery and time of every method over the SNR and M_1 sweeps (printed as a table)."""
     trials = 2 if quick else 4
     snrs = (5, 15, 25) if quick else (5, 10, 15, 20, 25, 30)
     m1s = (6, 10, 14) if quick else (6, 8, 10, 12, 14)
@@ -74,21 +69,35 @@ def run(out_dir: Path, quick: bool = False) -> dict:
                         cell = res[sweep].setdefault(name, {})
                         d = cell.setdefault(v, {"nmse": [], "supp": [], "time": []})
                         d["nmse"].append(np.sum((xh - x) ** 2) / np.sum(x**2))
-                        d["supp"].append(support_rate(xh, x))
+                        d["supp"].append(support_recovery(xh, x))
                         d["time"].append(sec)
                     bar.update()
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
-    metrics: dict = {}
-    for sweep, values, ax_n, label in (("snr", snrs, 0, "SNR (dB)"), ("m1", m1s, 2, "M_1")):
+    metrics: dict = {"values": {"snr": list(snrs), "m1": list(m1s)}}
+    for sweep, values in (("snr", snrs), ("m1", m1s)):
         for name in METHODS:
             d = res[sweep][name]
             nm = [10 * np.log10(np.mean(d[v]["nmse"])) for v in values]
             sp = [float(np.mean(d[v]["supp"])) for v in values]
             tm = float(np.mean([np.mean(d[v]["time"]) for v in values]))
             metrics.setdefault(sweep, {})[name] = {"nmse_db": nm, "support": sp, "seconds": tm}
-            axes[ax_n].plot(values, nm, "o-", label=name)
+    print(f"\n{'method':<12}" + "".join(f"{s:>8}dB" for s in snrs) + "   support@max SNR   time/solve")
+    for name in METHODS:
+        m = metrics["snr"][name]
+        print(f"{name:<12}" + "".join(f"{v:>10.1f}" for v in m["nmse_db"])
+              + f"   {m['support'][-1]:>14.2f}   {m['seconds'] * 1e3:8.1f} ms")
+    return metrics
+
+
+def plot(metrics: dict, out_dir: Path) -> None:
+    """NMSE vs SNR, support recovery vs SNR and NMSE vs M_1 (``kron_sbl.png``)."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
+    for sweep, ax_n, label in (("snr", 0, "SNR (dB)"), ("m1", 2, "M_1")):
+        values = metrics["values"][sweep]
+        for name in METHODS:
+            m = metrics[sweep][name]
+            axes[ax_n].plot(values, m["nmse_db"], "o-", label=name)
             if sweep == "snr":
-                axes[1].plot(values, sp, "o-", label=name)
+                axes[1].plot(values, m["support"], "o-", label=name)
         axes[ax_n].set_xlabel(label)
         axes[ax_n].set_ylabel("NMSE (dB)")
         axes[ax_n].grid(True, alpha=0.3)
@@ -99,10 +108,11 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     axes[1].set_ylabel("|S_hat ∩ S| / |S_hat ∪ S|")
     axes[1].grid(True, alpha=0.3)
     axes[2].set_title("NMSE vs M_1, SNR 20 dB")
-    save(fig, out_dir / "kron_sbl.png")
-    print(f"\n{'method':<12}" + "".join(f"{s:>8}dB" for s in snrs) + "   support@max SNR   time/solve")
-    for name in METHODS:
-        m = metrics["snr"][name]
-        print(f"{name:<12}" + "".join(f"{v:>10.1f}" for v in m["nmse_db"])
-              + f"   {m['support'][-1]:>14.2f}   {m['seconds'] * 1e3:8.1f} ms")
+    save(fig, Path(out_dir) / "kron_sbl.png")
+
+
+def run(out_dir: Path, quick: bool = False) -> dict:
+    """Run both sweeps, plot them, return the metrics."""
+    metrics = compute(quick)
+    plot(metrics, out_dir)
     return metrics

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..phantoms import camera
 from ..solvers.ot import grid_cost, sinkhorn, sinkhorn_newton_sparse
-from ._plot import plt, save
+from ._plot import plt, save, strip_arrays
 
 NAME = "ot"
 DESCRIPTION = "entropic OT: Sinkhorn-Newton-Sparse vs log-domain Sinkhorn (random assignment, W2, W1)"
@@ -51,16 +51,13 @@ def cases(quick: bool) -> dict[str, tuple]:
     return out
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
-    """Run both solvers on each case, print the table, plot the convergence curves."""
-    out_dir = Path(out_dir)
+def compute(quick: bool = False) -> dict:
+    """Run both solvers on each case and print the table; metrics and the convergence curves."""
     reg = 1.0 / ETA
     metrics: dict = {}
-    cs = cases(quick)
-    fig, axes = plt.subplots(2, len(cs), figsize=(5.2 * len(cs), 8), layout="constrained")
     max_sinkhorn = 20_000 if quick else 100_000
     print(f"{'case':<28}{'method':<10}{'iterations':>12}{'time s':>10}{'marg. err':>11}{'cost':>14}")
-    for j, (name, (a, b, C, n1)) in enumerate(cs.items()):
+    for name, (a, b, C, n1) in cases(quick).items():
         t0 = time.perf_counter()
         sns = sinkhorn_newton_sparse(a, b, C, reg, n_sinkhorn=n1, tol=1e-9)
         t_sns = time.perf_counter() - t0
@@ -79,10 +76,21 @@ def run(out_dir: Path, quick: bool = False) -> dict:
             flag = "" if r.converged else " (cap)"
             print(f"{name:<28}{label:<10}{it + flag:>12}{t:>10.2f}{r.marginal_error:>11.1e}"
                   f"{float(r.cost):>14.8f}")
+            key = "sns" if label == "SNS" else "sinkhorn"
+            metrics[name][key]["history"] = {h: np.asarray(r.history[h], dtype=float)
+                                             for h in ("iteration", "time", "marginal_error")}
+    return metrics
+
+
+def plot(data: dict, out_dir: Path) -> None:
+    """Marginal error against iteration and wall time, per case (``ot_convergence.png``)."""
+    fig, axes = plt.subplots(2, len(data), figsize=(5.2 * len(data), 8), layout="constrained")
+    for j, (name, m) in enumerate(data.items()):
         for ax_i, key in ((0, "iteration"), (1, "time")):
             ax = axes[ax_i, j]
-            for label, r in (("SNS", sns), ("Sinkhorn", sk)):
-                ax.semilogy(r.history[key], r.history["marginal_error"], label=label)
+            for label, k in (("SNS", "sns"), ("Sinkhorn", "sinkhorn")):
+                h = m[k]["history"]
+                ax.semilogy(h[key], h["marginal_error"], label=label)
             ax.axhline(1e-9, color="gray", ls=":", lw=1)
             ax.set_xlabel("iteration" if key == "iteration" else "wall time (s)")
             ax.set_ylabel("marginal error ||P1 - a||_1 + ||P^T 1 - b||_1")
@@ -92,5 +100,11 @@ def run(out_dir: Path, quick: bool = False) -> dict:
             ax.legend()
             ax.grid(True, which="both", alpha=0.3)
     fig.suptitle("Sinkhorn-Newton-Sparse vs log-domain Sinkhorn (csbox, NumPy, 2 cores)")
-    save(fig, out_dir / "ot_convergence.png")
-    return metrics
+    save(fig, Path(out_dir) / "ot_convergence.png")
+
+
+def run(out_dir: Path, quick: bool = False) -> dict:
+    """Run both solvers on each case, print the table, plot the convergence curves."""
+    data = compute(quick)
+    plot(data, out_dir)
+    return strip_arrays(data)

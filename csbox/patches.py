@@ -1,0 +1,59 @@
+"""Image patches for dictionary learning: extraction, overlap-averaged assembly, and the DCT dictionary.
+
+:func:`extract_patches` cuts ``size x size`` patches at a stride (rows of a
+``(n_patches, size**2)`` matrix, the layout of
+:class:`csbox.solvers.OnlineOrthogonalDictionary`); :func:`assemble_patches`
+puts processed patches back, averaging where they overlap;
+:func:`dct_dictionary` is the orthonormal 2-D DCT-II basis, the fixed
+dictionary learned ones are compared with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_int
+
+__all__ = ["assemble_patches", "dct_dictionary", "extract_patches"]
+
+
+def extract_patches(img: np.ndarray, size: int, stride: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """All ``size x size`` patches of a 2-D image at ``stride`` (flattened rows) and their top-left corners.
+
+    Returns ``(P, positions)`` with ``P`` of shape ``(n_patches, size * size)``.
+    """
+    img = np.asarray(img)
+    if img.ndim != 2:
+        raise ValueError(f"img must be a 2-D image, got shape {img.shape}")
+    size = check_int("size", size, low=1, high=min(img.shape))
+    stride = check_int("stride", stride, low=1)
+    rows = range(0, img.shape[0] - size + 1, stride)
+    cols = range(0, img.shape[1] - size + 1, stride)
+    pos = [(i, j) for i in rows for j in cols]
+    return np.stack([img[i : i + size, j : j + size].ravel() for i, j in pos]), pos
+
+
+def assemble_patches(P: np.ndarray, positions: list[tuple[int, int]], shape: tuple[int, int],
+                     size: int) -> np.ndarray:
+    """Image of ``shape`` from patches ``P`` (rows) at ``positions``, averaged where they overlap, else 0."""
+    P = np.asarray(P)
+    size = check_int("size", size, low=1)
+    if P.ndim != 2 or P.shape[1] != size * size or P.shape[0] != len(positions):
+        raise ValueError(f"P must have shape ({len(positions)}, {size * size}), got {P.shape}")
+    out = np.zeros(shape)
+    w = np.zeros(shape)
+    for p, (i, j) in zip(P, positions, strict=True):
+        out[i : i + size, j : j + size] += p.reshape(size, size)
+        w[i : i + size, j : j + size] += 1
+    return out / np.maximum(w, 1)
+
+
+def dct_dictionary(n: int, ndim: int = 2) -> np.ndarray:
+    """Orthonormal DCT-II dictionary (atoms in columns) for ``n``-sample signals or ``n x n`` patches."""
+    from scipy.fft import dct
+
+    n = check_int("n", n, low=1)
+    if ndim not in (1, 2):
+        raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
+    C = dct(np.eye(n), norm="ortho", axis=0)
+    return C.T if ndim == 1 else np.kron(C, C).T
