@@ -165,6 +165,21 @@ def _stolt_weights(k: np.ndarray, kx: np.ndarray, ky: np.ndarray, kz: np.ndarray
     return kq, phase * w
 
 
+def _virtual_samples(xp: Any, data: Array, array: MIMOArray, virt: np.ndarray, k: np.ndarray, z0: float,
+                     z_ref: float | None) -> Array:
+    """Samples ``(L, T*R, K)`` on the virtual elements, times ``exp(+j k phi)`` unless ``z_ref`` is None.
+
+    ``phi = 2 (z0 - z_l) + d^2 / (4 Z_ref)``: the plane and multistatic-to-monostatic corrections.
+    """
+    L, T, R, K = data.shape
+    cdt = data.dtype if xp.isdtype(data.dtype, "complex floating") else xp.complex128
+    s = xp.reshape(xp.astype(data, cdt), (L, T * R, K))
+    if z_ref is not None:
+        phi = 2.0 * (z0 - virt[:, :, 2]) + (array.separation[None, :] ** 2) / (4.0 * z_ref)
+        s = s * xp.asarray(np.exp(1j * phi[:, :, None] * k[None, None, :]), dtype=cdt, device=device(data))
+    return s
+
+
 def _check_empm(data: Any, array: Any, waveform: Any, positions: Any, grid: Any, z_ref: float,
                 z0: float | None, n_fft: int, window: str | None, max_angle: float) -> tuple:
     data = check_array("data", data, ndim=4)
@@ -243,15 +258,11 @@ def empm(
     if not isinstance(correct, bool):
         raise TypeError(f"correct must be a bool, got {type(correct).__name__}")
     xp = array_namespace(data)
-    L, T, R, K = data.shape
     virt = pos[:, None, :] + array.virtual[None]  # (L, T*R, 3)
     k = waveform.wavenumbers
     dev = device(data)
-    cdt = data.dtype if xp.isdtype(data.dtype, "complex floating") else xp.complex128
-    s = xp.reshape(xp.astype(data, cdt), (L, T * R, K))
-    if correct:
-        phi = 2.0 * (z0 - virt[:, :, 2]) + (array.separation[None, :] ** 2) / (4.0 * z_ref)
-        s = s * xp.asarray(np.exp(1j * phi[:, :, None] * k[None, None, :]), dtype=cdt, device=dev)
+    s = _virtual_samples(xp, data, array, virt, k, z0, z_ref if correct else None)
+    cdt, K = s.dtype, s.shape[-1]
     ap = _Aperture.of(virt, n_fft)
     kz = _kz_grid(k, max_angle, grid)
     nfx = n_fft if ap.planar else 1
