@@ -616,9 +616,7 @@ def sinkhorn_newton_sparse(
         Fraction ``lambda`` of ``P``'s entries kept (the paper uses ``2/n`` to
         ``15/n``). ``"auto"`` starts from ``2 / min(n, m)`` and doubles the
         count at each Newton step until the kept entries hold ``keep_mass`` of
-        ``P``'s mass (random assignment at eta = 1200, n = 500: ``5/n``; the
-        28x28 W2 case: ``30/n``). Too small a fixed density makes Newton
-        converge only linearly (44 Newton steps at ``2/n`` against 7 at ``5/n``).
+        ``P``'s mass (``5/n`` on random assignment at eta = 1200, n = 500).
     keep_mass : float
         Mass fraction the kept entries must hold when ``density="auto"``.
     max_newton : int
@@ -649,16 +647,7 @@ def sinkhorn_newton_sparse(
     pb = _Problem(a, b, C, reg, mass_rtol, batch_ok=False)
     auto = n_sinkhorn == "auto"
     n1 = 20 if auto else check_int("n_sinkhorn", n_sinkhorn, low=1)
-    if isinstance(density, str):
-        check_choice("density", density, ["auto"])
-    else:
-        check_scalar("density", density, low=0, low_open=True, high=1)
-    newton_kw = {
-        "density": density,
-        "keep_mass": check_scalar("keep_mass", keep_mass, low=0, low_open=True, high=1),
-        "cg_tol": check_scalar("cg_tol", cg_tol, low=0, low_open=True),
-        "cg_max_iter": check_int("cg_max_iter", cg_max_iter or 10 * (pb.n + pb.m), low=1),
-    }
+    newton_kw = _newton_options(pb, density, keep_mass, cg_tol, cg_max_iter)
     max_newton = check_int("max_newton", max_newton, low=0)
     max_iter = check_int("max_iter", max_iter, low=0)
     run = _Stages(pb, max_iter, tol=tol, callback=callback, progress=progress, stop=stop)
@@ -675,6 +664,20 @@ def sinkhorn_newton_sparse(
             st = _Scaling(pb, 50.0, fg=newton.best[1:])
             base = run.add(_SinkhornStage(st, max_iter=run.left, check_every=check_every, **run.kw()))
     return run.result()
+
+
+def _newton_options(pb: _Problem, density: Any, keep_mass: Any, cg_tol: Any, cg_max_iter: Any) -> dict:
+    """The validated keywords of the Newton stage."""
+    if isinstance(density, str):
+        check_choice("density", density, ["auto"])
+    else:
+        check_scalar("density", density, low=0, low_open=True, high=1)
+    return {
+        "density": density,
+        "keep_mass": check_scalar("keep_mass", keep_mass, low=0, low_open=True, high=1),
+        "cg_tol": check_scalar("cg_tol", cg_tol, low=0, low_open=True),
+        "cg_max_iter": check_int("cg_max_iter", cg_max_iter or 10 * (pb.n + pb.m), low=1),
+    }
 
 
 class _Stages:
