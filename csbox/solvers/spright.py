@@ -446,16 +446,11 @@ def spright(
     var = 0.0 if noise_var is None else check_scalar("noise_var", noise_var, low=0)
     R = check_int("n_chains", n_chains if n_chains is not None else (5 if var else 1), low=1)
     C = check_int("n_groups", n_groups if n_groups is not None else 3, low=1)
-    budget = check_int("max_samples", max_samples if max_samples is not None else min(max(N, 2**20), 2**24),
-                       low=1)
-    b_list = _bin_sizes(n, n_nonzero, bins)
+    budget = max_samples if max_samples is not None else min(max(N, 2**20), 2**24)
+    budget = check_int("max_samples", budget, low=1)
+    b_list = _bin_sizes(n, n_nonzero, bins, C, R, delays, bch_t)
     rng = np.random.default_rng(check_int("seed", seed, low=0))
     thr = check_scalar("threshold", threshold, low=0, low_open=True)
-    bch_t = check_int("bch_t", bch_t, low=1)
-    P = R * (n + 1) if delays != "bch" else R * (n + 1 + bch_code(n, bch_t).n_parity)
-    if len(b_list) == 1:
-        need = 5.0 * C * P * 2 ** b_list[0]
-        check_memory(f"spright observations (C P B = {C} x {P} x 2^{b_list[0]})", need, 8)
 
     def make(b: int) -> _Size:
         return _Size(queries, n, b, C, R, delays, var, thr, rng, bch_t)
@@ -464,17 +459,24 @@ def spright(
                     callback=callback, progress=progress, stop=stop).solve()
 
 
-def _bin_sizes(n: int, n_nonzero: int | None, bins: int | None) -> list[int]:
-    """The ``log2 B`` to try: one size from ``bins`` or ``n_nonzero``, else 4 (or ``n``) up to ``n``."""
+def _bin_sizes(n: int, n_nonzero: int | None, bins: int | None, C: int, R: int, delays: str,
+               bch_t: int) -> list[int]:
+    """The ``log2 B`` to try: one size from ``bins`` or ``n_nonzero`` (its observations must fit
+    in memory), else 4 (or ``n``) up to ``n``."""
+    check_int("bch_t", bch_t, low=1)
     if bins is not None:
         bins = check_int("bins", bins, low=2, high=2**n)
         if bins & (bins - 1):
             raise ValueError(f"bins must be a power of two in [2, N = 2^{n}], got {bins!r}")
-        return [int(math.log2(bins))]
-    if n_nonzero is not None:
+        sizes = [int(math.log2(bins))]
+    elif n_nonzero is not None:
         K = check_int("n_nonzero", n_nonzero, low=1, high=2**n)
-        return [min(n, max(1, math.ceil(math.log2(K))))]
-    return list(range(min(4, n), n + 1))
+        sizes = [min(n, max(1, math.ceil(math.log2(K))))]
+    else:
+        return list(range(min(4, n), n + 1))
+    P = R * (n + 1) if delays != "bch" else R * (n + 1 + bch_code(n, bch_t).n_parity)
+    check_memory(f"spright observations (C P B = {C} x {P} x 2^{sizes[0]})", 5.0 * C * P * 2 ** sizes[0], 8)
+    return sizes
 
 
 def _refine(U: np.ndarray, hashes: list[np.ndarray], D: np.ndarray, support: np.ndarray,
