@@ -136,7 +136,7 @@ def test_bad_input():
         spright(np.ones(64), 6, 2, delays="reed-solomon")
     with pytest.raises(ValueError, match="noise_var must be >= 0"):
         spright(np.ones(64), 6, 2, noise_var=-1.0)
-    with pytest.raises(ValueError, match="spright observations .* needs"):
+    with pytest.raises(ValueError, match=r"spright observations .* needs"):
         spright(lambda idx: np.zeros(idx.shape), 40, bins=2**40)
 
 
