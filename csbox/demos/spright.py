@@ -44,18 +44,19 @@ def success_curves(quick: bool) -> dict:
                 ok, samples = 0, []
                 for t in range(trials):
                     fn, supp, vals = sparse_signal(n, K, 100 * t + K)
-                    sd = None
+                    sd = var = None
                     if snr is not None:  # ||x||^2 = ||X||^2 (orthonormal): per-sample power sum(X^2) / N
-                        sd = math.sqrt(np.sum(vals**2) / 2**n / 10 ** (snr / 10))
+                        var = np.sum(vals**2) / 2**n / 10 ** (snr / 10)
+                        sd = math.sqrt(var)
                         rng = np.random.default_rng(t)
                         clean = fn
 
                         def fn(idx, clean=clean, sd=sd, rng=rng):
                             return clean(idx) + sd * rng.standard_normal(idx.shape)
 
-                    res = spright(fn, n, bins=B, noise_sd=sd, n_chains=R,
+                    res = spright(fn, n, bins=B, noise_var=var, n_chains=R,
                                   delays="noiseless" if snr is None else "robust", seed=t)
-                    ok += bool(res.success and np.array_equal(res.support, supp))
+                    ok += bool(res.converged and np.array_equal(res.support, supp))
                     samples.append(res.n_samples)
                 pts.append((float(np.mean(samples)), ok / trials, B, R))
             out[(K, snr)] = sorted(pts)
@@ -72,7 +73,7 @@ def timing(quick: bool) -> dict:
         res = spright(fn, n, K, delays="noiseless")
         out["spright"].append(time.perf_counter() - t0)
         out["samples"].append(res.n_samples)
-        assert res.success and np.array_equal(res.support, supp)
+        assert res.converged and np.array_equal(res.support, supp)
         if n <= 24:
             x = fn(np.arange(2**n, dtype=np.int64)) if n <= 20 else None
             if x is None:
@@ -104,7 +105,7 @@ def boolean_function() -> dict:
     t0 = time.perf_counter()
     res = spright(lambda z: f(z) / math.sqrt(2.0**n), n, delays="noiseless")
     dt = time.perf_counter() - t0
-    exact = res.success and np.array_equal(res.support, supp) and np.allclose(res.values, coef, atol=1e-9)
+    exact = res.converged and np.array_equal(res.support, supp) and np.allclose(res.values, coef, atol=1e-9)
     exact = bool(exact)
     print(f"pseudo-Boolean f on {{0,1}}^40, 20 monomials: recovered exactly = {exact} from "
           f"{res.n_samples} queries ({res.n_samples / 2**40:.2e} of the cube) in {dt * 1e3:.1f} ms")

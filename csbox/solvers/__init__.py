@@ -17,10 +17,19 @@ from .dictionary import (
     orthogonal_dictionary_learning,
     sparse_code,
 )
-from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
+from .ot import (
+    OTResult,
+    SNSResult,
+    WassersteinResult,
+    cost_matrix,
+    grid_cost,
+    sinkhorn,
+    sinkhorn_newton_sparse,
+    wasserstein_grid,
+)
 from .proximal import column_norms, fista, ista
 from .sbl import kron_omp, kron_sbl, sbl
-from .spright import spright
+from .spright import SparseSpectrum, SpectrumResult, spright
 from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 
 __all__ = [
@@ -32,14 +41,19 @@ __all__ = [
     "IterState",
     "MaxIter",
     "Monitor",
+    "OTResult",
     "ObjectiveTol",
     "OnlineOrthogonalDictionary",
     "RelativeChange",
     "ResidualTol",
     "Result",
+    "SNSResult",
     "Soft",
+    "SparseSpectrum",
+    "SpectrumResult",
     "StoppingRule",
     "Threshold",
+    "WassersteinResult",
     "column_norms",
     "cost_matrix",
     "dictionary_recovery",

@@ -13,10 +13,23 @@ S. Lin, D. Costello, "Error control coding", 2nd ed., ch. 6 (BCH codes).
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
+
 import numpy as np
 
 # primitive polynomials of GF(2^m), m = 3..7, as integers (bit i = coefficient of x^i)
 _PRIMITIVE = {3: 0b1011, 4: 0b10011, 5: 0b100101, 6: 0b1000011, 7: 0b10001001}
+
+
+@functools.lru_cache(maxsize=16)
+def bch_code(n_info: int, t: int) -> BCH:
+    """The (cached) code for ``n_info`` information bits correcting ``t`` errors."""
+    return BCH(n_info, t)
+
+
+_TABLE_MAX = 2_000_000  # error patterns of weight <= t tabulated by syndrome up to this count
 
 
 class BCH:
@@ -106,6 +119,63 @@ class BCH:
                 for j, c in enumerate(self.g):
                     reg[d - r + j] ^= c
         return np.array(reg[:r], dtype=np.int64)
+
+    # -- vectorised decoding: a syndrome table of every error pattern of weight <= t
+    def _syndrome_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(H, keys, patterns)``: the binary parity checks of ``S_1, S_3, .., S_{2t-1}``
+        (the even syndromes are squares of these) and the sorted syndromes of all error
+        patterns of weight 1..t with their positions (-1 padded); None when too many."""
+        if hasattr(self, "_table"):
+            return self._table
+        length = self.n_parity + self.n_info
+        count = sum(math.comb(length, w) for w in range(1, self.t + 1))
+        if count > _TABLE_MAX:
+            self._table = None
+            return None
+        odd = np.arange(1, 2 * self.t, 2)
+        powers = self._exp[(odd[:, None] * np.arange(length)[None, :]) % self._N]  # (t, length)
+        cols = np.zeros(length, dtype=np.int64)  # syndrome of a single error at each position
+        for i in range(odd.size):
+            cols |= powers[i].astype(np.int64) << (self.m * i)
+        H = ((cols[None, :] >> np.arange(self.m * odd.size)[:, None]) & 1).astype(np.int64)
+        keys, pats = [], []
+        for w in range(1, self.t + 1):
+            comb = np.array(list(itertools.combinations(range(length), w)), dtype=np.int64)
+            keys.append(np.bitwise_xor.reduce(cols[comb], axis=1))
+            pats.append(np.pad(comb, ((0, 0), (0, self.t - w)), constant_values=-1))
+        keys_a, pats_a = np.concatenate(keys), np.concatenate(pats)
+        order = np.argsort(keys_a, kind="stable")
+        self._table = (H, keys_a[order], pats_a[order])
+        return self._table
+
+    def decode_many(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decode the columns of ``words`` (``(n_info + n_parity, m)`` bits) at once.
+
+        Returns ``(info, ok)``: corrected information bits ``(n_info, m)`` and
+        whether each word was within ``t`` errors of a codeword. A syndrome
+        ``s = H c`` is looked up among the syndromes of all error patterns of
+        weight ``<= t`` (distinct, as the code corrects ``t`` errors); a miss
+        means more than ``t`` errors.
+        """
+        words = np.asarray(words, dtype=np.int64)
+        table = self._syndrome_table()
+        if table is None:  # long codes: the per-word Berlekamp-Massey decoder
+            out = [self.decode(words[:, j]) for j in range(words.shape[1])]
+            ok = np.array([o is not None for o in out], dtype=bool)
+            info = np.stack([o if o is not None else words[: self.n_info, j] for j, o in enumerate(out)], 1)
+            return info.reshape(self.n_info, -1), ok
+        H, keys, pats = table
+        r = self.n_parity
+        c = np.concatenate([words[self.n_info :], words[: self.n_info]])  # polynomial order
+        syn = np.sum(((H @ c) & 1) << np.arange(H.shape[0], dtype=np.int64)[:, None], axis=0)
+        pos = np.clip(np.searchsorted(keys, syn), 0, keys.size - 1)
+        ok = (syn == 0) | (keys[pos] == syn)
+        flips = np.where(((syn != 0) & ok)[:, None], pats[pos], -1)  # (m, t) error positions
+        cols = np.broadcast_to(np.arange(c.shape[1])[:, None], flips.shape)
+        hit = flips >= 0
+        c = c.copy()
+        np.bitwise_xor.at(c, (flips[hit], cols[hit]), 1)
+        return c[r:], ok
 
     def decode(self, word: np.ndarray) -> np.ndarray | None:
         """Correct up to ``t`` bit errors of a received ``[info | parity]`` word; ``None`` if it fails."""

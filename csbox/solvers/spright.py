@@ -22,9 +22,18 @@ recovery: ``delays="noiseless"`` uses ``{0, e_1, ..., e_n}`` (bit ``i`` from the
 of ``U_{e_i} / U_0``); ``"robust"`` uses ``R`` random-offset chains ``{d_r, d_r ⊕ e_1,
 ..., d_r ⊕ e_n}`` with a majority vote per bit; ``"bch"`` appends to one chain the
 parity rows of a binary BCH code, so the ``n + n_parity`` sign bits form a codeword
-and up to ``t`` wrong signs are corrected by syndrome decoding. The peeling decoder subtracts each
-found single-ton from the bins it hashes to in every group and repeats; a final
+and up to ``t`` wrong signs are corrected by syndrome decoding (all bins of a
+group at once, by a syndrome table). The peeling decoder subtracts each found
+single-ton from the bins it hashes to in every group and repeats; a final
 least-squares fit refines all values on the recovered support.
+
+:func:`spright` is an :class:`~csbox.solvers._core.IterativeSolver`: one
+iteration is one peeling pass over all groups. Without ``n_nonzero`` the bins
+double (fresh samples) whenever peeling stalls, within a sample budget; the run
+stops by rules on reported metrics: ``"peeled"`` (every bin at the noise
+floor: converged), ``"peeling_failed"`` (stalled at the last allowed size) or
+``"budget"`` (the next size would read more than ``max_samples`` indices or not
+fit in memory).
 
 References
 ----------
@@ -38,16 +47,82 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .._validation import check_choice, check_int, check_memory, check_scalar
 from ..backend import array_namespace, to_numpy
 from ..operators.hadamard import fwht
-from ._bch import BCH
-from ._core import Result
+from ._bch import bch_code
+from ._core import Flag, IterativeSolver, IterState, Result, StoppingRule
 
-__all__ = ["spright"]
+__all__ = ["SparseSpectrum", "SpectrumResult", "spright"]
+
+_HAS_BITCOUNT = hasattr(np, "bitwise_count")
+
+
+class SparseSpectrum(np.ndarray):
+    """A sparse spectrum of length ``length``: the non-zero values, with their ``support``.
+
+    A 1-D float NumPy array of the values (so it is what a callback or a
+    monitor can test for finiteness) carrying ``support`` (int64 indices,
+    sorted) and ``length`` (``N``); :meth:`todense` gives the length-``N`` array
+    where it fits in memory. ``N`` may be ``2^62``: the full spectrum is never formed.
+    """
+
+    support: np.ndarray
+    length: int
+
+    def __new__(cls, support: np.ndarray, values: np.ndarray, length: int) -> SparseSpectrum:
+        obj = np.asarray(values, dtype=float).view(cls)
+        obj.support = np.asarray(support, dtype=np.int64)
+        obj.length = int(length)
+        return obj
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.support = getattr(obj, "support", np.zeros(0, dtype=np.int64))
+        self.length = getattr(obj, "length", 0)
+
+    def todense(self) -> np.ndarray:
+        """The full length-``N`` spectrum (``check_memory`` first)."""
+        check_memory("SparseSpectrum.todense", self.length, 8)
+        out = np.zeros(self.length)
+        out[self.support] = np.asarray(self)
+        return out
+
+
+@dataclass(repr=False)
+class SpectrumResult(Result):
+    """Result of :func:`spright`; ``x`` is the recovered :class:`SparseSpectrum`.
+
+    Attributes
+    ----------
+    support : ndarray of int64
+        Indices of the non-zero coefficients, sorted.
+    values : ndarray
+        ``X[support]``.
+    n_samples : int
+        Distinct indices of the signal read.
+    bins : int
+        Bins per group ``B`` of the last size tried.
+    n_groups, n_delays : int
+        ``C`` and ``P``.
+    peeling : list of int
+        Single-tons found at each pass.
+    residual_energy : float
+        Largest remaining bin energy (at most the noise floor when peeled).
+    """
+
+    support: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    n_samples: int = 0
+    bins: int = 0
+    n_groups: int = 0
+    n_delays: int = 0
+    peeling: list[int] = field(default_factory=list)
+    residual_energy: float = math.nan
 
 
 class _Queries:
@@ -61,7 +136,7 @@ class _Queries:
             self.array = None
         else:
             if not hasattr(signal, "shape") or signal.ndim != 1 or signal.shape[0] != N:
-                raise ValueError(f"signal must be a callable or a 1-D array of length 2**n = {N}, "
+                raise ValueError(f"signal must be a callable or a 1-D array of length 2**log2_n = {N}, "
                                  f"got shape {getattr(signal, 'shape', None)}")
             self.array = signal
             self.fn = None
@@ -102,7 +177,7 @@ def _gf2_transpose_apply(M_cols: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 def _parity(v: np.ndarray) -> np.ndarray:
     """Parity of the set bits of each (non-negative) integer."""
-    if hasattr(np, "bitwise_count"):
+    if _HAS_BITCOUNT:
         return (np.bitwise_count(np.asarray(v, dtype=np.int64)) & 1).astype(np.int64)
     v = np.asarray(v, dtype=np.uint64).copy()
     for s in (32, 16, 8, 4, 2, 1):
@@ -125,69 +200,232 @@ def _random_full_rank(n: int, b: int, rng: np.random.Generator) -> np.ndarray:
             return cols.astype(np.int64)
 
 
+class _Size:
+    """Observations and peeling state of one bin size ``B = 2^b`` (the front end read once)."""
+
+    def __init__(self, queries: _Queries, n: int, b: int, C: int, R: int, delays: str, var: float,
+                 thr: float, rng: np.random.Generator, bch_t: int):
+        N, B = 2**n, 2**b
+        self.n, self.b, self.B, self.C, self.delays = n, b, B, C, delays
+        self.hashes = [np.array([1 << (c * b + i) for i in range(b)], dtype=np.int64) if (c + 1) * b <= n
+                       else _random_full_rank(n, b, rng) for c in range(C)]
+        # delays: chains {d_r, d_r ⊕ e_1, ..., d_r ⊕ e_n}; for "bch", {d_r, d_r ⊕ e_i, d_r ⊕ parity rows}
+        unit = np.array([0] + [1 << i for i in range(n)], dtype=np.int64)
+        self.code = None
+        if delays == "bch":
+            self.code = bch_code(n, bch_t)
+            prow = np.sum(self.code.parity_matrix.astype(np.int64) << np.arange(n, dtype=np.int64), axis=1)
+            unit = np.concatenate([unit, prow])
+        if delays == "noiseless":
+            offs = np.zeros(1, dtype=np.int64)
+        else:
+            offs = rng.integers(0, N, size=R, dtype=np.int64) if n < 63 else rng.integers(0, 2**62, size=R)
+            if R == 1 and var == 0:
+                offs[:] = 0
+        self.n_offs, self.n_unit = offs.size, unit.size
+        self.D = (offs[:, None] ^ unit[None, :]).ravel()  # (P,)
+        ls = np.arange(B, dtype=np.int64)
+        idx = np.stack([_gf2_apply(Mc, ls)[None, :] ^ self.D[:, None] for Mc in self.hashes])  # (C, P, B)
+        self.U0 = fwht(queries(idx), normalize=False) * (math.sqrt(N) / B)
+        self.U = self.U0.copy()  # peeled in place; U0 keeps the observations for the final fit
+        nu2 = N * var / B  # noise power per bin
+        self.floor = thr * thr * nu2 + 1e-20 * max(1.0, float(np.max(np.abs(self.U)))) ** 2
+        self.found: dict[int, float] = {}
+        self.peeling: list[int] = []
+
+    def residual(self) -> float:
+        return float(np.max(np.mean(self.U**2, axis=1)))
+
+    def peel(self) -> int:
+        """One pass over the groups: find single-tons, subtract them everywhere; returns how many."""
+        new = 0
+        for c in range(self.C):
+            ks, alpha, S = self._singletons(c)
+            if ks.size == 0:
+                continue
+            for c2 in range(self.C):
+                np.subtract.at(self.U[c2].T, _gf2_transpose_apply(self.hashes[c2], ks), (alpha * S).T)
+            for k, a in zip(ks.tolist(), alpha.tolist(), strict=True):
+                self.found[k] = self.found.get(k, 0.0) + a
+            new += int(ks.size)
+        self.peeling.append(new)
+        return new
+
+    def _singletons(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Indices, values and delay signs ``(P, m)`` of the single-ton bins of group ``c``."""
+        Uc, floor = self.U[c], self.floor
+        cand = np.flatnonzero(np.mean(Uc**2, axis=0) > floor)
+        if cand.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((self.D.size, 0))
+        Vb = Uc[:, cand]
+        bits, consistent = self._index_bits(Vb.reshape(self.n_offs, self.n_unit, cand.size))
+        ks = np.sum(bits << np.arange(self.n, dtype=np.int64)[:, None], axis=0)
+        consistent &= _gf2_transpose_apply(self.hashes[c], ks) == cand
+        S = 1.0 - 2.0 * _parity(np.bitwise_and(self.D[:, None], ks[None, :])).astype(float)  # (P, m)
+        alpha = np.mean(Vb * S, axis=0)
+        resid = np.mean((Vb - alpha * S) ** 2, axis=0)
+        single = consistent & (resid <= floor) & (alpha * alpha > floor)
+        return ks[single], alpha[single], S[:, single]
+
+    def _index_bits(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index bits ``(n, m)`` of candidate bins from their delay signs, and which are consistent."""
+        ref = V[:, :1, :]
+        if self.delays == "noiseless":
+            ratio = V[0, 1:, :] / np.where(ref[0] == 0, np.inf, ref[0])
+            return (ratio < 0).astype(np.int64), np.all(np.abs(np.abs(ratio) - 1.0) <= 1e-6, axis=0)
+        votes = np.sum(np.sign(V[:, 1:, :] * ref), axis=0)  # majority vote per bit over the chains
+        words = (votes < 0).astype(np.int64)
+        if self.code is None:
+            return words, np.ones(V.shape[2], dtype=bool)
+        # sign bits relative to the reference delay form a noisy BCH codeword: decode all at once
+        return self.code.decode_many(words)
+
+    def spectrum(self) -> tuple[np.ndarray, np.ndarray]:
+        support = np.array(sorted(k for k, v in self.found.items() if v != 0.0), dtype=np.int64)
+        return support, np.array([self.found[k] for k in support], dtype=float)
+
+    def samples(self) -> int:
+        """Indices one size reads (before de-duplication)."""
+        return self.C * self.D.size * self.B
+
+
+class _Spright(IterativeSolver):
+    """Peeling passes; a stalled size hands over to the next bin size while the budget allows."""
+
+    name = "spright"
+    tol_metric = "residual_energy"
+    divergence = False
+
+    def __init__(self, queries: _Queries, b_list: list[int], max_samples: int, make: Callable[[int], _Size],
+                 **contract: Any):
+        super().__init__(**contract)
+        self.queries, self.b_list, self.max_samples, self.make = queries, b_list, max_samples, make
+        self.i = 0
+        self.size = make(b_list[0])
+        self.new = -1
+
+    def _next_fits(self) -> bool:
+        """True when the next bin size exists and fits in the sample budget and in memory."""
+        if self.i + 1 >= len(self.b_list):
+            return False
+        need = self.size.samples() * 2 ** (self.b_list[self.i + 1] - self.size.b)
+        try:
+            check_memory("spright observations", 5.0 * need, 8)
+        except ValueError:
+            return False
+        return self.queries.count + need <= self.max_samples
+
+    def step(self) -> None:
+        if self.new == 0 and self._next_fits():  # this size stalled: fresh samples, twice the bins
+            self.i += 1
+            self.size = self.make(self.b_list[self.i])
+        self.new = self.size.peel()
+
+    def estimate(self) -> SparseSpectrum:
+        return SparseSpectrum(*self.size.spectrum(), 2**self.size.n)
+
+    def metrics(self) -> dict[str, Any]:
+        res = self.size.residual()
+        peeled = res <= self.size.floor
+        stalled = not peeled and self.new == 0
+        more = stalled and self._next_fits()
+        last = self.i + 1 >= len(self.b_list)
+        return {"residual_energy": res, "peeled": float(peeled), "bins": self.size.B,
+                "n_samples": self.queries.count, "stalled": float(stalled and not more and last),
+                "budget_spent": float(stalled and not more and not last)}
+
+    def rules(self) -> list[StoppingRule]:
+        return [Flag("peeled", "peeled"), Flag("stalled", "peeling_failed", converges=False),
+                Flag("budget_spent", "budget", converges=False)]
+
+    def result(self, base: Result) -> SpectrumResult:
+        sz = self.size
+        support, values = sz.spectrum()
+        if support.size and base.stop_reason == "peeled":
+            values = _refine(sz.U0, sz.hashes, sz.D, support, sz.B)
+        x = SparseSpectrum(support, values, 2**sz.n)
+        message = base.message
+        if base.stop_reason == "budget":
+            message = (f"peeling stalled at B = {sz.B} bins; the next size would exceed max_samples = "
+                       f"{self.max_samples} or the memory: the spectrum is not sparse enough for this budget")
+        return SpectrumResult(**{**base._base(), "x": x, "message": message}, support=support, values=values,
+                              n_samples=self.queries.count, bins=sz.B, n_groups=sz.C, n_delays=sz.D.size,
+                              peeling=sz.peeling, residual_energy=sz.residual())
+
+
 def spright(
     signal: np.ndarray | Callable[[np.ndarray], np.ndarray],
-    n: int,
-    K: int | None = None,
+    log2_n: int,
+    n_nonzero: int | None = None,
     *,
-    noise_sd: float | None = None,
+    noise_var: float | None = None,
     delays: str = "robust",
     n_chains: int | None = None,
     n_groups: int | None = None,
     bins: int | None = None,
-    max_peel: int = 50,
+    max_samples: int | None = None,
     threshold: float = 2.0,
     bch_t: int = 3,
     seed: int = 0,
-) -> Result:
-    """Sparse Walsh-Hadamard transform of a length-``2^n`` signal read at O(K log N) indices.
+    max_iter: int = 1000,
+    tol: float | None = None,
+    check_every: int = 1,
+    callback: Callable[[IterState], Any] | None = None,
+    progress: bool = False,
+    stop: StoppingRule | None = None,
+) -> SpectrumResult:
+    """Sparse Walsh-Hadamard transform of a length-``2^log2_n`` signal read at O(K log N) indices.
 
     Parameters
     ----------
-    signal : 1-D array of length ``2^n`` or callable ``signal(indices) -> values``
+    signal : 1-D array of length ``2^log2_n`` or callable ``signal(indices) -> values``
         The callable is called with int64 index arrays; only those entries are
-        ever read, so ``N`` may be far larger than memory (e.g. ``2^30`` or more).
-    n : int
+        ever read, so ``N`` may be far larger than memory (e.g. ``2^40``).
+    log2_n : int
         ``log2 N`` (1 to 62).
-    K : int, optional
-        Expected sparsity; sets ``B = 2^ceil(log2 K)`` bins per group (``3B >= 3K``
-        bins in all, well above the peeling threshold ``1.22 K`` of three
-        groups). Without it, ``B``
-        starts at 16 and doubles until the peeling decoder resolves every bin.
-    noise_sd : float, optional
-        Standard deviation of the noise on each sample of ``x``; the bin
-        threshold is ``threshold^2 N noise_sd^2 / B`` (the per-bin noise power
-        times ``threshold^2``). ``None`` or 0 for noiseless data.
+    n_nonzero : int, optional
+        Expected sparsity ``K``; sets ``B = 2^ceil(log2 K)`` bins per group (``3B >= 3K``
+        bins in all, above the peeling threshold ``1.22 K`` of three groups).
+        Without it, ``B`` starts at 16 and doubles (fresh samples) whenever
+        peeling stalls, while ``max_samples`` allows.
+    noise_var : float, optional
+        Variance of the noise on each sample of ``x``; the bin threshold is
+        ``threshold^2 N noise_var / B`` (the per-bin noise power times
+        ``threshold^2``). ``None`` or 0 for noiseless data.
     delays : {"robust", "noiseless", "bch"}
-        Index-recovery scheme (see the module docstring). ``"bch"``: the sample-optimal
-        design: one reference delay ``d``, then ``d ⊕ e_i`` and ``d ⊕ (parity rows)`` of a
-        shortened binary BCH code correcting ``bch_t`` sign errors, i.e.
-        ``P = 1 + n + n_parity`` delays per chain (``n_parity ≈ t log2 n``) instead of
-        ``R (n + 1)`` for ``R`` majority-vote chains.
+        Index-recovery scheme (see the module docstring). ``"bch"``: one reference delay
+        ``d``, then ``d ⊕ e_i`` and ``d ⊕ (parity rows)`` of a shortened binary BCH code
+        correcting ``bch_t`` sign errors: ``P = 1 + n + n_parity`` delays per chain
+        (``n_parity ≈ t log2 n``) instead of ``R (n + 1)`` for ``R`` majority-vote chains.
+    n_chains : int, optional
+        Random-offset chains ``R`` (default 1 when noiseless, else 5, the authors' setting at 30 dB).
+    n_groups : int, optional
+        Number of groups ``C`` (default 3: disjoint bit blocks when ``3b <= n``,
+        random full-rank hashes otherwise).
+    bins : int, optional
+        ``B`` (a power of two), overriding ``n_nonzero``; its observations must fit in memory.
+    max_samples : int, optional
+        Budget of indices read when ``B`` grows (default ``min(max(N, 2^20), 2^24)``).
+    threshold : float
+        Multiple of the per-bin noise standard deviation used in the tests.
     bch_t : int
         Errors corrected by the BCH delays.
-    n_chains : int, optional
-        Random-offset chains of the robust scheme (default 1 when noiseless,
-        else 5, the authors' setting at 30 dB).
-    n_groups : int, optional
-        Number of groups ``C`` (default 3: disjoint bit blocks when ``3b <= n``, the
-        very sparse regime; random full-rank hashes otherwise).
-    bins : int, optional
-        ``B`` (a power of two), overriding ``K``.
-    threshold : float
-        Multiple of the noise standard deviation per bin used in the tests.
     seed : int
         Seeds hashes and delays.
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract: ``max_iter`` caps the peeling passes (all sizes);
+        ``tol`` bounds the largest remaining bin energy; the callback's
+        ``state.x`` is the current :class:`SparseSpectrum`.
 
     Returns
     -------
-    Result
-        ``support`` (int64 indices, sorted) and ``values`` (the coefficients
-        ``X[support]``, also in ``x``); ``n_samples``: distinct indices read;
-        ``success``: every bin resolved (peeling finished); ``peeling``: per-pass
-        counts of single-tons found; ``bins``, ``n_groups``, ``n_delays``.
-        ``converged`` equals ``success``; a failed peeling never returns a
-        wrong spectrum silently: ``stop_reason="peeling_failed"``.
+    SpectrumResult
+        ``x``: the spectrum as a :class:`SparseSpectrum` (values with
+        ``.support``; ``x.todense()`` where ``N`` fits); ``support``, ``values``,
+        ``n_samples`` (distinct indices read), ``bins``, ``n_groups``,
+        ``n_delays``, ``peeling``. ``stop_reason``: ``"peeled"`` (converged),
+        ``"peeling_failed"``, ``"budget"`` or ``"max_iter"``; a failed run never
+        returns a wrong spectrum as converged.
 
     Notes
     -----
@@ -195,140 +433,50 @@ def spright(
     (robust), i.e. at most ``2 C R K (log2 N + 1)`` for ``B < 2K``: ``c = 2 C R``
     in ``samples <= c K log2 N`` (``c = 6`` noiseless, ``30`` with 5 chains),
     checked by the tests.
+
+    References
+    ----------
+    X. Li, J. K. Bradley, S. Pawar, K. Ramchandran, "SPRIGHT: a fast and robust
+    framework for sparse Walsh-Hadamard transform", arXiv 1508.06336.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 62:
-        raise ValueError(f"n must be an int in [1, 62] (N = 2^n), got {n!r}")
+    n = check_int("log2_n", log2_n, low=1, high=62)
     N = 2**n
-    if hasattr(signal, "shape") and not callable(signal):
-        if signal.ndim != 1 or signal.shape[0] != N:
-            L = signal.shape[0] if signal.ndim == 1 else signal.shape
-            raise ValueError(f"signal length {L} is not 2**n = {N} (it must be a power of two)")
-    if K is not None and (not isinstance(K, int) or K < 1 or K > N):
-        raise ValueError(f"K must be an int in [1, N = {N}], got {K!r}")
-    if delays not in ("robust", "noiseless", "bch"):
-        raise ValueError(f"delays must be 'robust', 'noiseless' or 'bch', got {delays!r}")
-    if noise_sd is not None and not (math.isfinite(noise_sd) and noise_sd >= 0):
-        raise ValueError(f"noise_sd must be a finite number >= 0, got {noise_sd!r}")
     queries = _Queries(signal, N)
-    rng = np.random.default_rng(seed)
-    noisy = bool(noise_sd)
-    R = n_chains or (5 if noisy else 1)
-    C = n_groups or 3
+    delays = check_choice("delays", delays, ["robust", "noiseless", "bch"])
+    var = 0.0 if noise_var is None else check_scalar("noise_var", noise_var, low=0)
+    R = check_int("n_chains", n_chains if n_chains is not None else (5 if var else 1), low=1)
+    C = check_int("n_groups", n_groups if n_groups is not None else 3, low=1)
+    budget = max_samples if max_samples is not None else min(max(N, 2**20), 2**24)
+    budget = check_int("max_samples", budget, low=1)
+    b_list = _bin_sizes(n, n_nonzero, bins, C, R, delays, bch_t)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    thr = check_scalar("threshold", threshold, low=0, low_open=True)
+
+    def make(b: int) -> _Size:
+        return _Size(queries, n, b, C, R, delays, var, thr, rng, bch_t)
+
+    return _Spright(queries, b_list, budget, make, max_iter=max_iter, tol=tol, check_every=check_every,
+                    callback=callback, progress=progress, stop=stop).solve()
+
+
+def _bin_sizes(n: int, n_nonzero: int | None, bins: int | None, C: int, R: int, delays: str,
+               bch_t: int) -> list[int]:
+    """The ``log2 B`` to try: one size from ``bins`` or ``n_nonzero`` (its observations must fit
+    in memory), else 4 (or ``n``) up to ``n``."""
+    check_int("bch_t", bch_t, low=1)
     if bins is not None:
-        if bins < 2 or bins & (bins - 1) or bins > N:
-            raise ValueError(f"bins must be a power of two in [2, N], got {bins!r}")
-        b_list = [int(math.log2(bins))]
-    elif K is not None:
-        b_list = [min(n, max(1, math.ceil(math.log2(K))))]
+        bins = check_int("bins", bins, low=2, high=2**n)
+        if bins & (bins - 1):
+            raise ValueError(f"bins must be a power of two in [2, N = 2^{n}], got {bins!r}")
+        sizes = [int(math.log2(bins))]
+    elif n_nonzero is not None:
+        K = check_int("n_nonzero", n_nonzero, low=1, high=2**n)
+        sizes = [min(n, max(1, math.ceil(math.log2(K))))]
     else:
-        b_list = list(range(min(4, n), n + 1))
-    result = None
-    for b in b_list:
-        result = _run(queries, n, b, C, R, delays, noise_sd or 0.0, threshold, max_peel, rng, bch_t)
-        if result.extra["success"]:
-            break
-    result.extra["n_samples"] = queries.count
-    return result
-
-
-def _run(queries: _Queries, n: int, b: int, C: int, R: int, delays: str, sd: float, thr: float,
-         max_peel: int, rng: np.random.Generator, bch_t: int = 3) -> Result:
-    N, B = 2**n, 2**b
-    # hashes
-    hashes = []
-    for c in range(C):
-        if (c + 1) * b <= n:
-            hashes.append(np.array([1 << (c * b + i) for i in range(b)], dtype=np.int64))
-        else:
-            hashes.append(_random_full_rank(n, b, rng))
-    # delays: chains {d_r, d_r ⊕ e_1, ..., d_r ⊕ e_n}; for "bch", {d_r, d_r ⊕ e_i, d_r ⊕ parity rows}
-    unit = np.array([0] + [1 << i for i in range(n)], dtype=np.int64)
-    code = None
-    if delays == "bch":
-        code = BCH(n, bch_t)
-        prow = np.sum(code.parity_matrix.astype(np.int64) << np.arange(n, dtype=np.int64), axis=1)
-        unit = np.concatenate([unit, prow])
-    if delays == "noiseless":
-        offs = np.zeros(1, dtype=np.int64)
-    else:
-        offs = rng.integers(0, N, size=R, dtype=np.int64) if n < 63 else rng.integers(0, 2**62, size=R)
-        if R == 1 and sd == 0:
-            offs[:] = 0
-    D = (offs[:, None] ^ unit[None, :]).ravel()  # (P,)
-    P = D.size
-    ls = np.arange(B, dtype=np.int64)
-    # observations U[c, p, j]
-    idx = np.stack([_gf2_apply(Mc, ls)[None, :] ^ D[:, None] for Mc in hashes])  # (C, P, B)
-    u = queries(idx)
-    U0 = fwht(u, normalize=False) * (math.sqrt(N) / B)
-    U = U0.copy()  # peeled in place; U0 keeps the observations for the final fit
-    nu2 = N * sd * sd / B  # noise power per bin
-    floor = thr * thr * nu2 + 1e-20 * max(1.0, float(np.max(np.abs(U))) ** 2)
-    found: dict[int, float] = {}
-    peel_counts: list[int] = []
-    nbits = np.arange(n, dtype=np.int64)
-    for _ in range(max_peel):
-        new = 0
-        for c in range(C):
-            # classify every bin of group c at once
-            energy = np.mean(U[c] ** 2, axis=0)
-            cand = np.flatnonzero(energy > floor)
-            if cand.size == 0:
-                continue
-            V = U[c][:, cand].reshape(offs.size, unit.size, cand.size)
-            ref = V[:, :1, :]
-            if delays == "bch":
-                # sign bits relative to the reference delay form a noisy BCH codeword: decode it
-                votes = np.sum(np.sign(V[:, 1:, :] * ref), axis=0)
-                words = (votes < 0).astype(np.int64)  # (n + parity, m)
-                consistent = np.ones(cand.size, dtype=bool)
-                bits = np.zeros((n, cand.size), dtype=np.int64)
-                for j in range(cand.size):
-                    dec = code.decode(words[:, j])
-                    if dec is None:
-                        consistent[j] = False
-                    else:
-                        bits[:, j] = dec
-            elif delays == "noiseless":
-                ratio = V[0, 1:, :] / np.where(ref[0] == 0, np.inf, ref[0])
-                consistent = np.all(np.abs(np.abs(ratio) - 1.0) <= 1e-6, axis=0)
-                bits = (ratio < 0).astype(np.int64)
-            else:
-                votes = np.sum(np.sign(V[:, 1:, :] * ref), axis=0)  # majority vote per bit
-                consistent = np.ones(cand.size, dtype=bool)
-                bits = (votes < 0).astype(np.int64)
-            ks = np.sum(bits << nbits[:, None], axis=0)
-            consistent &= _gf2_transpose_apply(hashes[c], ks) == cand
-            S = 1.0 - 2.0 * _parity(np.bitwise_and(D[:, None], ks[None, :])).astype(float)  # (P, m)
-            Vb = U[c][:, cand]
-            alpha = np.mean(Vb * S, axis=0)
-            resid = np.mean((Vb - alpha * S) ** 2, axis=0)
-            single = consistent & (resid <= floor) & (alpha * alpha > floor)
-            if not np.any(single):
-                continue
-            ks, alpha, S = ks[single], alpha[single], S[:, single]
-            # peel the single-tons from the bins they hash to in every group
-            for c2 in range(C):
-                j2 = _gf2_transpose_apply(hashes[c2], ks)
-                np.subtract.at(U[c2].T, j2, (alpha * S).T)
-            for k, a in zip(ks.tolist(), alpha.tolist(), strict=True):
-                found[k] = found.get(k, 0.0) + a
-            new += int(ks.size)
-        peel_counts.append(new)
-        if new == 0:
-            break
-    residual = float(np.max(np.mean(U**2, axis=1)))
-    success = residual <= floor
-    support = np.array(sorted(k for k, v in found.items() if v != 0.0), dtype=np.int64)
-    values = np.array([found[k] for k in support])
-    if support.size and success:
-        values = _refine(U0, hashes, D, support, B)
-    reason = "peeled" if success else "peeling_failed"
-    return Result(
-        x=values, n_iter=len(peel_counts), converged=success, stop_reason=reason, history={},
-        extra={"support": support, "values": values, "success": success, "peeling": peel_counts,
-               "bins": B, "n_groups": C, "n_delays": P, "residual_energy": residual},
-    )
+        return list(range(min(4, n), n + 1))
+    P = R * (n + 1) if delays != "bch" else R * (n + 1 + bch_code(n, bch_t).n_parity)
+    check_memory(f"spright observations (C P B = {C} x {P} x 2^{sizes[0]})", 5.0 * C * P * 2 ** sizes[0], 8)
+    return sizes
 
 
 def _refine(U: np.ndarray, hashes: list[np.ndarray], D: np.ndarray, support: np.ndarray,

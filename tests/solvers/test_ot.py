@@ -6,6 +6,9 @@ import pytest
 
 from csbox.backend import to_numpy
 from csbox.solvers.ot import (
+    OTResult,
+    SNSResult,
+    WassersteinResult,
     cost_matrix,
     grid_cost,
     sinkhorn,
@@ -155,9 +158,14 @@ def test_wasserstein_grid_translation():
     mu = np.zeros((12, 12))
     mu[2:5, 3:6] = 1.0
     nu = np.roll(mu, (3, 4), axis=(0, 1))
-    w2, res = wasserstein_grid(mu, nu, p=2, reg=2e-4)
-    assert res.converged
-    assert w2 == pytest.approx(5.0, rel=1e-2)
+    for method in ("auto", "sns"):
+        res = wasserstein_grid(mu, nu, p=2, reg=2e-4, method=method)
+        assert isinstance(res, WassersteinResult) and res.converged, method
+        assert res.distance == pytest.approx(5.0, rel=1e-2), method
+    # Sinkhorn at a larger reg: the same distance from its own cost, in grid units
+    res = wasserstein_grid(mu, nu, p=2, reg=1e-2, method="sinkhorn")
+    cmax = float(grid_cost((12, 12)).max())
+    assert res.converged and res.distance == pytest.approx((float(res.cost) * cmax) ** 0.5, rel=1e-12)
 
 
 def test_bad_input():
@@ -168,16 +176,97 @@ def test_bad_input():
         sinkhorn(a, 2 * b, C, 0.1)
     with pytest.raises(ValueError, match=r"C has shape \(10, 9\)"):
         sinkhorn(a, b, C[:, :9], 0.1)
-    with pytest.raises(ValueError, match="reg must be a finite number > 0"):
+    with pytest.raises(ValueError, match="reg must be > 0"):
         sinkhorn(a, b, C, 0.0)
+    with pytest.raises(ValueError, match="mass_rtol must be >= 0"):
+        sinkhorn(a, b, C, 0.1, mass_rtol=-1e-3)
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        sinkhorn(a, b, C, 0.1, tau=0)
+    with pytest.raises(TypeError, match="C must be real"):
+        sinkhorn(a, b, C + 0j, 0.1)
+    with pytest.raises(TypeError, match="n_sinkhorn must be an int"):
+        sinkhorn_newton_sparse(a, b, C, 0.1, n_sinkhorn=2.5)
+    with pytest.raises(ValueError, match="keep_mass must be <= 1"):
+        sinkhorn_newton_sparse(a, b, C, 0.1, keep_mass=1.5)
+    with pytest.raises(ValueError, match="p must be > 0"):
+        grid_cost((3, 3), p=0)
+    with pytest.raises(TypeError, match="shape must contain ints"):
+        grid_cost((3.5, 3))
+    with pytest.raises(TypeError, match="X must be real"):
+        cost_matrix(np.ones((3, 2)) + 1j, np.ones((4, 2)))
+    with pytest.raises(ValueError, match="metric must be >= 1"):
+        cost_matrix(np.ones((3, 2)), np.ones((4, 2)), 0.5)
+    with pytest.raises(ValueError, match="metric must be 'sqeuclidean'"):
+        cost_matrix(np.ones((3, 2)), np.ones((4, 2)), "cosine")
+    with pytest.raises(ValueError, match="method must be one of"):
+        wasserstein_grid(np.ones((3, 3)), np.ones((3, 3)), method="foo")
+    with pytest.raises(ValueError, match="mu must have positive total mass"):
+        wasserstein_grid(np.zeros((3, 3)), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="grid_cost needs"):
+        grid_cost((2**12, 2**12))  # (2^24)^2 entries
     Cn = C.copy()
     Cn[1, 1] = np.nan
     with pytest.raises(ValueError, match="C contains NaN"):
         sinkhorn_newton_sparse(a, b, Cn, 0.1)
-    with pytest.raises(ValueError, match="density must be 'auto' or in"):
+    with pytest.raises(ValueError, match="density must be <= 1"):
         sinkhorn_newton_sparse(a, b, C, 0.1, density=2.0)
     with pytest.raises(ValueError, match="b must be 1-D"):
         sinkhorn_newton_sparse(a, np.stack([b, b]), C, 0.1)
     # masses within mass_rtol are rescaled, not rejected
     res = sinkhorn(a, b * (1 + 1e-8), C, 0.1, tol=1e-12)
     assert res.converged
+
+
+def test_contract_typed_results_and_callback():
+    """Typed results; the callback sees the full-length potentials (n + m) with continuous iterations."""
+    a, b, C = _problem(30, 20, seed=11)
+    seen = []
+
+    def cb(state):
+        seen.append((state.iteration, tuple(state.x.shape), state.metrics["stage"]))
+
+    res = sinkhorn(a, b, C, 0.05, tol=1e-12, callback=cb)
+    assert isinstance(res, OTResult) and res.x is res.plan and res.plan.shape == (30, 20)
+    assert all(shape == (50,) for _, shape, _ in seen)
+    seen.clear()
+    sns = sinkhorn_newton_sparse(a, b, C, 0.01, tol=1e-11, callback=cb)
+    assert isinstance(sns, SNSResult) and sns.converged and sns.n_newton > 0
+    assert [k for k, _, _ in seen] == sns.history["iteration"]
+    assert all(shape == (50,) for _, shape, _ in seen)
+    assert seen[-1][0] == sns.n_iter == sns.n_sinkhorn + sns.n_newton and seen[-1][2] == 2
+    one = sinkhorn(a, b, C, 0.05, max_iter=1)
+    assert one.n_iter == 1 and one.stop_reason == "max_iter" and not one.converged
+    # the objective from the duals equals the primal definition <C, P> + reg sum P (log P - 1)
+    P = res.plan
+    assert float(res.objective) == pytest.approx(float(np.sum(P * C) + 0.05 * np.sum(P * (np.log(P) - 1))),
+                                                 rel=1e-10)
+
+
+def test_sns_auto_switch():
+    """``n_sinkhorn="auto"`` keeps Newton where it pays and hands back to Sinkhorn where it does not."""
+    rng = np.random.default_rng(0)
+    n = 200
+    a = np.full(n, 1.0 / n)
+    C = rng.random((n, n))
+    fixed = sinkhorn_newton_sparse(a, a, C, 1.0 / 1200, tol=1e-9)
+    auto = sinkhorn_newton_sparse(a, a, C, 1.0 / 1200, tol=1e-9, n_sinkhorn="auto")
+    assert auto.converged and auto.n_iter == fixed.n_iter and auto.n_newton == fixed.n_newton > 0
+    # W1 on a 10x10 grid: Newton from 20 Sinkhorn steps finds no finite step; Sinkhorn finishes
+    side = 10
+    g = np.stack(np.meshgrid(np.arange(side), np.arange(side), indexing="ij"), -1).reshape(-1, 2)
+    mu, nu = np.exp(-((g - 2.0) ** 2).sum(1) / 8) + 0.01, np.exp(-((g - 7.0) ** 2).sum(1) / 4) + 0.01
+    G = grid_cost((side, side), p=1)
+    mu, nu, G = mu / mu.sum(), nu / nu.sum(), G / G.max()
+    plain = sinkhorn(mu, nu, G, 1.0 / 1200, tol=1e-9, max_iter=50_000)
+    auto = sinkhorn_newton_sparse(mu, nu, G, 1.0 / 1200, tol=1e-9, n_sinkhorn="auto", max_iter=50_000)
+    assert plain.converged and auto.converged
+    assert auto.n_newton <= 8 and auto.n_sinkhorn <= plain.n_iter + 10
+    np.testing.assert_allclose(auto.plan, plain.plan, atol=1e-9)
+
+
+def test_sinkhorn_never_overflows_at_tiny_reg():
+    """eta = 20000 on costs in [0, 1]: exp(-C / reg) underflows, the stabilised iterations do not."""
+    a, b, C = _problem(80, seed=12)
+    res = sinkhorn(a, b, C, 5e-5, tol=0.0, max_iter=300)
+    assert res.stop_reason == "max_iter" and np.all(np.isfinite(res.plan)) and np.isfinite(res.marginal_error)
+    assert np.all(np.isfinite(res.f)) and res.marginal_error < 1.0
