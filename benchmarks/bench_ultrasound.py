@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from _timing import best_time, versions
-from csbox.operators.ultrasound import Probe, das, das_matrix, plane_waves, simulate
+from csbox.ultrasound import Probe, das, das_matrix, plane_waves, simulate
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ DESCRIPTION = "DPS: learn which 25 % of ultrasound channels to keep (sparse arra
 
 def make_data(n: int, seed: int):
     """IQ channel data ``(n, 1, 128, ns)``, full-array DAS targets ``(n, 32, 32)`` and the DAS matrix."""
-    from ..operators.ultrasound import Probe, das_matrix, plane_waves, simulate
+    from ..ultrasound import Probe, das_matrix, plane_waves, simulate
 
     rng = np.random.default_rng(seed)
     P = Probe.l11_5v()

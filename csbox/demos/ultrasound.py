@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metrics import lobe_width
-from ..operators.ultrasound import (
+from ..ultrasound import (
     ChannelSubsampling,
     Probe,
     PulseEcho,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from csbox.backend import to_numpy
-from csbox.operators.ultrasound import (
+from csbox.ultrasound import (
     ChannelSubsampling,
     Probe,
     PulseEcho,
@@ -137,10 +137,12 @@ def test_kasai_uniform_motion():
         data = simulate(P, [Transmit()], xs, zs0 + v_true * n / prf, np.ones(4), fs=fs, n_samples=1400)
         frames.append(das(data, P, [Transmit()], xs, mid, fs=fs))  # pixels at the scatterers
     ens = np.stack(frames, axis=-1)
-    v, power = kasai(ens, prf=prf, fc=P.fc)
-    np.testing.assert_allclose(np.diag(v), v_true, rtol=0.05)
-    assert power.shape == (4, 4)
-    spatial, _ = kasai(ens, prf=prf, fc=P.fc, average_axes=(0, 1))
+    d = kasai(ens, prf=prf, fc=P.fc, positive="away")
+    np.testing.assert_allclose(np.diag(d.velocity), v_true, rtol=0.05)
+    assert d.power.shape == (4, 4) and d.nyquist == pytest.approx(1540 * prf / (4 * P.fc))
+    toward = kasai(ens, prf=prf, fc=P.fc)  # clinical convention: motion away from the probe is negative
+    np.testing.assert_allclose(toward.velocity, -d.velocity)
+    spatial = kasai(ens, prf=prf, fc=P.fc, average_axes=(0, 1), positive="away").velocity
     assert spatial.shape == (1, 1)
     assert np.abs(clutter_filter_svd(ens, 0) - ens).max() < 1e-9 * np.abs(ens).max()
     assert np.abs(clutter_filter_svd(ens, 1)).max() < np.abs(ens).max()
