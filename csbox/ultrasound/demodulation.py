@@ -101,7 +101,7 @@ def _t0_column(t0: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def rf2iq(rf: Array, fs: float, fc: float, bandwidth: float | None = None, *, axis: int = -1,
-          t0: float | np.ndarray = 0.0, quadrature: bool = False) -> Array:
+          t0: float | np.ndarray = 0.0, quadrature: bool = False, upsample: int = 1) -> Array:
     """IQ (complex baseband) of RF channel data: ``IQ(t) = 2 LPF(RF(t) e^{-j 2 pi fc t})``.
 
     Parameters
@@ -128,11 +128,15 @@ def rf2iq(rf: Array, fs: float, fc: float, bandwidth: float | None = None, *, ax
         The samples are quadrature pairs ``(x(t_k), x(t_k + 1/(4 fc)))`` with ``t_k = t0 +
         2 k / fs`` (``2 fc / fs`` must be an integer); the IQ comes at the pair rate
         ``fs / 2`` with half as many samples.
+    upsample : int
+        Return the IQ at ``upsample`` times the (pair) rate, by zero-padding its spectrum
+        (exact for the band-limited IQ; linear interpolation in :func:`~csbox.ultrasound.das`
+        wants a few samples per period of the band: ``upsample=3`` turns 4/3 fc into 4 fc).
 
     Returns
     -------
     array
-        Complex IQ, same shape (``quadrature``: half the samples along ``axis``),
+        Complex IQ, same shape times ``upsample`` along ``axis`` (``quadrature``: half),
         complex64 from float32/int16 input, complex128 from float64.
 
     References
@@ -148,15 +152,29 @@ def rf2iq(rf: Array, fs: float, fc: float, bandwidth: float | None = None, *, ax
     if xp.isdtype(rf.dtype, "complex floating"):
         return rf
     x = xp.moveaxis(_as_float(rf, xp), axis, -1)
+    upsample = check_int("upsample", upsample, low=1)
     cdt = xp.complex64 if x.dtype == xp.float32 else xp.complex128
     if quadrature:
         iq = _quadrature_pairs(x, fs, fc, bandwidth, t0, xp, cdt)
+        if upsample > 1:
+            iq = ifftn(_zero_pad_spectrum(fftn(iq, axes=(-1,)), upsample, xp), axes=(-1,))
     else:
-        iq = _uniform(x, fs, fc, bandwidth, t0, xp, cdt)
+        iq = _uniform(x, fs, fc, bandwidth, t0, xp, cdt, upsample)
     return xp.moveaxis(iq, -1, axis)
 
 
-def _uniform(x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, xp: Any, cdt: Any) -> Array:
+def _zero_pad_spectrum(Z: Array, factor: int, xp: Any) -> Array:
+    """The spectrum of a band-limited signal resampled ``factor`` times finer (ortho FFT scaling)."""
+    if factor == 1:
+        return Z
+    n = Z.shape[-1]
+    h = (n + 1) // 2
+    pad = xp.zeros((*Z.shape[:-1], n * (factor - 1)), dtype=Z.dtype, device=device(Z))
+    return math.sqrt(factor) * xp.concat([Z[..., :h], pad, Z[..., h:]], axis=-1)
+
+
+def _uniform(x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, xp: Any, cdt: Any,
+             upsample: int) -> Array:
     cutoff = demodulation_cutoff(fs, fc, bandwidth)
     n = x.shape[-1]
     dev = device(x)
@@ -165,7 +183,7 @@ def _uniform(x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, x
     z = xp.astype(x, cdt) * mix
     lp = np.abs(np.fft.fftfreq(n, 1 / fs)) <= cutoff
     mask = xp.asarray(2.0 * lp, dtype=cdt, device=dev)
-    return ifftn(fftn(z, axes=(-1,)) * mask, axes=(-1,))
+    return ifftn(_zero_pad_spectrum(fftn(z, axes=(-1,)) * mask, upsample, xp), axes=(-1,))
 
 
 def _quadrature_pairs(x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, xp: Any,
