@@ -459,7 +459,7 @@ def read_mat(path: str | Path) -> ChannelData:
     if data.shape[1] != n_el:
         raise _fail(path, key, f"has {data.shape[1]} columns (elements), param.Nelements is {n_el}")
     data = data.reshape(*data.shape[:2], -1)  # (samples, elements, frames)
-    data = np.ascontiguousarray(np.moveaxis(data, (0, 1, 2), (3, 2, 0)))[:, None]  # (frames, 1, el, samples)
+    data = np.ascontiguousarray(np.transpose(data, (2, 1, 0)))[:, None]  # (frames, 1, el, samples)
     return ChannelData(data=data, probe=probe, transmits=[Transmit.from_delays(delays)], fs=fs,
                        t0=np.array([t0]), c=c, prf=prf if prf > 0 else None, path=str(path))
 

@@ -154,7 +154,7 @@ def test_mat_verasonics_style(tmp_path):
     lam = 1540 / P.fc
     angles = [-4.0, 4.0]
     tx = plane_waves(angles)
-    start_depth = 10.0  # wavelengths
+    start_depth = 40.0  # wavelengths (12.3 mm)
     t0 = 2 * start_depth * lam / 1540
     rf = simulate_rf(P, tx, XS, ZS, np.ones(1), fs=FS, n_samples=256, t0=t0)
     codes = np.round(rf * 2000 / np.abs(rf).max()).astype(np.int16)
@@ -168,7 +168,9 @@ def test_mat_verasonics_style(tmp_path):
     trans = {"frequency": P.fc / 1e6, "spacingMm": P.pitch * 1e3, "elementWidth": P.width * 1e3,
              "numelements": 64.0, "Bandwidth": np.array([P.fc * (1 - 0.325), P.fc * (1 + 0.325)]) / 1e6}
     f = tmp_path / "vsx.mat"
-    scipy_io.savemat(f, {"RcvData": np.array([rcv], dtype=object), "Trans": trans, "Receive": receives,
+    cell = np.empty((1,), dtype=object)  # RcvData is a MATLAB cell {1}
+    cell[0] = rcv
+    scipy_io.savemat(f, {"RcvData": cell, "Trans": trans, "Receive": receives,
                          "TX": txs})
     cd = read_mat(f)
     assert cd.data.shape == (1, 2, 64, 256)
@@ -179,6 +181,6 @@ def test_mat_verasonics_style(tmp_path):
         np.testing.assert_allclose(ours.delays(P), ref.delays(P), atol=1e-15)
     bad = [dict(r) for r in receives]
     bad[1]["endSample"] = 5000.0
-    scipy_io.savemat(f, {"RcvData": np.array([rcv], dtype=object), "Trans": trans, "Receive": bad, "TX": txs})
+    scipy_io.savemat(f, {"RcvData": cell, "Trans": trans, "Receive": bad, "TX": txs})
     with pytest.raises(ValueError, match=r"vsx\.mat: field 'Receive\(2\)\.startSample'"):
         read_mat(f)
