@@ -149,7 +149,8 @@ def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND, positiv
         consecutive ensembles and every output gains a trailing axis, one entry each.
     dz : float, optional
         Axial pixel spacing (m): estimate the mean frequency per pixel from the axial lag
-        (Loupas) instead of using ``fc`` (needs ``dz < lambda / 2``; fine grids, ``lambda/4``).
+        (Loupas) instead of using ``fc`` (``dz <= lambda / 4``), clipped to ``[fc / 2, 3 fc / 2]``;
+        use it with a ``window``: one pixel's axial lag is too noisy in speckle.
     average_axes : tuple of int, optional
         Axes of ``ensemble`` (spatial) over which ``R1``, ``R0`` are also summed (kept as size 1).
 
@@ -182,9 +183,9 @@ def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND, positiv
         k = n // m
         s = xp.reshape(s[..., : k * m], (*s.shape[:-1], k, m))
         s = xp.moveaxis(s, -2, 0)  # (k, ..., m): ensembles lead so the spatial axes keep their places
-    r1 = xp.sum(xp.conj(s[..., :-1]) * s[..., 1:], axis=-1)
-    r0 = xp.sum(xp.real(s * xp.conj(s)), axis=-1)
-    power = r0 / s.shape[-1]
+    r1 = xp.mean(xp.conj(s[..., :-1]) * s[..., 1:], axis=-1)  # means: |R1| / R0 = 1 for a pure tone
+    r0 = xp.mean(xp.real(s * xp.conj(s)), axis=-1)
+    power = r0
     nd = ensemble.ndim - 1  # spatial axes of r1 (ensemble axis, if any, is extra and leading)
     spatial = (r1.ndim - 2, r1.ndim - 1)
     r1 = _windowed(r1, window, spatial)
@@ -200,7 +201,7 @@ def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND, positiv
     phase = xp.atan2(xp.imag(r1), xp.real(r1))
     sign = 1.0 if positive == "toward" else -1.0
     v = sign * c * prf * phase / (4 * math.pi * f_mean)
-    tiny = xp.finfo(r0.dtype).tiny
+    tiny = xp.finfo(r0.dtype).smallest_normal
     var = (prf**2 / (2 * math.pi**2)) * (1.0 - xp.abs(r1) / xp.where(r0 > tiny, r0, tiny))
     var = xp.clip(var, min=0.0)
     near = xp.abs(phase) > 0.75 * math.pi
@@ -224,4 +225,6 @@ def _loupas_frequency(s: Array, fc: float, c: float, dz: float, window: tuple[in
     r10 = _windowed(r10, window, (r10.ndim - 2, r10.ndim - 1))
     carrier = complex(math.cos(4 * math.pi * fc * dz / c), -math.sin(4 * math.pi * fc * dz / c))
     r10 = r10 * carrier
-    return fc + c * xp.atan2(xp.imag(r10), xp.real(r10)) / (4 * math.pi * dz)
+    f = fc + c * xp.atan2(xp.imag(r10), xp.real(r10)) / (4 * math.pi * dz)
+    # a single pixel's axial lag is noisy in speckle: keep the estimate within the pulse band
+    return xp.clip(f, min=0.5 * fc, max=1.5 * fc)
