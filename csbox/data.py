@@ -49,8 +49,13 @@ FILES: dict[str, DataFile] = {
         "MIMO-SAR model, DCA1000 4-lane raw capture",
         "csbox.io.radar:read_dca1000",
         kwargs={"n_samples": 64, "n_tx": 2, "n_rx": 4},
-        meta={"f0": 77e9, "bandwidth": 4e9, "chirp_time": 40e-6, "n_positions": 128,
-              "targets_yz": ((-20e-3, 280e-3), (0.0, 300e-3), (25e-3, 320e-3))},
+        meta={
+            "f0": 77e9,
+            "bandwidth": 4e9,
+            "chirp_time": 40e-6,
+            "n_positions": 128,
+            "targets_yz": ((-20e-3, 280e-3), (0.0, 300e-3), (25e-3, 320e-3)),
+        },
     ),
 }
 
@@ -73,8 +78,10 @@ def path(name: str) -> Path:
         if p.is_file():
             return p
         tried.append(str(p))
-    raise FileNotFoundError(f"example file {FILES[name].filename!r} not found (tried {', '.join(tried)}); "
-                            "set CSBOX_DATA to the data/ folder of a csbox checkout")
+    raise FileNotFoundError(
+        f"example file {FILES[name].filename!r} not found (tried {', '.join(tried)}); "
+        "set CSBOX_DATA to the data/ folder of a csbox checkout"
+    )
 
 
 def load(name: str) -> Any:

@@ -51,8 +51,17 @@ def _interleave(data: np.ndarray, layout: str) -> np.ndarray:
     return np.concatenate([pairs_re, pairs_im], axis=-1).ravel()  # I I Q Q per sample pair
 
 
-def read_dca1000(path: str | Path, *, n_samples: int, n_tx: int = 2, n_rx: int = 4, chirps_per_tx: int = 1,
-                 layout: str = "iwr1443", adc_bits: int = 16, iq_swap: bool = False) -> np.ndarray:
+def read_dca1000(
+    path: str | Path,
+    *,
+    n_samples: int,
+    n_tx: int = 2,
+    n_rx: int = 4,
+    chirps_per_tx: int = 1,
+    layout: str = "iwr1443",
+    adc_bits: int = 16,
+    iq_swap: bool = False,
+) -> np.ndarray:
     """Read a DCA1000 complex capture into MIMO-SAR beat samples ``(L, n_tx, n_rx, n_samples)``.
 
     Parameters
@@ -93,15 +102,19 @@ def read_dca1000(path: str | Path, *, n_samples: int, n_tx: int = 2, n_rx: int =
     if adc_bits not in (12, 14, 16):
         raise ValueError(f"adc_bits must be 12, 14 or 16, got {adc_bits!r}")
     if layout == "xwr18xx" and n_samples % 2:
-        raise ValueError(f"the xwr18xx layout packs samples in pairs: n_samples must be even, got {n_samples}")
+        raise ValueError(
+            f"the xwr18xx layout packs samples in pairs: n_samples must be even, got {n_samples}"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     size = path.stat().st_size
     per_position = 2 * n_samples * n_rx * n_tx * chirps_per_tx  # int16 words
     if size % 2 or size == 0 or (size // 2) % per_position:
-        raise ValueError(f"{path}: file size {size} bytes is not a whole number of positions: each holds "
-                         f"{2 * per_position} bytes (2 x {n_samples} samples x {n_rx} RX x {n_tx} TX x "
-                         f"{chirps_per_tx} chirps of int16 I/Q); check n_samples, n_rx, n_tx, chirps_per_tx")
+        raise ValueError(
+            f"{path}: file size {size} bytes is not a whole number of positions: each holds "
+            f"{2 * per_position} bytes (2 x {n_samples} samples x {n_rx} RX x {n_tx} TX x "
+            f"{chirps_per_tx} chirps of int16 I/Q); check n_samples, n_rx, n_tx, chirps_per_tx"
+        )
     words = np.fromfile(path, dtype="<i2").astype(np.int32)
     if adc_bits != 16:
         top = 2 ** (adc_bits - 1) - 1
@@ -131,7 +144,11 @@ def write_dca1000(path: str | Path, data: np.ndarray, *, layout: str = "iwr1443"
     if data.ndim != 4:
         raise ValueError(f"data must be (L, n_tx, n_rx, n_samples), got shape {data.shape}")
     parts = np.concatenate([np.real(data).ravel(), np.imag(data).ravel()])
-    if not np.all(np.isfinite(parts)) or np.any(parts != np.round(parts)) or np.abs(parts).max(initial=0) > 32767:
+    if (
+        not np.all(np.isfinite(parts))
+        or np.any(parts != np.round(parts))
+        or np.abs(parts).max(initial=0) > 32767
+    ):
         raise ValueError("data must hold integer ADC codes within the int16 range [-32767, 32767]")
     L, t, r, k = data.shape
     words = _interleave(data.reshape(L * t, r, k), layout)

@@ -104,8 +104,9 @@ def _h5py():
     return h5py
 
 
-def _uff_value(g: Any, name: str, path: Any, *, scalar: bool = True, default: Any = None,
-               allow_inf: bool = False) -> Any:
+def _uff_value(
+    g: Any, name: str, path: Any, *, scalar: bool = True, default: Any = None, allow_inf: bool = False
+) -> Any:
     """A numeric UFF field: a dataset, or a group with ``real``/``imag`` datasets (``complex`` attribute)."""
     h5py = _h5py()
     if name not in g:
@@ -142,7 +143,9 @@ def _uff_probe(g: Any, path: Any, fc: float, bandwidth: float) -> Probe:
     elif "geometry" in g:
         geo = np.asarray(_uff_value(g, "geometry", path, scalar=False), float)
         if geo.ndim != 2 or 7 not in geo.shape:
-            raise _fail(path, f"{g.name}/geometry", f"must be (7, N) [x y z theta phi width height], got {geo.shape}")
+            raise _fail(
+                path, f"{g.name}/geometry", f"must be (7, N) [x y z theta phi width height], got {geo.shape}"
+            )
         geo = geo if geo.shape[0] == 7 else geo.T
         x = geo[0]
         n = x.size
@@ -155,8 +158,14 @@ def _uff_probe(g: Any, path: Any, fc: float, bandwidth: float) -> Probe:
     else:
         raise _fail(path, g.name, f"must be a uff.linear_array or hold a geometry, got class {cls!r}")
     try:
-        return Probe(fc=fc, pitch=pitch, width=min(width, pitch) if width > 0 else pitch, n_elements=int(n),
-                     bandwidth=bandwidth, height=height if height > 0 else 5e-3)
+        return Probe(
+            fc=fc,
+            pitch=pitch,
+            width=min(width, pitch) if width > 0 else pitch,
+            n_elements=int(n),
+            bandwidth=bandwidth,
+            height=height if height > 0 else 5e-3,
+        )
     except (TypeError, ValueError) as e:
         raise _fail(path, g.name, f"does not describe a valid probe: {e}") from None
 
@@ -201,8 +210,11 @@ def _uff_transmit(w: Any, path: Any, probe: Probe, c: float) -> tuple[Transmit, 
         raise _fail(path, f"{w.name}/wavefront", f"must be 0 (plane) or 1 (spherical), got {wavefront}")
     xs, zs = dist * math.sin(az), dist * math.cos(az)
     if not zs < 0:
-        raise _fail(path, f"{src.name}", f"is a focused (converging) source at z = {zs}; only plane and "
-                                          "diverging waves are supported")
+        raise _fail(
+            path,
+            f"{src.name}",
+            f"is a focused (converging) source at z = {zs}; only plane and diverging waves are supported",
+        )
     return Transmit("diverging", 0.0, (xs, zs)), delay
 
 
@@ -237,15 +249,20 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
         fs = _uff_value(g, "sampling_frequency", path)
         t_init = _uff_value(g, "initial_time", path)
         c = _uff_value(g, "sound_speed", path, default=C_SOUND)
-        f_mod = _uff_value(g, "modulation_frequency", path, default=0.0) if "modulation_frequency" in g else 0.0
+        f_mod = (
+            _uff_value(g, "modulation_frequency", path, default=0.0) if "modulation_frequency" in g else 0.0
+        )
         prf = None
         for key in ("PRF", "prf"):
             if key in g:
                 prf = _uff_value(g, key, path)
         if "pulse" in g:
             fc = _uff_value(g["pulse"], "center_frequency", path)
-            bw = _uff_value(g["pulse"], "fractional_bandwidth", path, default=0.0) if \
-                "fractional_bandwidth" in g["pulse"] else 0.0
+            bw = (
+                _uff_value(g["pulse"], "fractional_bandwidth", path, default=0.0)
+                if "fractional_bandwidth" in g["pulse"]
+                else 0.0
+            )
         elif f_mod > 0:
             fc, bw = f_mod, 0.0
         else:
@@ -265,17 +282,22 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
         raise _fail(path, "data", f"must have at most 4 axes [time channel wave frame], got {data.ndim}")
     transmits = [t for t, _ in pairs]
     if data.shape[1] != len(transmits) or data.shape[2] != probe.n_elements:
-        raise _fail(path, "data", f"has (frames, waves, channels, samples) = {data.shape}, but the sequence "
-                                  f"has {len(transmits)} waves and the probe {probe.n_elements} elements")
-    t0 = np.array([t_init + d + float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0])
-                   for tr, d in pairs])
+        raise _fail(
+            path,
+            "data",
+            f"has (frames, waves, channels, samples) = {data.shape}, but the sequence "
+            f"has {len(transmits)} waves and the probe {probe.n_elements} elements",
+        )
+    t0 = np.array([t_init + d + float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr, d in pairs])
     if f_mod > 0:
         # UFF IQ: RF = Re(IQ e^{j w_m t_uff}); csbox: RF = Re(IQ' e^{j w_c t}), t = t_uff + offset_s
         n = np.arange(data.shape[-1]) / fs
         t_uff = (t_init + np.array([d for _, d in pairs]))[:, None] + n  # UFF time of each sample
         t_cs = t0[:, None] + n
         data = data * np.exp(2j * math.pi * (f_mod * t_uff - fc * t_cs))[None, :, None, :]
-    return ChannelData(data=data, probe=probe, transmits=transmits, fs=fs, t0=t0, c=c, prf=prf, path=str(path))
+    return ChannelData(
+        data=data, probe=probe, transmits=transmits, fs=fs, t0=t0, c=c, prf=prf, path=str(path)
+    )
 
 
 def _uff_group(f: Any, name: str | None, path: Any) -> Any:
@@ -310,9 +332,19 @@ def _w_group(parent: Any, name: str, cls: str, size: tuple[int, int] = (1, 1)) -
     return g
 
 
-def write_uff(path: str | Path, data: np.ndarray, probe: Probe, transmits: Sequence[Transmit], *, fs: float,
-              t0: float | Sequence[float] = 0.0, c: float = C_SOUND, prf: float | None = None,
-              name: str = "channel_data", compression: str | None = "gzip") -> None:
+def write_uff(
+    path: str | Path,
+    data: np.ndarray,
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    *,
+    fs: float,
+    t0: float | Sequence[float] = 0.0,
+    c: float = C_SOUND,
+    prf: float | None = None,
+    name: str = "channel_data",
+    compression: str | None = "gzip",
+) -> None:
     """Write channel data ``(n_frames, n_transmits, n_elements, n_samples)`` as a UFF ``uff.channel_data``.
 
     Follows USTB's layout (groups with ``class``/``name``/``size`` attributes, MATLAB
@@ -324,10 +356,14 @@ def write_uff(path: str | Path, data: np.ndarray, probe: Probe, transmits: Seque
     h5py = _h5py()
     data = np.asarray(data)
     if data.ndim != 4:
-        raise ValueError(f"data must be (n_frames, n_transmits, n_elements, n_samples), got shape {data.shape}")
+        raise ValueError(
+            f"data must be (n_frames, n_transmits, n_elements, n_samples), got shape {data.shape}"
+        )
     if data.shape[1] != len(transmits) or data.shape[2] != probe.n_elements:
-        raise ValueError(f"data has {data.shape[1]} transmits and {data.shape[2]} elements; the sequence has "
-                         f"{len(transmits)}, the probe {probe.n_elements}")
+        raise ValueError(
+            f"data has {data.shape[1]} transmits and {data.shape[2]} elements; the sequence has "
+            f"{len(transmits)}, the probe {probe.n_elements}"
+        )
     t0s = np.broadcast_to(np.asarray(t0, float), (len(transmits),))
     offsets = np.array([float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr in transmits])
     kw = {"compression": compression} if compression else {}
@@ -346,7 +382,9 @@ def write_uff(path: str | Path, data: np.ndarray, probe: Probe, transmits: Seque
         _w_value(pulse, "fractional_bandwidth", float(probe.bandwidth))
         pr = _w_group(g, "probe", "uff.linear_array")
         x = probe.x
-        geo = np.stack([x, 0 * x, 0 * x, 0 * x, 0 * x, np.full_like(x, probe.width), np.full_like(x, probe.height)])
+        geo = np.stack(
+            [x, 0 * x, 0 * x, 0 * x, 0 * x, np.full_like(x, probe.width), np.full_like(x, probe.height)]
+        )
         _w_value(pr, "geometry", geo)  # MATLAB N x 7, column-major = (7, N) here
         _w_value(pr, "N", float(probe.n_elements))
         _w_value(pr, "pitch", float(probe.pitch))
@@ -364,7 +402,9 @@ def write_uff(path: str | Path, data: np.ndarray, probe: Probe, transmits: Seque
                 xs, zs = tr.source
                 dist, az = math.hypot(xs, zs), math.atan2(xs, zs)
             else:
-                raise ValueError(f"transmit {s} has explicit element delays: UFF waves are plane or spherical")
+                raise ValueError(
+                    f"transmit {s} has explicit element delays: UFF waves are plane or spherical"
+                )
             _w_value(src, "distance", dist)
             _w_value(src, "azimuth", az)
             _w_value(src, "elevation", 0.0)
@@ -427,8 +467,12 @@ def read_mat(path: str | Path) -> ChannelData:
     if "RcvData" in m:
         return _read_verasonics(m, path)
     if "param" not in m or not ("RF" in m or "IQ" in m):
-        raise _fail(path, "RF", "is missing: expected MUST (RF or IQ, param) or Verasonics (RcvData, Trans, "
-                                "Receive, TX) variables")
+        raise _fail(
+            path,
+            "RF",
+            "is missing: expected MUST (RF or IQ, param) or Verasonics (RcvData, Trans, "
+            "Receive, TX) variables",
+        )
     p = m["param"]
     fc = _field(p, "fc", path, "param")
     fs = _field(p, "fs", path, "param")
@@ -440,9 +484,14 @@ def read_mat(path: str | Path) -> ChannelData:
     kerf = _field(p, "kerf", path, "param") if kerf is not None and np.size(kerf) else None
     bw = _field(p, "bandwidth", path, "param", default=75.0)
     try:
-        probe = Probe.from_parameters(fc=fc, n_elements=n_el, bandwidth=bw, pitch=pitch,
-                                      width=width if width is not None else (None if kerf is not None else pitch),
-                                      kerf=kerf if width is None else None)
+        probe = Probe.from_parameters(
+            fc=fc,
+            n_elements=n_el,
+            bandwidth=bw,
+            pitch=pitch,
+            width=width if width is not None else (None if kerf is not None else pitch),
+            kerf=kerf if width is None else None,
+        )
     except (TypeError, ValueError) as e:
         raise _fail(path, "param", f"does not describe a valid probe: {e}") from None
     c = _field(p, "c", path, "param", default=C_SOUND)
@@ -450,18 +499,29 @@ def read_mat(path: str | Path) -> ChannelData:
     prf = _field(p, "PRF", path, "param", default=-1.0)
     delays = _field(p, "TXdelay", path, "param", default=np.zeros(n_el), array=True)
     if delays.shape != (n_el,):
-        raise _fail(path, "param.TXdelay", f"must hold one delay per element ({n_el}), got shape {delays.shape}")
+        raise _fail(
+            path, "param.TXdelay", f"must hold one delay per element ({n_el}), got shape {delays.shape}"
+        )
     key = "RF" if "RF" in m else "IQ"
     data = np.asarray(m[key])
     if data.dtype.kind not in "biufc" or data.ndim not in (2, 3):
-        raise _fail(path, key, f"must be a numeric (samples, elements[, frames]) array, got {data.dtype} "
-                               f"{data.shape}")
+        raise _fail(
+            path, key, f"must be a numeric (samples, elements[, frames]) array, got {data.dtype} {data.shape}"
+        )
     if data.shape[1] != n_el:
         raise _fail(path, key, f"has {data.shape[1]} columns (elements), param.Nelements is {n_el}")
     data = data.reshape(*data.shape[:2], -1)  # (samples, elements, frames)
     data = np.ascontiguousarray(np.transpose(data, (2, 1, 0)))[:, None]  # (frames, 1, el, samples)
-    return ChannelData(data=data, probe=probe, transmits=[Transmit.from_delays(delays)], fs=fs,
-                       t0=np.array([t0]), c=c, prf=prf if prf > 0 else None, path=str(path))
+    return ChannelData(
+        data=data,
+        probe=probe,
+        transmits=[Transmit.from_delays(delays)],
+        fs=fs,
+        t0=np.array([t0]),
+        c=c,
+        prf=prf if prf > 0 else None,
+        path=str(path),
+    )
 
 
 def _read_verasonics(m: dict, path: Path) -> ChannelData:
@@ -470,8 +530,11 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
         rcv = rcv.ravel()[0]
     rcv = np.asarray(rcv)
     if rcv.dtype.kind not in "iuf" or rcv.ndim not in (2, 3):
-        raise _fail(path, "RcvData", f"must be a numeric (samples, channels[, frames]) array, got {rcv.dtype} "
-                                     f"{rcv.shape}")
+        raise _fail(
+            path,
+            "RcvData",
+            f"must be a numeric (samples, channels[, frames]) array, got {rcv.dtype} {rcv.shape}",
+        )
     rcv = rcv.reshape(*rcv.shape[:2], -1)
     for k in ("Trans", "Receive", "TX"):
         if k not in m:
@@ -500,7 +563,9 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
         where = f"Receive({k + 1})"
         s0, s1 = int(_field(r, "startSample", path, where)), int(_field(r, "endSample", path, where))
         if not 1 <= s0 <= s1 <= rcv.shape[0]:
-            raise _fail(path, f"{where}.startSample", f"rows {s0}:{s1} lie outside RcvData's {rcv.shape[0]} rows")
+            raise _fail(
+                path, f"{where}.startSample", f"rows {s0}:{s1} lie outside RcvData's {rcv.shape[0]} rows"
+            )
         frame = int(_field(r, "framenum", path, where, default=1.0))
         acq = int(_field(r, "acqNum", path, where, default=float(k + 1)))
         fs = _field(r, "decimSampleRate", path, where) * 1e6
@@ -525,5 +590,7 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
         if len(entries) != n_tx or any(e[2] - e[1] + 1 != length or e[3] != fs for e in entries):
             raise _fail(path, "Receive", f"frame {fr} has acquisitions of different count, length or rate")
         for j, (_, s0, s1, _, _) in enumerate(entries):
-            data[fi, j] = rcv[s0 - 1:s1, :n_el, fi if rcv.shape[2] > 1 else 0].T
-    return ChannelData(data=data, probe=probe, transmits=transmits, fs=fs, t0=np.array(t0), c=c, path=str(path))
+            data[fi, j] = rcv[s0 - 1 : s1, :n_el, fi if rcv.shape[2] > 1 else 0].T
+    return ChannelData(
+        data=data, probe=probe, transmits=transmits, fs=fs, t0=np.array(t0), c=c, path=str(path)
+    )

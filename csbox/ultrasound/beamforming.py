@@ -63,9 +63,19 @@ def _aperture_range(probe: Probe, xv: np.ndarray, half: np.ndarray) -> tuple[np.
     return lo, np.maximum(hi - lo + 1, 0)
 
 
-def _block_entries(probe: Probe, transmits: Sequence[Transmit], arrivals: list[np.ndarray], xv: np.ndarray,
-                   zv: np.ndarray, fs: float, ns: int, c: float, f_number: float, apodization: str,
-                   t0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _block_entries(
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    arrivals: list[np.ndarray],
+    xv: np.ndarray,
+    zv: np.ndarray,
+    fs: float,
+    ns: int,
+    c: float,
+    f_number: float,
+    apodization: str,
+    t0: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Entries of the pixels ``(xv, zv)`` for all transmits: ``(n_pix, sum_s K)`` index, w0, w1, valid."""
     xe, ne = probe.x, probe.n_elements
     half = zv / (2 * f_number)
@@ -98,8 +108,18 @@ def _block_entries(probe: Probe, transmits: Sequence[Transmit], arrivals: list[n
     return cat(out_idx, 1), cat(out_w0, 1), cat(out_w1, 1), cat(out_ok, 1)
 
 
-def _plan_blocks(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray, fs: float,
-                 ns: int, c: float, f_number: float, apodization: str, t0: np.ndarray) -> list[_Block]:
+def _plan_blocks(
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    x: np.ndarray,
+    z: np.ndarray,
+    fs: float,
+    ns: int,
+    c: float,
+    f_number: float,
+    apodization: str,
+    t0: np.ndarray,
+) -> list[_Block]:
     """The ELLPACK blocks of the whole image: rows grouped so a block's aperture varies by < ~12 %."""
     Z, X = np.meshgrid(z, x, indexing="ij")
     arrivals_full = [tr.arrival(probe, X, Z, c) for tr in transmits]
@@ -110,19 +130,43 @@ def _plan_blocks(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: 
     check_memory("DAS plan", total, 8 + 16 + 16 + 1)
     while r0 < nz:
         r1 = r0 + 1
-        while (r1 < nz and r1 - r0 < _ROWS_PER_BLOCK_MAX
-               and abs(width[r1] - width[r0]) <= 0.12 * max(width[r0], width[r1]) + 1):
+        while (
+            r1 < nz
+            and r1 - r0 < _ROWS_PER_BLOCK_MAX
+            and abs(width[r1] - width[r0]) <= 0.12 * max(width[r0], width[r1]) + 1
+        ):
             r1 += 1
         sl = slice(r0 * nx, r1 * nx)
-        idx, w0, w1, ok = _block_entries(probe, transmits, [a.ravel()[sl] for a in arrivals_full],
-                                         X.ravel()[sl], Z.ravel()[sl], fs, ns, c, f_number, apodization, t0)
+        idx, w0, w1, ok = _block_entries(
+            probe,
+            transmits,
+            [a.ravel()[sl] for a in arrivals_full],
+            X.ravel()[sl],
+            Z.ravel()[sl],
+            fs,
+            ns,
+            c,
+            f_number,
+            apodization,
+            t0,
+        )
         blocks.append(_Block(r0, r1, idx, w0, w1, ok))
         r0 = r1
     return blocks
 
 
-def _check_das(probe: Probe, transmits: Sequence[Transmit], x: Any, z: Any, fs: Any, ns: int, c: Any,
-               f_number: Any, apodization: str, t0: Any):
+def _check_das(
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    x: Any,
+    z: Any,
+    fs: Any,
+    ns: int,
+    c: Any,
+    f_number: Any,
+    apodization: str,
+    t0: Any,
+):
     if not isinstance(probe, Probe):
         raise TypeError(f"probe must be a Probe, got {type(probe).__name__}")
     transmits = list(transmits)
@@ -148,17 +192,35 @@ def _das_plan(probe, transmits, x, z, fs, ns, c, f_number, apodization, t0) -> l
     plan = _PLAN_CACHE.get(key)
     if plan is None:
         blocks = _plan_blocks(probe, transmits, x, z, fs, ns, c, f_number, apodization, t0)
-        plan = [(b.r1 - b.r0, ArrayCache(b.idx.ravel()), ArrayCache(np.conj(b.w0)),
-                 ArrayCache(np.conj(b.w1)), b.idx.shape) for b in blocks]
+        plan = [
+            (
+                b.r1 - b.r0,
+                ArrayCache(b.idx.ravel()),
+                ArrayCache(np.conj(b.w0)),
+                ArrayCache(np.conj(b.w1)),
+                b.idx.shape,
+            )
+            for b in blocks
+        ]
         if len(_PLAN_CACHE) >= 4:
             _PLAN_CACHE.clear()
         _PLAN_CACHE[key] = plan
     return plan
 
 
-def das(iq: Array, probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray, *, fs: float,
-        c: float = C_SOUND, f_number: float = 1.5, apodization: str = "hann",
-        t0: float | Sequence[float] = 0.0) -> Array:
+def das(
+    iq: Array,
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    x: np.ndarray,
+    z: np.ndarray,
+    *,
+    fs: float,
+    c: float = C_SOUND,
+    f_number: float = 1.5,
+    apodization: str = "hann",
+    t0: float | Sequence[float] = 0.0,
+) -> Array:
     """Delay-and-sum beamforming of IQ ``(..., n_transmits, n_elements, n_samples)`` onto ``(..., nz, nx)``.
 
     Parameters
@@ -196,8 +258,10 @@ def das(iq: Array, probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z
     Perrot et al., Ultrasonics 2021; Montaldo et al., IEEE TUFFC 2009.
     """
     if not hasattr(iq, "shape") or iq.ndim < 3:
-        raise ValueError(f"iq must have shape (..., n_transmits, n_elements, n_samples), "
-                         f"got {getattr(iq, 'shape', type(iq).__name__)}")
+        raise ValueError(
+            f"iq must have shape (..., n_transmits, n_elements, n_samples), "
+            f"got {getattr(iq, 'shape', type(iq).__name__)}"
+        )
     xp = array_namespace(iq)
     if not xp.isdtype(iq.dtype, "complex floating"):
         raise TypeError(f"iq must be complex IQ data (demodulate RF with rf2iq), got dtype {iq.dtype}")
@@ -206,14 +270,16 @@ def das(iq: Array, probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z
         raise ValueError(f"iq has {nt} transmits, the sequence has {len(transmits)}")
     if ne != probe.n_elements:
         raise ValueError(f"iq has {ne} elements, the probe has {probe.n_elements}")
-    transmits, x, z, fs, ns, c, f_number, t0s = _check_das(probe, transmits, x, z, fs, ns, c, f_number,
-                                                           apodization, t0)
+    transmits, x, z, fs, ns, c, f_number, t0s = _check_das(
+        probe, transmits, x, z, fs, ns, c, f_number, apodization, t0
+    )
     batch = tuple(iq.shape[:-3])
     flat = xp.reshape(iq, (*batch, nt * ne * ns))
     ahead = flat[..., 1:]  # sample i0 + 1 through the same index table
     rows = []
-    for n_rows, idx, w0, w1, shape in _das_plan(probe, transmits, x, z, fs, ns, c, f_number, apodization,
-                                                t0s):
+    for n_rows, idx, w0, w1, shape in _das_plan(
+        probe, transmits, x, z, fs, ns, c, f_number, apodization, t0s
+    ):
         ii = idx.like(flat)
         g0 = xp.reshape(xp.take(flat, ii, axis=-1), (*batch, *shape))
         g1 = xp.reshape(xp.take(ahead, ii, axis=-1), (*batch, *shape))
@@ -222,9 +288,19 @@ def das(iq: Array, probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z
     return rows[0] if len(rows) == 1 else xp.concat(rows, axis=-2)
 
 
-def das_matrix(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray, *, fs: float,
-               n_samples: int, c: float = C_SOUND, f_number: float = 1.5, apodization: str = "hann",
-               t0: float | Sequence[float] = 0.0) -> Any:
+def das_matrix(
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    x: np.ndarray,
+    z: np.ndarray,
+    *,
+    fs: float,
+    n_samples: int,
+    c: float = C_SOUND,
+    f_number: float = 1.5,
+    apodization: str = "hann",
+    t0: float | Sequence[float] = 0.0,
+) -> Any:
     """The DAS beamformer as a ``scipy.sparse`` CSR matrix ``(nz nx, n_transmits n_elements n_samples)``.
 
     ``(M @ iq.ravel()).reshape(nz, nx)`` equals :func:`das` (same arguments); two entries
@@ -232,8 +308,9 @@ def das_matrix(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np
     """
     import scipy.sparse
 
-    transmits, x, z, fs, ns, c, f_number, t0s = _check_das(probe, transmits, x, z, fs, n_samples, c,
-                                                           f_number, apodization, t0)
+    transmits, x, z, fs, ns, c, f_number, t0s = _check_das(
+        probe, transmits, x, z, fs, n_samples, c, f_number, apodization, t0
+    )
     data, indices, counts = [], [], []
     for b in _plan_blocks(probe, transmits, x, z, fs, ns, c, f_number, apodization, t0s):
         ok2 = np.repeat(b.valid, 2, axis=1)
@@ -241,5 +318,7 @@ def das_matrix(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np
         indices.append(np.stack([b.idx, b.idx + 1], axis=-1).reshape(b.valid.shape[0], -1)[ok2])
         counts.append(2 * b.valid.sum(axis=1))
     indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
-    return scipy.sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
-                                   shape=(x.size * z.size, len(transmits) * probe.n_elements * ns))
+    return scipy.sparse.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), indptr),
+        shape=(x.size * z.size, len(transmits) * probe.n_elements * ns),
+    )

@@ -63,7 +63,8 @@ def demodulation_cutoff(fs: float, fc: float, bandwidth: float | None = None) ->
         raise ValueError(
             f"RF sampled uniformly at fs = {fs:.6g} Hz cannot be demodulated at fc = {fc:.6g} Hz: 2 fc is a "
             "multiple of fs, so the positive and mirrored bands fold onto each other. Sample at 4 fc or "
-            "4/3 fc, or give quadrature sample pairs (quadrature=True, Verasonics BS100BW / BS50BW).")
+            "4/3 fc, or give quadrature sample pairs (quadrature=True, Verasonics BS100BW / BS50BW)."
+        )
     if bandwidth is None:
         return d / 2
     bandwidth = check_scalar("bandwidth", bandwidth, low=0, low_open=True, high=2)
@@ -73,7 +74,8 @@ def demodulation_cutoff(fs: float, fc: float, bandwidth: float | None = None) ->
             f"{100 * bandwidth:.0f} % bandwidth: the mirrored band lies {d:.6g} Hz from baseband, less than "
             f"the band's width {bandwidth * fc:.6g} Hz (and fs must exceed it), so the bands overlap. Sample "
             f"faster (4 fc), or give the narrower bandwidth the scanner's band-pass filter kept "
-            f"(at most {min(d, fs) / fc:.3f}).")
+            f"(at most {min(d, fs) / fc:.3f})."
+        )
     return min(d / 2, bandwidth * fc)
 
 
@@ -95,13 +97,23 @@ def _t0_column(t0: Any, shape: tuple[int, ...]) -> np.ndarray:
     try:
         np.broadcast_shapes(arr.shape, shape)
     except ValueError:
-        raise ValueError(f"t0 of shape {arr.shape} does not broadcast against the data's "
-                         f"leading shape {shape}") from None
+        raise ValueError(
+            f"t0 of shape {arr.shape} does not broadcast against the data's leading shape {shape}"
+        ) from None
     return arr[..., None] if arr.ndim else arr
 
 
-def rf2iq(rf: Array, fs: float, fc: float, bandwidth: float | None = None, *, axis: int = -1,
-          t0: float | np.ndarray = 0.0, quadrature: bool = False, upsample: int = 1) -> Array:
+def rf2iq(
+    rf: Array,
+    fs: float,
+    fc: float,
+    bandwidth: float | None = None,
+    *,
+    axis: int = -1,
+    t0: float | np.ndarray = 0.0,
+    quadrature: bool = False,
+    upsample: int = 1,
+) -> Array:
     """IQ (complex baseband) of RF channel data: ``IQ(t) = 2 LPF(RF(t) e^{-j 2 pi fc t})``.
 
     Parameters
@@ -173,8 +185,9 @@ def _zero_pad_spectrum(Z: Array, factor: int, xp: Any) -> Array:
     return math.sqrt(factor) * xp.concat([Z[..., :h], pad, Z[..., h:]], axis=-1)
 
 
-def _uniform(x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, xp: Any, cdt: Any,
-             upsample: int) -> Array:
+def _uniform(
+    x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, xp: Any, cdt: Any, upsample: int
+) -> Array:
     cutoff = demodulation_cutoff(fs, fc, bandwidth)
     n = x.shape[-1]
     dev = device(x)
@@ -186,23 +199,29 @@ def _uniform(x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, x
     return ifftn(_zero_pad_spectrum(fftn(z, axes=(-1,)) * mask, upsample, xp), axes=(-1,))
 
 
-def _quadrature_pairs(x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, xp: Any,
-                      cdt: Any) -> Array:
+def _quadrature_pairs(
+    x: Array, fs: float, fc: float, bandwidth: float | None, t0: Any, xp: Any, cdt: Any
+) -> Array:
     fs = check_scalar("fs", fs, low=0, low_open=True)
     fc = check_scalar("fc", fc, low=0, low_open=True)
     ratio = 2 * fc / fs
     if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
-        raise ValueError(f"quadrature pairs need 2 fc / fs to be an integer (pairs one or more carrier "
-                         f"periods apart), got fc = {fc:.6g} Hz, fs = {fs:.6g} Hz")
+        raise ValueError(
+            f"quadrature pairs need 2 fc / fs to be an integer (pairs one or more carrier "
+            f"periods apart), got fc = {fc:.6g} Hz, fs = {fs:.6g} Hz"
+        )
     n = x.shape[-1]
     if n % 2:
-        raise ValueError(f"quadrature data hold (I, Q) sample pairs: an even number of samples is needed, "
-                         f"got {n}")
+        raise ValueError(
+            f"quadrature data hold (I, Q) sample pairs: an even number of samples is needed, got {n}"
+        )
     if bandwidth is not None:
         bandwidth = check_scalar("bandwidth", bandwidth, low=0, low_open=True, high=2)
         if bandwidth * fc > fs / 2:
-            raise ValueError(f"a {100 * bandwidth:.0f} % band ({bandwidth * fc:.6g} Hz) is wider than the pair "
-                             f"rate fs / 2 = {fs / 2:.6g} Hz: the pairs undersample it")
+            raise ValueError(
+                f"a {100 * bandwidth:.0f} % band ({bandwidth * fc:.6g} Hz) is wider than the pair "
+                f"rate fs / 2 = {fs / 2:.6g} Hz: the pairs undersample it"
+            )
     dev = device(x)
     x = xp.reshape(x, (*x.shape[:-1], n // 2, 2))
     even, odd = x[..., 0], x[..., 1]

@@ -11,9 +11,15 @@ from .probe import C_SOUND, Probe
 __all__ = ["bmode", "image_grid"]
 
 
-def image_grid(probe: Probe, xlim: tuple[float, float] | None = None, zlim: tuple[float, float] = (5e-3, 40e-3),
-               *, c: float = C_SOUND, axial_step: float | None = None,
-               lateral_step: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def image_grid(
+    probe: Probe,
+    xlim: tuple[float, float] | None = None,
+    zlim: tuple[float, float] = (5e-3, 40e-3),
+    *,
+    c: float = C_SOUND,
+    axial_step: float | None = None,
+    lateral_step: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Pixel coordinates ``(x, z)`` (m) for B-mode: ``lambda / 4`` axially, ``lambda / 2`` laterally.
 
     The beamformed IQ oscillates axially at the two-way carrier, ``e^{j 4 pi fc z / c}``
@@ -24,8 +30,12 @@ def image_grid(probe: Probe, xlim: tuple[float, float] | None = None, zlim: tupl
     lam = probe.wavelength(c)
     dz = check_scalar("axial_step", axial_step if axial_step is not None else lam / 4, low=0, low_open=True)
     if dz > lam / 4 * (1 + 1e-9):
-        raise ValueError(f"axial_step must be <= lambda / 4 = {lam / 4:.3g} m for a B-mode display, got {dz:.3g}")
-    dx = check_scalar("lateral_step", lateral_step if lateral_step is not None else lam / 2, low=0, low_open=True)
+        raise ValueError(
+            f"axial_step must be <= lambda / 4 = {lam / 4:.3g} m for a B-mode display, got {dz:.3g}"
+        )
+    dx = check_scalar(
+        "lateral_step", lateral_step if lateral_step is not None else lam / 2, low=0, low_open=True
+    )
     if xlim is None:
         xlim = (float(probe.x[0]), float(probe.x[-1]))
     x0, x1 = (check_scalar("xlim", v) for v in xlim)

@@ -46,7 +46,9 @@ def clutter_filter_svd(ensemble: Array, rank: int) -> Array:
     vectors of the Casorati matrix ``(pixels x pulses)`` (Demené et al. 2015).
     """
     if not hasattr(ensemble, "shape") or ensemble.ndim != 3:
-        raise ValueError(f"ensemble must have shape (nz, nx, n_pulses), got {getattr(ensemble, 'shape', None)}")
+        raise ValueError(
+            f"ensemble must have shape (nz, nx, n_pulses), got {getattr(ensemble, 'shape', None)}"
+        )
     xp = array_namespace(ensemble)
     nz, nx, n = ensemble.shape
     rank = check_int("rank", rank, low=0, high=n - 1)
@@ -124,9 +126,18 @@ def _check_window(window: Any) -> tuple[int, int] | None:
     return (check_int("window[0]", window[0], low=1), check_int("window[1]", window[1], low=1))
 
 
-def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND, positive: str = "toward",
-          window: int | tuple[int, int] | None = None, ensemble_size: int | None = None,
-          dz: float | None = None, average_axes: tuple[int, ...] | None = None) -> DopplerMaps:
+def kasai(
+    ensemble: Array,
+    *,
+    prf: float,
+    fc: float,
+    c: float = C_SOUND,
+    positive: str = "toward",
+    window: int | tuple[int, int] | None = None,
+    ensemble_size: int | None = None,
+    dz: float | None = None,
+    average_axes: tuple[int, ...] | None = None,
+) -> DopplerMaps:
     """Axial velocity, power and variance of beamformed IQ ``(..., nz, nx, n_pulses)`` (Kasai / Loupas).
 
     Parameters
@@ -164,8 +175,10 @@ def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND, positiv
     Kasai et al., IEEE TSU 1985; Loupas, Powers & Gill, IEEE TUFFC 1995.
     """
     if not hasattr(ensemble, "shape") or ensemble.ndim < 1 or ensemble.shape[-1] < 2:
-        raise ValueError(f"ensemble must have shape (..., n_pulses) with n_pulses >= 2, "
-                         f"got {getattr(ensemble, 'shape', type(ensemble).__name__)}")
+        raise ValueError(
+            f"ensemble must have shape (..., n_pulses) with n_pulses >= 2, "
+            f"got {getattr(ensemble, 'shape', type(ensemble).__name__)}"
+        )
     xp = array_namespace(ensemble)
     if not xp.isdtype(ensemble.dtype, "complex floating"):
         raise TypeError(f"ensemble must be complex beamformed IQ, got dtype {ensemble.dtype}")
@@ -175,7 +188,9 @@ def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND, positiv
     check_choice("positive", positive, ("toward", "away"))
     window = _check_window(window)
     if (window is not None or dz is not None) and ensemble.ndim < 3:
-        raise ValueError(f"window and dz need an ensemble (..., nz, nx, n_pulses), got shape {ensemble.shape}")
+        raise ValueError(
+            f"window and dz need an ensemble (..., nz, nx, n_pulses), got shape {ensemble.shape}"
+        )
     n = ensemble.shape[-1]
     s = ensemble
     if ensemble_size is not None:
@@ -206,14 +221,22 @@ def kasai(ensemble: Array, *, prf: float, fc: float, c: float = C_SOUND, positiv
     var = xp.clip(var, min=0.0)
     near = xp.abs(phase) > 0.75 * math.pi
     if ensemble_size is not None:
-        v, power, var, near = (xp.moveaxis(a, 0, -1) if a.ndim == power.ndim else a
-                               for a in (v, power, var, near))
-    return DopplerMaps(velocity=v, power=power, variance=var, nyquist=c * prf / (4 * fc),
-                       near_nyquist=near, positive=positive)
+        v, power, var, near = (
+            xp.moveaxis(a, 0, -1) if a.ndim == power.ndim else a for a in (v, power, var, near)
+        )
+    return DopplerMaps(
+        velocity=v,
+        power=power,
+        variance=var,
+        nyquist=c * prf / (4 * fc),
+        near_nyquist=near,
+        positive=positive,
+    )
 
 
-def _loupas_frequency(s: Array, fc: float, c: float, dz: float, window: tuple[int, int] | None,
-                      xp: Any) -> Array:
+def _loupas_frequency(
+    s: Array, fc: float, c: float, dz: float, window: tuple[int, int] | None, xp: Any
+) -> Array:
     """Per-pixel mean RF frequency from the axial lag-one autocorrelation (Loupas 1995)."""
     ax = s.ndim - 3  # the axial axis of (..., nz, nx, m)
     nz = s.shape[ax]

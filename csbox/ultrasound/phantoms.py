@@ -31,8 +31,10 @@ class RotatingDisk:
         check_scalar("radius", self.radius, low=0, low_open=True)
         check_scalar("angular_velocity", self.angular_velocity)
         if not self.center[1] - self.radius > 0:
-            raise ValueError(f"the disk must lie in front of the probe (z > 0), got center {self.center} "
-                             f"and radius {self.radius}")
+            raise ValueError(
+                f"the disk must lie in front of the probe (z > 0), got center {self.center} "
+                f"and radius {self.radius}"
+            )
 
     def scatterers(self, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``n`` scatterers uniform in the disk with Gaussian amplitudes: ``(x, z, amplitude)``."""
@@ -46,11 +48,13 @@ class RotatingDisk:
         """Where the scatterers at ``(x, z)`` (time 0) are at time ``t`` (s)."""
         a = self.angular_velocity * float(t)
         dx, dz = np.asarray(x) - self.center[0], np.asarray(z) - self.center[1]
-        return (self.center[0] + dx * math.cos(a) - dz * math.sin(a),
-                self.center[1] + dx * math.sin(a) + dz * math.cos(a))
+        return (
+            self.center[0] + dx * math.cos(a) - dz * math.sin(a),
+            self.center[1] + dx * math.sin(a) + dz * math.cos(a),
+        )
 
     def axial_velocity(self, x: np.ndarray, z: np.ndarray, *, positive: str = "toward") -> np.ndarray:
-        """Axial velocity (m/s) at ``(x, z)``: ``omega (x - xc)`` away from the probe, NaN outside the disk."""
+        """Axial velocity (m/s) at ``(x, z)``: ``omega (x - xc)`` away from the probe, NaN outside."""
         check_choice("positive", positive, ("toward", "away"))
         x, z = np.broadcast_arrays(np.asarray(x, float), np.asarray(z, float))
         away = self.angular_velocity * (x - self.center[0])

@@ -63,9 +63,17 @@ class Probe:
             raise ValueError(f"n_elements must be a positive int, got {self.n_elements!r}")
 
     @classmethod
-    def from_parameters(cls, *, fc: float, n_elements: int, bandwidth: float, pitch: float | None = None,
-                        width: float | None = None, kerf: float | None = None,
-                        height: float = 5e-3) -> Probe:
+    def from_parameters(
+        cls,
+        *,
+        fc: float,
+        n_elements: int,
+        bandwidth: float,
+        pitch: float | None = None,
+        width: float | None = None,
+        kerf: float | None = None,
+        height: float = 5e-3,
+    ) -> Probe:
         """A probe from its data sheet: ``pitch = width + kerf``, give any two of the three (m).
 
         ``bandwidth`` is the -6 dB fractional bandwidth: give 0.65 for 65 % (values above 2 are
@@ -85,9 +93,14 @@ class Probe:
         bandwidth = check_scalar("bandwidth", bandwidth, low=0, low_open=True)
         if bandwidth > 2:
             bandwidth /= 100.0
-        return cls(fc=float(fc), pitch=float(pitch), width=float(width),
-                   n_elements=check_int("n_elements", n_elements, low=1), bandwidth=bandwidth,
-                   height=float(height))
+        return cls(
+            fc=float(fc),
+            pitch=float(pitch),
+            width=float(width),
+            n_elements=check_int("n_elements", n_elements, low=1),
+            bandwidth=bandwidth,
+            height=float(height),
+        )
 
     @classmethod
     def preset(cls, name: str) -> Probe:
@@ -141,13 +154,16 @@ class Transmit:
             raise ValueError(f"kind must be 'plane', 'diverging' or 'delays', got {self.kind!r}")
         check_scalar("angle", self.angle, low=-math.pi / 2, high=math.pi / 2, low_open=True, high_open=True)
         if self.kind == "diverging" and not self.source[1] < 0:
-            raise ValueError(f"a diverging wave needs a virtual source behind the probe (zs < 0), "
-                             f"got {self.source}")
+            raise ValueError(
+                f"a diverging wave needs a virtual source behind the probe (zs < 0), got {self.source}"
+            )
         if self.kind == "delays":
             d = np.asarray(self.element_delays, float)
             if d.ndim != 1 or d.size == 0 or not np.all(np.isfinite(d)):
-                raise ValueError(f"element_delays must be a non-empty 1-D sequence of finite delays (s), "
-                                 f"got {self.element_delays!r}")
+                raise ValueError(
+                    f"element_delays must be a non-empty 1-D sequence of finite delays (s), "
+                    f"got {self.element_delays!r}"
+                )
 
     @classmethod
     def from_delays(cls, delays: Sequence[float]) -> Transmit:
@@ -159,8 +175,10 @@ class Transmit:
 
     def _check_probe(self, probe: Probe) -> None:
         if self.kind == "delays" and len(self.element_delays) != probe.n_elements:
-            raise ValueError(f"the transmit has {len(self.element_delays)} element delays, "
-                             f"the probe {probe.n_elements} elements")
+            raise ValueError(
+                f"the transmit has {len(self.element_delays)} element delays, "
+                f"the probe {probe.n_elements} elements"
+            )
 
     def delays(self, probe: Probe, c: float = C_SOUND) -> np.ndarray:
         """Transmit delays per element (s), the first element firing at 0."""
@@ -191,7 +209,7 @@ class Transmit:
         return out
 
     def spreading(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Transmit amplitude: 1 for plane waves and explicit delays, ``sqrt(|zs| / r)`` for diverging waves."""
+        """Transmit amplitude: 1 for plane waves and explicit delays, ``sqrt(|zs| / r)`` when diverging."""
         if self.kind != "diverging":
             return np.ones(np.broadcast(x, z).shape)
         r = np.hypot(x - self.source[0], z - self.source[1])
@@ -200,8 +218,12 @@ class Transmit:
 
 def plane_waves(angles_deg: Sequence[float]) -> list[Transmit]:
     """Steered plane waves (angles in degrees)."""
-    return [Transmit("plane", math.radians(check_scalar("angle", a, low=-90, high=90, low_open=True,
-                                                        high_open=True))) for a in angles_deg]
+    return [
+        Transmit(
+            "plane", math.radians(check_scalar("angle", a, low=-90, high=90, low_open=True, high_open=True))
+        )
+        for a in angles_deg
+    ]
 
 
 def diverging_waves(n: int, probe: Probe, *, depth: float = 10e-3) -> list[Transmit]:

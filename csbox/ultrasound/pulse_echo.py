@@ -54,8 +54,12 @@ class _SparseOp(LinearOperator):
             rows, cols, vals = self._coo
             dev = device(x)
             kw = {} if "cupy" in xp.__name__ else {"device": dev}
-            S = SparseMatrix(xp.asarray(rows, **kw), xp.asarray(cols, **kw),
-                             xp.astype(xp.asarray(vals, **kw), x.dtype), self._mat_shape)
+            S = SparseMatrix(
+                xp.asarray(rows, **kw),
+                xp.asarray(cols, **kw),
+                xp.astype(xp.asarray(vals, **kw), x.dtype),
+                self._mat_shape,
+            )
             self._mats[key] = S
         return S
 
@@ -77,8 +81,10 @@ def _check_grid(x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(z))):
         raise ValueError("x and z must be finite")
     if z.min() <= 0:
-        raise ValueError(f"image grid outside the field of view: z must be > 0 (in front of the probe), "
-                         f"got min z = {z.min()}")
+        raise ValueError(
+            f"image grid outside the field of view: z must be > 0 (in front of the probe), "
+            f"got min z = {z.min()}"
+        )
     return x, z
 
 
@@ -108,9 +114,19 @@ class PulseEcho(_SparseOp):
         Acquisition start (s) after the first element fires, one for all transmits or one each.
     """
 
-    def __init__(self, probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray, *,
-                 fs: float | None = None, n_samples: int | None = None, c: float = C_SOUND,
-                 attenuation: float = 0.0, t0: float | Sequence[float] = 0.0):
+    def __init__(
+        self,
+        probe: Probe,
+        transmits: Sequence[Transmit],
+        x: np.ndarray,
+        z: np.ndarray,
+        *,
+        fs: float | None = None,
+        n_samples: int | None = None,
+        c: float = C_SOUND,
+        attenuation: float = 0.0,
+        t0: float | Sequence[float] = 0.0,
+    ):
         x, z = _check_grid(x, z)
         if not transmits:
             raise ValueError("transmits is empty")
@@ -125,8 +141,10 @@ class PulseEcho(_SparseOp):
         half = 3.0 * _sigma_t(probe)
         if n_samples is None:
             far = float(np.max(np.hypot(X[..., None] - xe, Z[..., None]))) / c + half
-            n_samples = max(math.ceil((float(np.max(tr.arrival(probe, X, Z, c))) + far - t0s[s]) * self.fs) + 1
-                            for s, tr in enumerate(self.transmits))
+            n_samples = max(
+                math.ceil((float(np.max(tr.arrival(probe, X, Z, c))) + far - t0s[s]) * self.fs) + 1
+                for s, tr in enumerate(self.transmits)
+            )
         self.n_samples = ns = check_int("n_samples", n_samples, low=1)
         nx, nz, ne, nt = x.size, z.size, xe.size, len(self.transmits)
         taps = 2 * math.ceil(half * self.fs) + 1
@@ -138,8 +156,9 @@ class PulseEcho(_SparseOp):
             rows.append(r_ + si * ne * ns)
             cols.append(c_)
             vals.append(v_)
-        self._init_sparse(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
-                          (nt * ne * ns, nz * nx))
+        self._init_sparse(
+            np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), (nt * ne * ns, nz * nx)
+        )
 
     def _apply(self, x: Array) -> Array:
         return self._spmv(x, self.size_in, self.oshape, adjoint=False)
@@ -148,8 +167,17 @@ class PulseEcho(_SparseOp):
         return self._spmv(y, self.size_out, self.ishape, adjoint=True)
 
 
-def _echo_entries(probe: Probe, tr: Transmit, xv: np.ndarray, zv: np.ndarray, fs: float, ns: int, c: float,
-                  attenuation: float, t0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _echo_entries(
+    probe: Probe,
+    tr: Transmit,
+    xv: np.ndarray,
+    zv: np.ndarray,
+    fs: float,
+    ns: int,
+    c: float,
+    attenuation: float,
+    t0: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COO entries of one transmit: rows ``e * ns + n``, columns = point index, Born-model IQ values."""
     sig = _sigma_t(probe)
     half = math.ceil(3.0 * sig * fs)
@@ -176,9 +204,19 @@ def _echo_entries(probe: Probe, tr: Transmit, xv: np.ndarray, zv: np.ndarray, fs
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def simulate(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray, amplitude: np.ndarray,
-             *, fs: float, n_samples: int, c: float = C_SOUND, attenuation: float = 0.0,
-             t0: float | Sequence[float] = 0.0) -> np.ndarray:
+def simulate(
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    x: np.ndarray,
+    z: np.ndarray,
+    amplitude: np.ndarray,
+    *,
+    fs: float,
+    n_samples: int,
+    c: float = C_SOUND,
+    attenuation: float = 0.0,
+    t0: float | Sequence[float] = 0.0,
+) -> np.ndarray:
     """IQ channel data ``(n_transmits, n_elements, n_samples)`` of point scatterers (off-grid).
 
     The same Born model as :class:`PulseEcho`, evaluated at the scatterers' exact
@@ -187,8 +225,10 @@ def simulate(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.n
     """
     x, z, amplitude = (np.asarray(v) for v in (x, z, amplitude))
     if not (x.ndim == z.ndim == amplitude.ndim == 1 and x.size == z.size == amplitude.size):
-        raise ValueError(f"x, z and amplitude must be 1-D of one length, got shapes {x.shape}, {z.shape}, "
-                         f"{amplitude.shape}")
+        raise ValueError(
+            f"x, z and amplitude must be 1-D of one length, got shapes {x.shape}, {z.shape}, "
+            f"{amplitude.shape}"
+        )
     if z.size and z.min() <= 0:
         raise ValueError("scatterers must lie in front of the probe (z > 0)")
     fs = check_scalar("fs", fs, low=0, low_open=True)
@@ -201,20 +241,32 @@ def simulate(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.n
         r, col, v = _echo_entries(probe, tr, x, z, fs, n_samples, c, attenuation, t0s[s])
         w = v * amplitude[col]
         out[s] = np.bincount(r, weights=w.real, minlength=ne * n_samples) + 1j * np.bincount(
-            r, weights=w.imag, minlength=ne * n_samples)
+            r, weights=w.imag, minlength=ne * n_samples
+        )
     return out.reshape(len(transmits), ne, n_samples)
 
 
-def simulate_rf(probe: Probe, transmits: Sequence[Transmit], x: np.ndarray, z: np.ndarray,
-                amplitude: np.ndarray, *, fs: float, n_samples: int, c: float = C_SOUND,
-                attenuation: float = 0.0, t0: float | Sequence[float] = 0.0) -> np.ndarray:
+def simulate_rf(
+    probe: Probe,
+    transmits: Sequence[Transmit],
+    x: np.ndarray,
+    z: np.ndarray,
+    amplitude: np.ndarray,
+    *,
+    fs: float,
+    n_samples: int,
+    c: float = C_SOUND,
+    attenuation: float = 0.0,
+    t0: float | Sequence[float] = 0.0,
+) -> np.ndarray:
     """Real RF ``Re(IQ e^{j 2 pi fc t})`` of :func:`simulate` at ``t = t0_s + n / fs`` (same arguments).
 
     ``fs`` must exceed twice the highest frequency of the pulse (``fc (1 + B)``, B the fractional
     bandwidth) for the RF to be a faithful sampling; scanners that sample lower (band-pass
     sampling) are modelled by simulating here at a high rate and decimating.
     """
-    iq = simulate(probe, transmits, x, z, amplitude, fs=fs, n_samples=n_samples, c=c,
-                  attenuation=attenuation, t0=t0)
+    iq = simulate(
+        probe, transmits, x, z, amplitude, fs=fs, n_samples=n_samples, c=c, attenuation=attenuation, t0=t0
+    )
     t = _t0_per_transmit(t0, len(transmits))[:, None, None] + np.arange(n_samples) / fs
     return np.real(iq * np.exp(2j * math.pi * probe.fc * t))

@@ -14,8 +14,15 @@ from ..solvers import fista
 __all__ = ["slow_time_recovery"]
 
 
-def slow_time_recovery(kept: Array, mask: np.ndarray, *, oversampling: int = 4, lam_rel: float = 0.01,
-                       max_iter: int = 300, tol: float = 1e-7) -> Array:
+def slow_time_recovery(
+    kept: Array,
+    mask: np.ndarray,
+    *,
+    oversampling: int = 4,
+    lam_rel: float = 0.01,
+    max_iter: int = 300,
+    tol: float = 1e-7,
+) -> Array:
     """Recover a slow-time ensemble ``(..., n_pulses)`` from the pulses kept by ``mask``.
 
     Solves ``min_z 0.5 ||S D z - y||^2 + lam ||z||_1`` per pixel with FISTA (all pixels as

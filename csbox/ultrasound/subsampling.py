@@ -20,8 +20,9 @@ class _AxisSubsampling(LinearOperator):
         axis = axis % len(shape)
         m = as_numpy_mask("mask", mask)
         if m.shape != (shape[axis],):
-            raise ValueError(f"mask must be a boolean array of shape ({shape[axis]},), "
-                             f"got {m.dtype} {m.shape}")
+            raise ValueError(
+                f"mask must be a boolean array of shape ({shape[axis]},), got {m.dtype} {m.shape}"
+            )
         self.mask = m
         view = [1] * len(shape)
         view[axis] = -1

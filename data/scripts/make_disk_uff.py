@@ -31,8 +31,13 @@ DISK = RotatingDisk(center=(0.0, 20e-3), radius=6e-3, angular_velocity=40.0)
 def main() -> None:
     param = pymust.getparam("L9-4/38")
     param.fs = 4 * param.fc
-    probe = Probe.from_parameters(fc=param.fc, n_elements=int(param.Nelements), bandwidth=param.bandwidth,
-                                  pitch=param.pitch, kerf=param.kerf)
+    probe = Probe.from_parameters(
+        fc=param.fc,
+        n_elements=int(param.Nelements),
+        bandwidth=param.bandwidth,
+        pitch=param.pitch,
+        kerf=param.kerf,
+    )
     xs, zs, amp = DISK.scatterers(1500, seed=2024)
     delays = pymust.txdelay(param, 0.0)
     options = pymust.utils.Options()
@@ -48,14 +53,17 @@ def main() -> None:
     rf = np.stack([f[:, :n] for f in frames])[:, None]  # (frames, 1, elements, samples) at 4 fc
     f = np.fft.rfftfreq(n, 1 / param.fs)
     u = np.abs(f - param.fc) / param.fc
-    taper = np.where(u <= 0.25, 1.0, np.where(u < 1 / 3, 0.5 + 0.5 * np.cos(math.pi * (u - 0.25) / (1 / 3 - 0.25)),
-                                               0.0))
+    taper = np.where(
+        u <= 0.25, 1.0, np.where(u < 1 / 3, 0.5 + 0.5 * np.cos(math.pi * (u - 0.25) / (1 / 3 - 0.25)), 0.0)
+    )
     rf = np.fft.irfft(np.fft.rfft(rf, axis=-1) * taper, n=n, axis=-1)[..., ::3]
     rng = np.random.default_rng(7)
     rf = rf + 0.01 * np.abs(rf).max() * rng.standard_normal(rf.shape)
     counts = np.round(rf * 20000 / np.abs(rf).max()).astype(np.int16)
     write_uff(OUT, counts, probe, plane_waves([0.0]) * 1, fs=param.fs / 3, t0=0.0, prf=PRF)
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB), data {counts.shape} int16 at {param.fs / 3:.4g} Hz")
+    print(
+        f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB), data {counts.shape} int16 at {param.fs / 3:.4g} Hz"
+    )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ def test_chirp_averaging_and_adc_bits(tmp_path):
 def test_malformed_files(tmp_path):
     f = tmp_path / "short.bin"
     np.zeros(100, "<i2").tofile(f)
-    with pytest.raises(ValueError, match=r"short\.bin: file size 200 bytes is not a whole number of positions"):
+    with pytest.raises(
+        ValueError, match=r"short\.bin: file size 200 bytes is not a whole number of positions"
+    ):
         read_dca1000(f, n_samples=64)
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_dca1000(tmp_path / "none.bin", n_samples=4)

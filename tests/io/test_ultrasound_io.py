@@ -103,8 +103,9 @@ def test_write_uff_round_trip(tmp_path, kind):
     np.testing.assert_allclose(cd.data, data, rtol=1e-12, atol=1e-12 * np.abs(data).max())
     np.testing.assert_allclose(cd.t0, t0, rtol=1e-12)
     assert cd.transmits[2].kind == "diverging" and cd.transmits[2].source == pytest.approx((1e-3, -8e-3))
-    assert cd.probe == Probe(fc=P.fc, pitch=P.pitch, width=P.width, n_elements=64, bandwidth=0.65,
-                             height=P.height)
+    assert cd.probe == Probe(
+        fc=P.fc, pitch=P.pitch, width=P.width, n_elements=64, bandwidth=0.65, height=P.height
+    )
 
 
 def test_uff_malformed(tmp_path):
@@ -128,8 +129,18 @@ def test_mat_must_style(tmp_path):
     delays -= delays.min()
     rf = simulate_rf(P, [Transmit.from_delays(delays)], XS, ZS, np.ones(1), fs=FS, n_samples=500, t0=1e-6)
     frames = np.round(np.stack([rf[0], rf[0]], -1).transpose(1, 0, 2) * 1000).astype(np.int16)  # (ns, ne, 2)
-    param = {"fc": P.fc, "fs": FS, "pitch": P.pitch, "kerf": P.kerf, "Nelements": 64.0, "bandwidth": 65.0,
-             "t0": 1e-6, "TXdelay": delays, "c": 1540.0, "PRF": 5000.0}
+    param = {
+        "fc": P.fc,
+        "fs": FS,
+        "pitch": P.pitch,
+        "kerf": P.kerf,
+        "Nelements": 64.0,
+        "bandwidth": 65.0,
+        "t0": 1e-6,
+        "TXdelay": delays,
+        "c": 1540.0,
+        "PRF": 5000.0,
+    }
     f = tmp_path / "must.mat"
     scipy_io.savemat(f, {"RF": frames, "param": param})
     cd = read_mat(f)
@@ -161,17 +172,29 @@ def test_mat_verasonics_style(tmp_path):
     rcv = np.zeros((2 * 256 + 10, 64, 1), np.int16)
     receives, txs = [], []
     for j in range(2):
-        rcv[j * 256:(j + 1) * 256, :, 0] = codes[j].T
-        receives.append({"startSample": j * 256 + 1.0, "endSample": (j + 1) * 256.0, "startDepth": start_depth,
-                         "decimSampleRate": FS / 1e6, "framenum": 1.0, "acqNum": j + 1.0})
+        rcv[j * 256 : (j + 1) * 256, :, 0] = codes[j].T
+        receives.append(
+            {
+                "startSample": j * 256 + 1.0,
+                "endSample": (j + 1) * 256.0,
+                "startDepth": start_depth,
+                "decimSampleRate": FS / 1e6,
+                "framenum": 1.0,
+                "acqNum": j + 1.0,
+            }
+        )
         txs.append({"Delay": tx[j].delays(P) * P.fc})
-    trans = {"frequency": P.fc / 1e6, "spacingMm": P.pitch * 1e3, "elementWidth": P.width * 1e3,
-             "numelements": 64.0, "Bandwidth": np.array([P.fc * (1 - 0.325), P.fc * (1 + 0.325)]) / 1e6}
+    trans = {
+        "frequency": P.fc / 1e6,
+        "spacingMm": P.pitch * 1e3,
+        "elementWidth": P.width * 1e3,
+        "numelements": 64.0,
+        "Bandwidth": np.array([P.fc * (1 - 0.325), P.fc * (1 + 0.325)]) / 1e6,
+    }
     f = tmp_path / "vsx.mat"
     cell = np.empty((1,), dtype=object)  # RcvData is a MATLAB cell {1}
     cell[0] = rcv
-    scipy_io.savemat(f, {"RcvData": cell, "Trans": trans, "Receive": receives,
-                         "TX": txs})
+    scipy_io.savemat(f, {"RcvData": cell, "Trans": trans, "Receive": receives, "TX": txs})
     cd = read_mat(f)
     assert cd.data.shape == (1, 2, 64, 256)
     np.testing.assert_array_equal(cd.data[0], codes)

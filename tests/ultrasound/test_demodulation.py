@@ -56,7 +56,7 @@ def test_cutoff_rule():
     assert demodulation_cutoff(4 * FC / 3, FC, 0.65) == pytest.approx(FC / 3)  # mirror at 2 fc / 3
     with pytest.raises(ValueError, match="bands fold onto each other"):
         demodulation_cutoff(2 * FC, FC)
-    with pytest.raises(ValueError, match="77 % bandwidth.*at most 0.667"):
+    with pytest.raises(ValueError, match=r"77 % bandwidth.*at most 0\.667"):
         demodulation_cutoff(4 * FC / 3, FC, 0.77)
 
 

@@ -68,7 +68,9 @@ def test_kasai_on_tones_aliasing_and_variance():
     rng = np.random.default_rng(0)
     noise = rng.standard_normal((1, 1, 4096)) + 1j * rng.standard_normal((1, 1, 4096))
     # white noise: |R1| / R0 ~ 0, variance -> PRF^2 / (2 pi^2)
-    assert float(kasai(noise, prf=prf, fc=fc).variance[0, 0]) == pytest.approx(prf**2 / (2 * math.pi**2), rel=0.05)
+    assert float(kasai(noise, prf=prf, fc=fc).variance[0, 0]) == pytest.approx(
+        prf**2 / (2 * math.pi**2), rel=0.05
+    )
 
 
 def test_window_is_a_box_sum():
@@ -77,17 +79,20 @@ def test_window_is_a_box_sum():
     ens = rng.standard_normal((9, 7, 5)) + 1j * rng.standard_normal((9, 7, 5))
     r1 = np.sum(np.conj(ens[..., :-1]) * ens[..., 1:], axis=-1)
     box = ndimage.uniform_filter(r1.real, (5, 3), mode="constant") + 1j * ndimage.uniform_filter(
-        r1.imag, (5, 3), mode="constant")
+        r1.imag, (5, 3), mode="constant"
+    )
     expected = -1540 * 1000.0 * np.angle(box) / (4 * math.pi * 5e6) * -1
     got = kasai(ens, prf=1000.0, fc=5e6, window=(5, 3)).velocity
     np.testing.assert_allclose(got, expected, atol=1e-12)
 
 
 def test_kasai_and_das_on_backends(backend, disk_ensemble):
-    disk, prf, x, z, ens = disk_ensemble
+    disk, prf, _, _, ens = disk_ensemble
     xp = backend.xp
     cdt = xp.complex64 if backend.single else xp.complex128
-    e = xp.asarray(ens[:20, :15].astype(np.complex64 if backend.single else np.complex128), device=backend.device)
+    e = xp.asarray(
+        ens[:20, :15].astype(np.complex64 if backend.single else np.complex128), device=backend.device
+    )
     d = kasai(e, prf=prf, fc=P.fc, window=(3, 3))
     ref = kasai(ens[:20, :15], prf=prf, fc=P.fc, window=(3, 3))
     tol = 1e-3 if backend.single else 1e-9
@@ -99,8 +104,9 @@ def test_kasai_and_das_on_backends(backend, disk_ensemble):
     ref_img = das(iq, P, tx, xg, zg, fs=FS, t0=[1e-6, 2e-6])
     img = das(xp.asarray(iq, dtype=cdt, device=backend.device), P, tx, xg, zg, fs=FS, t0=[1e-6, 2e-6])
     assert img.dtype == cdt and img.shape == (6, 7)
-    np.testing.assert_allclose(to_numpy(img), ref_img, atol=(1e-4 if backend.single else 1e-10)
-                               * np.abs(ref_img).max())
+    np.testing.assert_allclose(
+        to_numpy(img), ref_img, atol=(1e-4 if backend.single else 1e-10) * np.abs(ref_img).max()
+    )
 
 
 def test_errors():
