@@ -332,6 +332,28 @@ def _w_group(parent: Any, name: str, cls: str, size: tuple[int, int] = (1, 1)) -
     return g
 
 
+def _w_sequence(g: Any, transmits: Sequence[Transmit], delays: np.ndarray, c: float) -> None:
+    """The ``sequence`` of ``uff.wave`` groups (one group when there is one wave)."""
+    seq = _w_group(g, "sequence", "uff.wave", (1, len(transmits)))
+    for s, tr in enumerate(transmits):
+        w = _w_group(seq, f"sequence_{s + 1:04d}", "uff.wave") if len(transmits) > 1 else seq
+        src = _w_group(w, "source", "uff.point")
+        if tr.kind == "plane":
+            _w_value(w, "wavefront", 0.0)
+            dist, az = math.inf, tr.angle
+        elif tr.kind == "diverging":
+            _w_value(w, "wavefront", 1.0)
+            xs, zs = tr.source
+            dist, az = math.hypot(xs, zs), math.atan2(xs, zs)
+        else:
+            raise ValueError(f"transmit {s} has explicit element delays: UFF waves are plane or spherical")
+        _w_value(src, "distance", dist)
+        _w_value(src, "azimuth", az)
+        _w_value(src, "elevation", 0.0)
+        _w_value(w, "delay", float(delays[s]))
+        _w_value(w, "sound_speed", float(c))
+
+
 def write_uff(
     path: str | Path,
     data: np.ndarray,
@@ -364,6 +386,9 @@ def write_uff(
             f"data has {data.shape[1]} transmits and {data.shape[2]} elements; the sequence has "
             f"{len(transmits)}, the probe {probe.n_elements}"
         )
+    if any(tr.kind == "delays" for tr in transmits):
+        raise ValueError("transmits with explicit element delays cannot be written: UFF waves are plane or "
+                         "spherical")
     t0s = np.broadcast_to(np.asarray(t0, float), (len(transmits),))
     offsets = np.array([float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr in transmits])
     kw = {"compression": compression} if compression else {}
@@ -390,26 +415,7 @@ def write_uff(
         _w_value(pr, "pitch", float(probe.pitch))
         _w_value(pr, "element_width", float(probe.width))
         _w_value(pr, "element_height", float(probe.height))
-        seq = _w_group(g, "sequence", "uff.wave", (1, len(transmits)))
-        for s, tr in enumerate(transmits):
-            w = _w_group(seq, f"sequence_{s + 1:04d}", "uff.wave") if len(transmits) > 1 else seq
-            src = _w_group(w, "source", "uff.point")
-            if tr.kind == "plane":
-                _w_value(w, "wavefront", 0.0)
-                dist, az = math.inf, tr.angle
-            elif tr.kind == "diverging":
-                _w_value(w, "wavefront", 1.0)
-                xs, zs = tr.source
-                dist, az = math.hypot(xs, zs), math.atan2(xs, zs)
-            else:
-                raise ValueError(
-                    f"transmit {s} has explicit element delays: UFF waves are plane or spherical"
-                )
-            _w_value(src, "distance", dist)
-            _w_value(src, "azimuth", az)
-            _w_value(src, "elevation", 0.0)
-            _w_value(w, "delay", float(t0s[s] - offsets[s]))
-            _w_value(w, "sound_speed", float(c))
+        _w_sequence(g, transmits, t0s - offsets, c)
         if is_iq:
             # csbox IQ -> UFF IQ (modulation at fc, UFF time = csbox time - offset_s)
             data = data * np.exp(2j * math.pi * probe.fc * offsets)[None, :, None, None]

@@ -191,25 +191,8 @@ def kasai(
         raise ValueError(
             f"window and dz need an ensemble (..., nz, nx, n_pulses), got shape {ensemble.shape}"
         )
-    n = ensemble.shape[-1]
-    s = ensemble
-    if ensemble_size is not None:
-        m = check_int("ensemble_size", ensemble_size, low=2, high=n)
-        k = n // m
-        s = xp.reshape(s[..., : k * m], (*s.shape[:-1], k, m))
-        s = xp.moveaxis(s, -2, 0)  # (k, ..., m): ensembles lead so the spatial axes keep their places
-    r1 = xp.mean(xp.conj(s[..., :-1]) * s[..., 1:], axis=-1)  # means: |R1| / R0 = 1 for a pure tone
-    r0 = xp.mean(xp.real(s * xp.conj(s)), axis=-1)
-    power = r0
-    nd = ensemble.ndim - 1  # spatial axes of r1 (ensemble axis, if any, is extra and leading)
-    spatial = (r1.ndim - 2, r1.ndim - 1)
-    r1 = _windowed(r1, window, spatial)
-    r0 = _windowed(r0, window, spatial)
-    if average_axes:
-        axes = check_axes("average_axes", average_axes, nd)
-        axes = tuple(a + r1.ndim - nd for a in axes)
-        r1 = xp.sum(r1, axis=axes, keepdims=True)
-        r0 = xp.sum(r0, axis=axes, keepdims=True)
+    s = _split_ensembles(ensemble, ensemble_size, xp)
+    r1, r0, power = _autocorrelations(s, window, average_axes, ensemble.ndim - 1, xp)
     f_mean: Any = fc
     if dz is not None:
         f_mean = _loupas_frequency(s, fc, c, check_scalar("dz", dz, low=0, low_open=True), window, xp)
@@ -232,6 +215,35 @@ def kasai(
         near_nyquist=near,
         positive=positive,
     )
+
+
+def _split_ensembles(ensemble: Array, ensemble_size: int | None, xp: Any) -> Array:
+    """``(..., n)`` -> ``(k, ..., m)``: ``k = n // m`` consecutive ensembles first, spatial axes in place."""
+    if ensemble_size is None:
+        return ensemble
+    n = ensemble.shape[-1]
+    m = check_int("ensemble_size", ensemble_size, low=2, high=n)
+    k = n // m
+    s = xp.reshape(ensemble[..., : k * m], (*ensemble.shape[:-1], k, m))
+    return xp.moveaxis(s, -2, 0)
+
+
+def _autocorrelations(s: Array, window: tuple[int, int] | None, average_axes: Any, nd: int,
+                      xp: Any) -> tuple[Array, Array, Array]:
+    """Lag-one ``R1`` and ``R0`` (slow-time means, then summed over the window and ``average_axes``)
+    and the per-pixel power. ``nd`` is the number of spatial axes of the original ensemble."""
+    r1 = xp.mean(xp.conj(s[..., :-1]) * s[..., 1:], axis=-1)  # means: |R1| / R0 = 1 for a pure tone
+    r0 = xp.mean(xp.real(s * xp.conj(s)), axis=-1)
+    power = r0
+    spatial = (r1.ndim - 2, r1.ndim - 1)
+    r1 = _windowed(r1, window, spatial)
+    r0 = _windowed(r0, window, spatial)
+    if average_axes:
+        axes = check_axes("average_axes", average_axes, nd)
+        axes = tuple(a + r1.ndim - nd for a in axes)
+        r1 = xp.sum(r1, axis=axes, keepdims=True)
+        r0 = xp.sum(r0, axis=axes, keepdims=True)
+    return r1, r0, power
 
 
 def _loupas_frequency(
