@@ -34,13 +34,13 @@ def test_sar_capture_layout():
     y = data.load("sar-dca1000")
     meta = data.FILES["sar-dca1000"].meta
     assert y.shape == (meta["n_positions"], 2, 4, 64) and y.dtype == np.complex64
-    # the nearest target at ~0.28 m: the beat spectrum of a chirp peaks at 2 R slope / c
-    slope = meta["bandwidth"] / meta["chirp_time"]
-    fs = 64 / meta["chirp_time"]
+    # csbox's beat model e^{-j k (R_t + R_r)}: over a chirp of K samples spanning the bandwidth B the phase
+    # turns by -2 pi B (2R) / (c K) per sample, so the spectrum peaks at |f| = 2 R B / (c K) cycles/sample
     spec = np.abs(np.fft.fft(y[64, 0, 0], 1024))
-    f_peak = np.argmax(spec[:512]) * fs / 1024
+    f_peak = abs(np.fft.fftfreq(1024)[np.argmax(spec)])
+    r_peak = f_peak * 299_792_458.0 * 64 / (2 * meta["bandwidth"])
     ranges = [math.hypot(t[0], t[1]) for t in meta["targets_yz"]]
-    assert min(abs(f_peak * 299_792_458.0 / (2 * slope) - r) for r in ranges) < 0.02
+    assert min(abs(r_peak - r) for r in ranges) < 0.01  # range resolution c / 2B = 3.7 cm, FFT bin 2.3 mm
 
 
 def test_disk_doppler_profile_from_pymust_file():
