@@ -103,7 +103,7 @@ def compute(quick: bool = False) -> dict:
         t0 = time.perf_counter()
         if name.endswith("CS"):
             ens = np.moveaxis(das(data_iq[pulses], probe, tx, x, z, fs=fs, t0=cd.t0), 0, -1)
-            ens = slow_time_recovery(ens, pulses, max_iter=60 if quick else 200)
+            ens = slow_time_recovery(ens, pulses, max_iter=30 if quick else 200)
         else:
             ens = np.moveaxis(das(data_iq[pulses], probe, tx, x, z, fs=fs, t0=cd.t0), 0, -1)
         d = kasai(ens, prf=p, fc=probe.fc, c=cd.c, window=WINDOW)

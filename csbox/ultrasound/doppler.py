@@ -199,9 +199,10 @@ def kasai(
     phase = xp.atan2(xp.imag(r1), xp.real(r1))
     sign = 1.0 if positive == "toward" else -1.0
     v = sign * c * prf * phase / (4 * math.pi * f_mean)
-    tiny = xp.finfo(r0.dtype).smallest_normal
-    var = (prf**2 / (2 * math.pi**2)) * (1.0 - xp.abs(r1) / xp.where(r0 > tiny, r0, tiny))
-    var = xp.clip(var, min=0.0)
+    # pixels without signal (R0 ~ 0) get the variance of white noise, PRF^2 / (2 pi^2)
+    has = r0 > xp.finfo(r0.dtype).smallest_normal
+    ratio = xp.where(has, xp.abs(r1) / xp.where(has, r0, 1.0), 0.0)
+    var = (prf**2 / (2 * math.pi**2)) * (1.0 - xp.clip(ratio, min=0.0, max=1.0))
     near = xp.abs(phase) > 0.75 * math.pi
     if ensemble_size is not None:
         v, power, var, near = (
