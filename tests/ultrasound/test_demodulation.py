@@ -132,3 +132,22 @@ def test_errors():
         rf2iq(np.zeros(8), 4e6, 1e6, upsample=0)
     with pytest.raises(ValueError, match="t0 of shape"):
         rf2iq(np.zeros((3, 8)), 4e6, 1e6, t0=np.zeros(2))
+
+
+def test_rf2iq_on_backends(backend, speckle_rf):
+    from csbox.backend import to_numpy
+
+    rf = speckle_rf[0, :4, ::12]  # 4/3 fc, 4 channels
+    ref = rf2iq(rf, 4 * FC / 3, FC, P.bandwidth, upsample=3)
+    dt = backend.xp.float32 if backend.single else backend.xp.float64
+    x = backend.xp.asarray(rf, dtype=dt, device=backend.device)
+    got = rf2iq(x, 4 * FC / 3, FC, P.bandwidth, upsample=3)
+    assert got.dtype == (backend.xp.complex64 if backend.single else backend.xp.complex128)
+    tol = 1e-4 if backend.single else 1e-10
+    np.testing.assert_allclose(to_numpy(got), ref, atol=tol * np.abs(ref).max())
+    idx = np.stack([np.arange(0, NS, 16), np.arange(4, NS, 16)], -1).ravel()
+    pairs = speckle_rf[0, :2][:, idx]
+    q = rf2iq(backend.xp.asarray(pairs, dtype=dt, device=backend.device), 2 * FC, FC, quadrature=True)
+    q_ref = rf2iq(pairs, 2 * FC, FC, quadrature=True)
+    assert q_ref.shape == (2, NS // 16)
+    np.testing.assert_allclose(to_numpy(q), q_ref, atol=tol * np.abs(q_ref).max())
