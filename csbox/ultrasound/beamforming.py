@@ -318,7 +318,9 @@ def das_matrix(
         indices.append(np.stack([b.idx, b.idx + 1], axis=-1).reshape(b.valid.shape[0], -1)[ok2])
         counts.append(2 * b.valid.sum(axis=1))
     indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
-    return scipy.sparse.csr_matrix(
+    M = scipy.sparse.csr_matrix(
         (np.concatenate(data), np.concatenate(indices), indptr),
         shape=(x.size * z.size, len(transmits) * probe.n_elements * ns),
     )
+    M.eliminate_zeros()  # interpolation weights that are exactly 0 (delay on a sample)
+    return M
