@@ -24,7 +24,7 @@ DESCRIPTION = "DPS: learn which 25 % of ultrasound channels to keep (sparse arra
 
 def make_data(n: int, seed: int):
     """IQ channel data ``(n, 1, 128, ns)``, full-array DAS targets ``(n, 32, 32)`` and the DAS matrix."""
-    from ..operators.ultrasound import Probe, das_matrix, plane_waves, simulate
+    from ..ultrasound import Probe, das_matrix, plane_waves, simulate
 
     rng = np.random.default_rng(seed)
     P = Probe.l11_5v()
@@ -49,13 +49,13 @@ def make_data(n: int, seed: int):
     return data / scale, targets / scale, M
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
+def compute(quick: bool = False) -> dict:
+    """Train DPS, random and equispaced: ``{"metrics": per-subset scores, "logits": ..., "masks": ...}``."""
     import torch
     from torch import nn
 
     from ..sampling.dps import DPSSampler, _Prox, evaluate, train_dps
 
-    out_dir = Path(out_dir)
     n_train, n_val = (200, 60) if quick else (800, 150)
     epochs = 4 if quick else 15
     t0 = time.perf_counter()
@@ -106,8 +106,14 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     for name, r in results.items():
         print(f"  {name:<16} NMSE {r['nmse_db']:6.2f} dB   PSNR {r['psnr']:6.2f} dB   "
               f"train {r['train_s']:.0f} s")
+    return {"metrics": results, "logits": sampler.logits.detach().cpu().numpy()[0], "masks": masks}
+
+
+def plot(result: dict, out_dir: Path) -> None:
+    """Learned logits and the kept channels of each subset (NMSE in the labels)."""
+    results, masks, logits = result["metrics"], result["masks"], result["logits"]
+    n_el = logits.size
     fig, axes = plt.subplots(2, 1, figsize=(12, 4.5), layout="constrained")
-    logits = sampler.logits.detach().cpu().numpy()[0]
     axes[0].bar(np.arange(n_el), logits - logits.min(), color="C0")
     axes[0].set_title("learned channel logits phi (the top 32 are kept)")
     axes[0].set_xlabel("element index")
@@ -117,5 +123,11 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     axes[1].set_yticks(range(len(masks)), [f"{n} ({results[n]['nmse_db']:.1f} dB)" for n in masks])
     axes[1].set_xlabel("element index")
     axes[1].set_title("kept channels (NMSE of the reconstruction)")
-    save(fig, out_dir / "dps_ultrasound.png")
-    return results
+    save(fig, Path(out_dir) / "dps_ultrasound.png")
+
+
+def run(out_dir: Path, quick: bool = False) -> dict:
+    """Compute, plot, return the metrics."""
+    result = compute(quick)
+    plot(result, out_dir)
+    return result["metrics"]

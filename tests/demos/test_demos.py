@@ -62,13 +62,15 @@ def test_ot_quick(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["spright", "sar", "irs-channel", "kron-sbl", "dictionary", "ultrasound",
-                                  "dps-fourier", "dps-ultrasound"])
+                                  "dps-fourier", "dps-ultrasound", "ultrasound-doppler"])
 def test_every_demo_runs_quick(name, tmp_path):
     """Each registered demo runs in --quick mode, writes its PNG figures and returns metrics."""
     from csbox.demos import get
 
     if name.startswith("dps"):
         pytest.importorskip("torch")
+    if name == "ultrasound-doppler":
+        pytest.importorskip("h5py")
     metrics = get(name).run(tmp_path, quick=True)
     assert metrics and list(tmp_path.glob("*.png"))
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from csbox.backend import to_numpy
-from csbox.operators.ultrasound import (
+from csbox.testing import dottest
+from csbox.ultrasound import (
     ChannelSubsampling,
     Probe,
     PulseEcho,
@@ -20,7 +21,6 @@ from csbox.operators.ultrasound import (
     rf2iq,
     simulate,
 )
-from csbox.testing import dottest
 
 P = Probe.l11_5v()
 LAM = P.wavelength()
@@ -137,10 +137,12 @@ def test_kasai_uniform_motion():
         data = simulate(P, [Transmit()], xs, zs0 + v_true * n / prf, np.ones(4), fs=fs, n_samples=1400)
         frames.append(das(data, P, [Transmit()], xs, mid, fs=fs))  # pixels at the scatterers
     ens = np.stack(frames, axis=-1)
-    v, power = kasai(ens, prf=prf, fc=P.fc)
-    np.testing.assert_allclose(np.diag(v), v_true, rtol=0.05)
-    assert power.shape == (4, 4)
-    spatial, _ = kasai(ens, prf=prf, fc=P.fc, average_axes=(0, 1))
+    d = kasai(ens, prf=prf, fc=P.fc, positive="away")
+    np.testing.assert_allclose(np.diag(d.velocity), v_true, rtol=0.05)
+    assert d.power.shape == (4, 4) and d.nyquist == pytest.approx(1540 * prf / (4 * P.fc))
+    toward = kasai(ens, prf=prf, fc=P.fc)  # clinical convention: motion away from the probe is negative
+    np.testing.assert_allclose(toward.velocity, -d.velocity)
+    spatial = kasai(ens, prf=prf, fc=P.fc, average_axes=(0, 1), positive="away").velocity
     assert spatial.shape == (1, 1)
     assert np.abs(clutter_filter_svd(ens, 0) - ens).max() < 1e-9 * np.abs(ens).max()
     assert np.abs(clutter_filter_svd(ens, 1)).max() < np.abs(ens).max()
@@ -161,3 +163,76 @@ def test_bad_input():
     with pytest.raises(ValueError, match="virtual source behind the probe"):
         Transmit("diverging", 0.0, (0.0, 1e-3))
     _ = to_numpy
+
+
+def _das_brute_force(iq, probe, tx, x, z, fs, t0, f_number=1.5):
+    """Every pixel, transmit and element, one by one (the definition), for the aperture-restricted DAS."""
+    ns = iq.shape[-1]
+    img = np.zeros((z.size, x.size), complex)
+    for s, tr in enumerate(tx):
+        for iz, zz in enumerate(z):
+            for ix, xx in enumerate(x):
+                ttx = float(tr.arrival(probe, np.array([xx]), np.array([zz]))[0])
+                for e, xe in enumerate(probe.x):
+                    u = abs(xx - xe) / (zz / (2 * f_number))
+                    if u > 1:
+                        continue
+                    tau = ttx + math.hypot(xx - xe, zz) / 1540
+                    pos = (tau - t0[s]) * fs
+                    i0 = math.floor(pos)
+                    if i0 < 0 or i0 + 1 >= ns:
+                        continue
+                    val = iq[s, e, i0] + (pos - i0) * (iq[s, e, i0 + 1] - iq[s, e, i0])
+                    apo = 0.5 + 0.5 * math.cos(math.pi * u)
+                    img[iz, ix] += apo * np.exp(2j * math.pi * probe.fc * tau) * val
+    return img
+
+
+def test_das_equals_its_definition_with_t0_and_delays():
+    small = Probe(fc=5e6, pitch=3e-4, width=2.5e-4, n_elements=16, bandwidth=0.6)
+    rng = np.random.default_rng(3)
+    iq = rng.standard_normal((2, 16, 200)) + 1j * rng.standard_normal((2, 16, 200))
+    tx = [Transmit("plane", 0.1), Transmit.from_delays(rng.uniform(0, 2e-7, 16))]
+    x, z = np.linspace(-3e-3, 3e-3, 5), np.linspace(3e-3, 6e-3, 4)
+    fs, t0 = 2e7, [1e-6, 1.5e-6]
+    ref = _das_brute_force(iq, small, tx, x, z, fs, t0)
+    np.testing.assert_allclose(das(iq, small, tx, x, z, fs=fs, t0=t0), ref, atol=1e-12 * np.abs(ref).max())
+    M = das_matrix(small, tx, x, z, fs=fs, n_samples=200, t0=t0)
+    np.testing.assert_allclose((M @ iq.ravel()).reshape(4, 5), ref, atol=1e-12 * np.abs(ref).max())
+    # a plane wave given by its element delays: min_e(delay_e + r_e / c) reaches the pixels where an
+    # element's ray at the steering angle lands (|x| <= 1.5 mm here) at the plane wave's time, up to the
+    # element discretisation (pitch / 2)^2 / (2 r) / c ~ 2.5 ns; lambda / (20 c) = 10 ns
+    pw = Transmit("plane", 0.1)
+    X, Z = np.meshgrid(x[1:4], z)
+    dt = Transmit.from_delays(pw.delays(small)).arrival(small, X, Z) - pw.arrival(small, X, Z)
+    assert np.abs(dt).max() < small.wavelength() / 20 / 1540
+
+
+def test_t0_shift_is_honoured_by_simulate_and_pulse_echo():
+    """Starting the record later shifts the samples: same echoes, fewer leading samples."""
+    tx = [Transmit()]
+    late = simulate(P, tx, np.array([0.0]), np.array([15e-3]), np.ones(1), fs=4 * P.fc, n_samples=400,
+                    t0=100 / (4 * P.fc))
+    early = simulate(P, tx, np.array([0.0]), np.array([15e-3]), np.ones(1), fs=4 * P.fc, n_samples=500)
+    np.testing.assert_allclose(late, early[..., 100:], atol=1e-12)
+    A = PulseEcho(P, tx, np.array([0.0]), np.array([15e-3]), fs=4 * P.fc, n_samples=400, t0=100 / (4 * P.fc))
+    np.testing.assert_allclose(A @ np.ones((1, 1)), late, atol=1e-12)
+
+
+def test_probe_from_parameters_and_presets():
+    p = Probe.from_parameters(fc=5e6, n_elements=128, bandwidth=65, pitch=3.048e-4, kerf=3.5e-5)
+    assert p.width == pytest.approx(2.698e-4) and p.bandwidth == 0.65 and p.kerf == pytest.approx(3.5e-5)
+    q = Probe.from_parameters(fc=5e6, n_elements=8, bandwidth=0.6, width=2e-4, kerf=1e-4)
+    assert q.pitch == pytest.approx(3e-4)
+    with pytest.raises(ValueError, match="give two of pitch, width and kerf"):
+        Probe.from_parameters(fc=5e6, n_elements=8, bandwidth=0.6, pitch=3e-4)
+    with pytest.raises(ValueError, match="must equal width \\+ kerf"):
+        Probe.from_parameters(fc=5e6, n_elements=8, bandwidth=0.6, pitch=3e-4, width=2e-4, kerf=2e-4)
+    pymust = pytest.importorskip("pymust")
+    for name in ("L12-3v", "L9-4/38"):
+        ref, ours = pymust.getparam(name), Probe.preset(name)
+        assert ours.fc == ref["fc"] and ours.pitch == ref["pitch"] and ours.n_elements == ref["Nelements"]
+        assert ours.bandwidth == pytest.approx(ref["bandwidth"] / 100)
+    with pytest.raises(ValueError, match="element delays"):
+        das(np.zeros((1, 128, 10), complex), P, [Transmit.from_delays(np.zeros(64))], np.zeros(1),
+            np.ones(1) * 1e-2, fs=1e7)

@@ -1,0 +1,11 @@
+"""Readers and writers of scanner and data-set file formats (optional dependencies imported lazily).
+
+* :mod:`.ultrasound`: UFF/USTB channel data (HDF5, ``h5py``), MATLAB ``.mat`` from MUST and
+  Verasonics (``scipy.io.loadmat``) -> :class:`~csbox.io.ultrasound.ChannelData`.
+* :mod:`.radar`: TI DCA1000 raw ADC captures (``.bin``, NumPy) -> MIMO-SAR beat samples.
+"""
+
+from .radar import read_dca1000, write_dca1000
+from .ultrasound import ChannelData, read_mat, read_uff, write_uff
+
+__all__ = ["ChannelData", "read_dca1000", "read_mat", "read_uff", "write_dca1000", "write_uff"]
