@@ -123,7 +123,8 @@ class _FGP(IterativeSolver):
         xp = self.xp
         primal, dual = self.primal_dual()
         gap = xp.maximum(primal - dual, xp.zeros_like(primal))
-        rel = gap / xp.maximum(primal, xp.full_like(primal, 1e-300))
+        pos = primal > 0
+        rel = xp.where(pos, gap / xp.where(pos, primal, xp.ones_like(primal)), xp.zeros_like(gap))
         return {"objective": primal, "gap": gap, "rel_gap": rel}
 
     def result(self, base: Result) -> TVResult:
