@@ -5,7 +5,7 @@ import pytest
 
 import csbox
 from csbox.operators import MatrixOperator, PartialFourier, Wavelet
-from csbox.penalties import TV, L1, Indicator, Tikhonov
+from csbox.penalties import L1, TV, Indicator, Tikhonov
 from csbox.solvers import CGResult, PDHGResult, admm, cg, fista
 from csbox.solvers.admm import ADMMResult
 

@@ -6,7 +6,7 @@ from sklearn.linear_model import Lasso
 
 from csbox.backend import array_namespace, to_numpy
 from csbox.operators import MatrixOperator, PartialFourier, Wavelet
-from csbox.penalties import TV, L1, Indicator, NuclearNorm, Tikhonov
+from csbox.penalties import L1, TV, Indicator, NuclearNorm, Tikhonov
 from csbox.solvers import admm, cg, fista, pdhg
 
 
@@ -99,7 +99,7 @@ def test_tikhonov_only_matches_cg_and_nonnegativity():
 
 
 def test_nuclear_norm_matrix_completion():
-    """min 0.5||P(X) - y||^2 + lam ||X||_*: ADMM's solution satisfies the SVT fixed point X = SVT(X - grad)."""
+    """min 0.5||P(X) - y||^2 + lam ||X||_*: ADMM's solution is the SVT fixed point X = SVT(X - grad)."""
     from csbox.operators import Restriction
 
     rng = np.random.default_rng(3)
