@@ -139,7 +139,7 @@ def bench_mri() -> None:
             t0 = time.perf_counter()
             subprocess.run(cmd, check=True, env=env, capture_output=True)
             tb = (time.perf_counter() - t0) / (4 * N_ITER)
-            xb = np.reshape(_read_cfl(os.path.join(d, "x")), img.shape)
+            xb = scale * np.reshape(_read_cfl(os.path.join(d, "x")), img.shape)  # pics returns x / s
         fb = _tv_obj(A, y.astype(np.complex128), lam, xb.astype(np.complex128))
         print(f"  BART pics -R T:3:0:{lam_b:.4g} (data scale {scale:.4g}; ADMM) "
               f"{1e3 * tb:7.1f} ms/iter (process total / iterations), "
