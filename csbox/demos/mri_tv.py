@@ -57,7 +57,7 @@ def _scores(x: np.ndarray, img: np.ndarray) -> dict:
 def compute(quick: bool = False) -> dict:
     """Reconstructions at 4x and 8x and the convergence runs; returns images, metrics and histories."""
     n = 64 if quick else 256
-    iters = 20 if quick else 150
+    iters = 10 if quick else 150
     img = shepp_logan(n)
     W = Wavelet(img.shape, "db4", level=3 if quick else 4)
     out: dict = {"image": img, "iters": iters, "rates": {}, "metrics": {}}
@@ -84,7 +84,7 @@ def compute(quick: bool = False) -> dict:
         key = f"R={R}"
         out["rates"][key] = {"mask": A.mask, "recs": {k: np.abs(v) for k, v in recs.items()}}
         out["metrics"][key] = m
-    out["convergence"] = _convergence(img, W, 20 if quick else 300)
+    out["convergence"] = _convergence(img, W, 10 if quick else 300)
     return out
 
 
