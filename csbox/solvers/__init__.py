@@ -11,12 +11,14 @@ from ._core import (
     Result,
     StoppingRule,
 )
+from .admm import ADMMResult, admm
 from .dictionary import (
     OnlineOrthogonalDictionary,
     dictionary_recovery,
     orthogonal_dictionary_learning,
     sparse_code,
 )
+from .linear import CGResult, LSQRResult, cg, lsqr
 from .ot import (
     OTResult,
     SNSResult,
@@ -27,23 +29,29 @@ from .ot import (
     sinkhorn_newton_sparse,
     wasserstein_grid,
 )
+from .pdhg import PDHGResult, pdhg
 from .proximal import column_norms, fista, ista
 from .sbl import kron_omp, kron_sbl, sbl
 from .spright import SparseSpectrum, SpectrumResult, spright
 from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
+from .tv import TVResult, tv_denoise
 
 __all__ = [
     "CEL0",
     "MCP",
+    "ADMMResult",
+    "CGResult",
     "DivergenceGuard",
     "Half",
     "Hard",
     "IterState",
+    "LSQRResult",
     "MaxIter",
     "Monitor",
     "OTResult",
     "ObjectiveTol",
     "OnlineOrthogonalDictionary",
+    "PDHGResult",
     "RelativeChange",
     "ResidualTol",
     "Result",
@@ -52,8 +60,11 @@ __all__ = [
     "SparseSpectrum",
     "SpectrumResult",
     "StoppingRule",
+    "TVResult",
     "Threshold",
     "WassersteinResult",
+    "admm",
+    "cg",
     "column_norms",
     "cost_matrix",
     "dictionary_recovery",
@@ -63,11 +74,14 @@ __all__ = [
     "ista",
     "kron_omp",
     "kron_sbl",
+    "lsqr",
     "orthogonal_dictionary_learning",
+    "pdhg",
     "sbl",
     "sinkhorn",
     "sinkhorn_newton_sparse",
     "sparse_code",
     "spright",
+    "tv_denoise",
     "wasserstein_grid",
 ]
