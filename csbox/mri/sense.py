@@ -13,7 +13,17 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_numpy_mask, check_array, check_int
-from ..backend import Array, ArrayCache, array_namespace, fftn, fftshift, ifftn, ifftshift, real_dtype, to_numpy
+from ..backend import (
+    Array,
+    ArrayCache,
+    array_namespace,
+    fftn,
+    fftshift,
+    ifftn,
+    ifftshift,
+    real_dtype,
+    to_numpy,
+)
 from ..linop import LinearOperator
 
 __all__ = ["Sense"]

@@ -83,7 +83,8 @@ def test_with_bart(tmp_path):
     np.testing.assert_allclose(read_cfl(tmp_path / "b"), 2 * a, rtol=1e-6)
     subprocess.run(["bart", "fft", "-u", "3", str(tmp_path / "a"), str(tmp_path / "k")], check=True,
                    capture_output=True)
-    ref = np.fft.fftshift(np.fft.fftn(np.fft.ifftshift(a, axes=(0, 1)), axes=(0, 1), norm="ortho"), axes=(0, 1))
+    ax = (0, 1)
+    ref = np.fft.fftshift(np.fft.fftn(np.fft.ifftshift(a, axes=ax), axes=ax, norm="ortho"), axes=ax)
     # single-precision FFT of O(1) data: errors ~ 1e-6 relative to the largest coefficient
     np.testing.assert_allclose(read_cfl(tmp_path / "k"), ref, atol=1e-5 * np.abs(ref).max())
     subprocess.run(["bart", "ones", "3", "4", "1", "2", str(tmp_path / "o")], check=True, capture_output=True)
