@@ -141,7 +141,7 @@ def _calibration_matrix(cal: Array, k: int, d: int) -> Array:
     p = w - k + 1
     offsets = [()]
     for _ in range(d):
-        offsets = [o + (u,) for o in offsets for u in range(k)]
+        offsets = [(*o, u) for o in offsets for u in range(k)]
     patches = []
     for o in offsets:
         sl = (..., *[slice(u, u + p) for u in o])

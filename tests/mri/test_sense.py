@@ -124,3 +124,17 @@ def test_validation():
     with pytest.raises(ValueError, match="expected"):
         Sense(maps) @ np.ones((8, 7))
     assert "Sense 4 coils" in repr(Sense(maps, _mask((8, 8))))
+
+
+def test_lipschitz_bound():
+    from csbox.linop import LinearOperator
+
+    maps = _maps((16, 12))
+    mask = _mask((16, 12), p=0.6)
+    for A in (Sense(maps, mask), Sense(maps), Sense(_maps((16, 12), n_maps=2), mask, ndim=2)):
+        est = LinearOperator.lipschitz(A, max_iter=500, tol=1e-10)
+        # an upper bound of lambda_max(A^H A) (power iteration approaches it from below)
+        assert A.lipschitz() >= est * (1 - 1e-8)
+    A = Sense(maps)
+    # fully sampled, one map: the bound is the exact max_r sum_c |S_c(r)|^2
+    assert abs(A.lipschitz() - LinearOperator.lipschitz(A, max_iter=2000, tol=1e-12)) < 0.05 * A.lipschitz()
