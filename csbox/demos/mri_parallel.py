@@ -26,7 +26,7 @@ from ..sampling import cartesian, variable_density
 from ._plot import plt, save
 
 NAME = "mri-parallel"
-DESCRIPTION = "Parallel MRI: 8 coils, R = 4 and 8, ESPIRiT maps, zero-filled RSS vs CG / l1-wavelet / TV SENSE"
+DESCRIPTION = "Parallel MRI: 8 coils, R = 4 and 8, ESPIRiT maps, zero-filled RSS vs CG / l1 / TV SENSE"
 
 NOISE = 0.005
 LAM_L1 = 2e-3  # fractions of max |A^H y|, tuned once on the phantom at R = 4
@@ -180,8 +180,10 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
             ax.set_xlabel("x (pixels)")
             ax.set_ylabel("y (pixels)")
     fig.colorbar(im, ax=axes, label="|S_c| (unit-norm over coils)")
-    fig.suptitle(f"{key}: ESPIRiT maps from {_calib(d['mask'].shape[0])}^2 calibration, mean pixel-wise agreement "
-                 f"|<S_est, S_true>| / (|S_est| |S_true|) = {d['metrics']['map_agreement']:.4f} over the object")
+    calib = _calib(d["mask"].shape[0])
+    fig.suptitle(f"{key}: ESPIRiT maps from {calib}^2 calibration, mean pixel-wise agreement "
+                 f"|<S_est, S_true>| / (|S_est| |S_true|) = {d['metrics']['map_agreement']:.4f} "
+                 "over the object")
     paths.append(save(fig, out_dir / "mri_parallel_maps.png"))
     return paths
 

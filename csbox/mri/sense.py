@@ -223,8 +223,9 @@ class Sense(LinearOperator):
         """
         if "bound" not in self._lipschitz:
             host = to_numpy(self.maps)
-            power = np.sum(np.abs(host) ** 2, axis=tuple(range(host.ndim - self.ndim_image - 1 - self.multi_map,
-                                                             host.ndim - self.ndim_image)))
+            d = self.ndim_image
+            lead = tuple(range(host.ndim - d - 1 - int(self.multi_map), host.ndim - d))
+            power = np.sum(np.abs(host) ** 2, axis=lead)
             self._lipschitz["bound"] = float(power.max())
         return self._lipschitz["bound"]
 
