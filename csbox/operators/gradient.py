@@ -50,8 +50,13 @@ def _diff_adjoint(g: Array, axis: int, periodic: bool) -> Array:
     if g.shape[axis] == 1:
         return xp.zeros_like(g)
     inner = g[_sl(g.ndim, axis, None, -1)]  # g_0 .. g_{n-2}; g_{n-1} is outside the range of D
-    zero = xp.zeros_like(g[_sl(g.ndim, axis, None, 1)])
-    return xp.concat([zero, inner], axis=axis) - xp.concat([inner, zero], axis=axis)
+    # interior j = 1..n-2: g_{j-1} - g_j (one pass); ends: -g_0 and g_{n-2}
+    mid = inner[_sl(g.ndim, axis, None, -1)] - inner[_sl(g.ndim, axis, 1, None)]
+    first = -inner[_sl(g.ndim, axis, None, 1)]
+    last = inner[_sl(g.ndim, axis, -1, None)]
+    if g.shape[axis] == 2:
+        return xp.concat([first, last], axis=axis)
+    return xp.concat([first, mid, last], axis=axis)
 
 
 class Gradient(LinearOperator):

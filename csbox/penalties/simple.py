@@ -134,7 +134,9 @@ class GroupL21(Penalty):
             return v
         xp = array_namespace(v)
         nrm = self._norms(v)
-        return v * (xp.maximum(nrm - t, xp.zeros_like(nrm)) / xp.maximum(nrm, xp.full_like(nrm, 1e-300)))
+        ok = nrm > t
+        scale = xp.where(ok, 1.0 - t / xp.where(ok, nrm, xp.ones_like(nrm)), xp.zeros_like(nrm))
+        return v * scale
 
     def _value(self, x: Array) -> Array:
         xp = array_namespace(x)

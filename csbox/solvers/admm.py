@@ -118,8 +118,12 @@ class _ADMM(IterativeSolver):
             kx = a if kx is None else kx + a
             z = b if z is None else z + b
             ku = c if ku is None else ku + c
-        r_rel = float(to_numpy(r / xp.sqrt(xp.maximum(xp.maximum(kx, z), xp.full_like(kx, 1e-300)))))
-        s_rel = float(to_numpy(s / xp.maximum(self.rho * xp.sqrt(sqnorm(xp, ku)), xp.full_like(kx, 1e-300))))
+        r_den = float(to_numpy(xp.sqrt(xp.maximum(kx, z))))
+        s_den = float(to_numpy(self.rho * xp.sqrt(sqnorm(xp, ku))))
+        if not (r_den > 0 and s_den > 0):
+            return
+        r_rel = float(to_numpy(r)) / r_den
+        s_rel = float(to_numpy(s)) / s_den
         if r_rel > 10.0 * s_rel:
             c = 2.0
         elif s_rel > 10.0 * r_rel:

@@ -41,18 +41,23 @@ __all__ = ["TVResult", "tv_denoise", "tv_value"]
 
 def _ball_project(xp: Any, q: Array, lam: float, isotropic: bool, stack_axis: int) -> Array:
     """Project the dual field onto ``{|q_i| <= lam}``: per pixel over the stacked axis, or per entry."""
+    if lam == 0:
+        return xp.zeros_like(q)
     if isotropic:
-        mag = xp.sqrt(xp.sum(xp.real(xp.conj(q) * q), axis=stack_axis, keepdims=True))
+        sq = q * q if not xp.isdtype(q.dtype, "complex floating") else xp.real(xp.conj(q) * q)
+        mag = xp.sqrt(xp.sum(sq, axis=stack_axis, keepdims=True))
     else:
         mag = xp.abs(q)
-    return q / xp.maximum(mag / lam, xp.ones_like(mag)) if lam > 0 else xp.zeros_like(q)
+    # one pass over the small per-pixel array, one over the field
+    return q * (1.0 / xp.maximum(mag * (1.0 / lam), xp.ones_like(mag)))
 
 
 def tv_value(Dx: Array, isotropic: bool, stack_axis: int) -> Array:
     """``TV`` of an image from its gradient ``Dx``: sum of per-pixel norms (isotropic) or of ``|Dx|``."""
     xp = array_namespace(Dx)
     if isotropic:
-        return xp.sum(xp.sqrt(xp.sum(xp.real(xp.conj(Dx) * Dx), axis=stack_axis)))
+        sq = Dx * Dx if not xp.isdtype(Dx.dtype, "complex floating") else xp.real(xp.conj(Dx) * Dx)
+        return xp.sum(xp.sqrt(xp.sum(sq, axis=stack_axis)))
     return xp.sum(xp.abs(Dx))
 
 
@@ -123,7 +128,8 @@ class _FGP(IterativeSolver):
         xp = self.xp
         primal, dual = self.primal_dual()
         gap = xp.maximum(primal - dual, xp.zeros_like(primal))
-        rel = gap / xp.maximum(primal, xp.full_like(primal, 1e-300))
+        pos = primal > 0
+        rel = xp.where(pos, gap / xp.where(pos, primal, xp.ones_like(primal)), xp.zeros_like(gap))
         return {"objective": primal, "gap": gap, "rel_gap": rel}
 
     def result(self, base: Result) -> TVResult:
