@@ -4,6 +4,7 @@ from .basic import Diagonal, Identity, MatrixOperator, Restriction
 from .fourier import FFT, PartialFourier
 from .hadamard import Hadamard, fwht
 from .kronecker import Kronecker
+from .nufft import NUFFT
 from .wavelet import Wavelet
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Identity",
     "Kronecker",
     "MatrixOperator",
+    "NUFFT",
     "PartialFourier",
     "Restriction",
     "Wavelet",
