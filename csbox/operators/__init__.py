@@ -1,15 +1,22 @@
 """Measurement operators: basics, Fourier, Kronecker, wavelet, Walsh-Hadamard."""
 
 from .basic import Diagonal, Identity, MatrixOperator, Restriction
+from .convolve import Convolve
 from .fourier import FFT, PartialFourier
+from .gradient import Gradient
 from .hadamard import Hadamard, fwht
 from .kronecker import Kronecker
 from .nufft import NUFFT
+from .stack import BlockDiag, HStack, VStack
 from .wavelet import Wavelet
 
 __all__ = [
     "FFT",
+    "BlockDiag",
+    "Convolve",
     "Diagonal",
+    "Gradient",
+    "HStack",
     "Hadamard",
     "Identity",
     "Kronecker",
@@ -17,6 +24,7 @@ __all__ = [
     "NUFFT",
     "PartialFourier",
     "Restriction",
+    "VStack",
     "Wavelet",
     "fwht",
 ]

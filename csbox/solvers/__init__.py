@@ -17,6 +17,7 @@ from .dictionary import (
     orthogonal_dictionary_learning,
     sparse_code,
 )
+from .linear import CGResult, LSQRResult, cg, lsqr
 from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
 from .proximal import column_norms, fista, ista
 from .sbl import kron_omp, kron_sbl, sbl
@@ -26,10 +27,12 @@ from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 __all__ = [
     "CEL0",
     "MCP",
+    "CGResult",
     "DivergenceGuard",
     "Half",
     "Hard",
     "IterState",
+    "LSQRResult",
     "MaxIter",
     "Monitor",
     "ObjectiveTol",
@@ -40,6 +43,7 @@ __all__ = [
     "Soft",
     "StoppingRule",
     "Threshold",
+    "cg",
     "column_norms",
     "cost_matrix",
     "dictionary_recovery",
@@ -49,6 +53,7 @@ __all__ = [
     "ista",
     "kron_omp",
     "kron_sbl",
+    "lsqr",
     "orthogonal_dictionary_learning",
     "sbl",
     "sinkhorn",
