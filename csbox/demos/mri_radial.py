@@ -39,7 +39,7 @@ from ._plot import plt, save
 from .mri import psnr
 
 NAME = "mri-radial"
-DESCRIPTION = "Radial/spiral MRI via NUFFT: gridding vs CG-SENSE vs CS, single/multi-coil; DPS spoke selection"
+DESCRIPTION = "Radial/spiral MRI (NUFFT): gridding vs CG-SENSE vs CS, single/multi-coil; DPS spoke selection"
 
 LAM_REL = 1e-3  # fraction of ||W E^H y||_inf, best of {1e-3, 3e-4, 1e-4} on the radial single-coil phantom
 SNR_DB = 40.0
@@ -136,7 +136,7 @@ def compute(quick: bool = False) -> dict:
 
 
 def plot(data: dict, out_dir: Path) -> list[Path]:
-    """Reconstruction grid (rows: trajectory x coils; columns: truth, gridding, CG-SENSE, CS) and the spokes."""
+    """Reconstructions (rows: trajectory x coils; columns: truth, gridding, CG-SENSE, CS) and the spokes."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     met, ims = data["metrics"], data["images"]

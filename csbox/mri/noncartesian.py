@@ -81,7 +81,7 @@ class NonCartesianSense(LinearOperator):
         return xp.sum(z * self._conj.like(z, z.dtype), axis=self._coil_axis())
 
     def normal(self, weights: Any = None) -> LinearOperator:
-        """``E^H W E = sum_c conj(S_c) T_W (S_c x)`` with the NUFFT's Toeplitz ``T_W`` (cached per weights)."""
+        """``E^H W E = sum_c conj(S_c) T_W (S_c x)``, ``T_W`` the NUFFT's Toeplitz normal (cached)."""
         key = None if weights is None else np.asarray(to_numpy(weights), dtype=np.float64).tobytes()
         if key not in self._normals:
             self._normals.clear()

@@ -12,6 +12,7 @@ from .wavelet import Wavelet
 
 __all__ = [
     "FFT",
+    "NUFFT",
     "BlockDiag",
     "Convolve",
     "Diagonal",
@@ -21,7 +22,6 @@ __all__ = [
     "Identity",
     "Kronecker",
     "MatrixOperator",
-    "NUFFT",
     "PartialFourier",
     "Restriction",
     "VStack",
