@@ -1,9 +1,9 @@
 """Demo ``mri-radial``: non-Cartesian MRI with the NUFFT, radial and spiral, single- and multi-coil.
 
-Shepp-Logan phantom (128x128; ``--quick``: 64x64) sampled by an undersampled
-golden-angle radial trajectory (64 spokes, a third of the ``pi n / 2`` Nyquist count;
-streaks in the gridding image) and a variable-density spiral (2x undersampled at the
-edge), with complex Gaussian noise at 40 dB SNR. Reconstructions:
+Shepp-Logan phantom (128x128; ``--quick``: 48x48, fewer spokes, arms and iterations)
+sampled by an undersampled golden-angle radial trajectory (64 spokes, a third of the
+``pi n / 2`` Nyquist count; streaks in the gridding image) and a variable-density
+spiral (2x undersampled at the edge), with complex Gaussian noise at 40 dB SNR. Reconstructions:
 
 * gridding: ``A^H (w ⊙ y)`` with Pipe-Menon weights (root-sum-of-squares over coils),
 * CG-SENSE: :func:`csbox.solvers.cg` on ``E^H E x = E^H y`` (Toeplitz normal, no gridding
@@ -59,9 +59,9 @@ def coil_maps(n_coils: int, n: int) -> np.ndarray:
 
 
 def trajectories(n: int, quick: bool) -> dict[str, np.ndarray]:
-    """Golden-angle radial (64 spokes; 32 quick) and a 2x undersampled variable-density spiral."""
-    spokes = 32 if quick else 64
-    L = 6 if quick else 12
+    """Golden-angle radial (64 spokes; 24 quick) and a 2x undersampled variable-density spiral."""
+    spokes = 24 if quick else 64
+    L = 4 if quick else 12
     alpha, R = 1.5, 2.0
     turns = int(np.ceil(alpha * (n / 2) / (L * R)))
     samples = int(np.ceil(2 * np.pi * (n / 2) * turns))  # <= 0.5 grid units between samples
@@ -79,9 +79,9 @@ def reconstruct(E, y: np.ndarray, w: np.ndarray, n: int, quick: bool, coils: boo
     A = E.nufft if coils else E
     grid = A.H @ (w * y)
     grid = np.sqrt(np.sum(np.abs(grid) ** 2, axis=0)) if coils else grid
-    x_cg = cg(E, y, max_iter=8 if quick else 12, tol=None).x
+    x_cg = cg(E, y, max_iter=6 if quick else 12, tol=None).x
     W = Wavelet((n, n), "db4", level=3)
-    x_cs = fista(E, y, lam_rel=LAM_REL, transform=W, max_iter=20 if quick else 100, cycle_spin=not quick,
+    x_cs = fista(E, y, lam_rel=LAM_REL, transform=W, max_iter=15 if quick else 100, cycle_spin=not quick,
                  tol=None).x
     return {"gridding": grid, "cg": x_cg, "cs": x_cs}
 
@@ -94,9 +94,9 @@ def spoke_selection(quick: bool) -> dict:
     from .dps_fourier import lines_and_circles
 
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
-    size = 16 if quick else 32
-    n_train, n_val = (32, 16) if quick else (512, 128)
-    M, K = (16, 4) if quick else (48, 10)
+    size = 12 if quick else 32
+    n_train, n_val = (16, 8) if quick else (512, 128)
+    M, K = (12, 3) if quick else (48, 10)
     t0 = time.perf_counter()
     out = train_spoke_selection(lines_and_circles(n_train, size, seed=0), M, K,
                                 val=lines_and_circles(n_val, size, seed=1), n_iter=2 if quick else 3,
@@ -108,7 +108,7 @@ def spoke_selection(quick: bool) -> dict:
 
 def compute(quick: bool = False) -> dict:
     """All reconstructions and the spoke-selection experiment; returns metrics and images."""
-    n = 64 if quick else 128
+    n = 48 if quick else 128
     img = shepp_logan(n).astype(np.complex128)
     rng = np.random.default_rng(0)
     maps = coil_maps(4 if quick else 8, n)
