@@ -11,6 +11,7 @@ from ._core import (
     Result,
     StoppingRule,
 )
+from .admm import ADMMResult, admm
 from .dictionary import (
     OnlineOrthogonalDictionary,
     dictionary_recovery,
@@ -19,14 +20,17 @@ from .dictionary import (
 )
 from .linear import CGResult, LSQRResult, cg, lsqr
 from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
+from .pdhg import PDHGResult, pdhg
 from .proximal import column_norms, fista, ista
 from .sbl import kron_omp, kron_sbl, sbl
 from .spright import spright
 from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
+from .tv import TVResult, tv_denoise
 
 __all__ = [
     "CEL0",
     "MCP",
+    "ADMMResult",
     "CGResult",
     "DivergenceGuard",
     "Half",
@@ -37,12 +41,15 @@ __all__ = [
     "Monitor",
     "ObjectiveTol",
     "OnlineOrthogonalDictionary",
+    "PDHGResult",
     "RelativeChange",
     "ResidualTol",
     "Result",
     "Soft",
     "StoppingRule",
+    "TVResult",
     "Threshold",
+    "admm",
     "cg",
     "column_norms",
     "cost_matrix",
@@ -55,10 +62,12 @@ __all__ = [
     "kron_sbl",
     "lsqr",
     "orthogonal_dictionary_learning",
+    "pdhg",
     "sbl",
     "sinkhorn",
     "sinkhorn_newton_sparse",
     "sparse_code",
     "spright",
+    "tv_denoise",
     "wasserstein_grid",
 ]

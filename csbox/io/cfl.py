@@ -1,0 +1,133 @@
+"""BART's ``.cfl`` / ``.hdr`` file pair: read and write complex arrays of any dimensions.
+
+Format (BART, ``src/misc/io.c``): ``NAME.hdr`` is text whose line ``# Dimensions``
+is followed by one line of space-separated sizes (BART writes 16, trailing ones
+included; other ``# ...`` sections such as ``# Command`` may follow);
+``NAME.cfl`` holds the samples as little-endian complex64 (float32 real,
+float32 imaginary, interleaved) in column-major (Fortran) order: the first
+dimension varies fastest. BART's axes are ``[x, y, z, coil, map, te, ...]``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["read_cfl", "write_cfl"]
+
+_BART_DIMS = 16
+
+
+def _base(name: str | os.PathLike) -> Path:
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"name must be a path (str or os.PathLike), got {type(name).__name__}")
+    p = Path(name)
+    if p.suffix in (".cfl", ".hdr"):
+        p = p.with_suffix("")
+    return p
+
+
+def _read_dims(hdr: Path) -> tuple[int, ...]:
+    try:
+        lines = hdr.read_text().splitlines()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no BART header {hdr}") from None
+    for i, line in enumerate(lines):
+        if line.strip() == "# Dimensions":
+            if i + 1 >= len(lines):
+                break
+            try:
+                dims = tuple(int(t) for t in lines[i + 1].split())
+            except ValueError:
+                raise ValueError(f"{hdr}: the line after '# Dimensions' must be integers, "
+                                 f"got {lines[i + 1]!r}") from None
+            if not dims or any(d < 0 for d in dims):
+                raise ValueError(f"{hdr}: dimensions must be non-negative integers, got {dims}")
+            return dims
+    raise ValueError(f"{hdr}: no '# Dimensions' line followed by the sizes (not a BART header)")
+
+
+def read_cfl(name: str | os.PathLike, *, squeeze: bool = True, mmap: bool = False) -> np.ndarray:
+    """Read BART's ``NAME.cfl`` / ``NAME.hdr`` into a complex64 NumPy array.
+
+    Parameters
+    ----------
+    name : str or path
+        The file name with or without the ``.cfl``/``.hdr`` suffix.
+    squeeze : bool
+        Drop trailing singleton dimensions (BART pads every array to 16 axes);
+        inner singleton axes are kept, so BART's axis numbering is preserved.
+    mmap : bool
+        Memory-map the ``.cfl`` file read-only instead of reading it.
+
+    Returns
+    -------
+    ndarray, complex64, Fortran-ordered
+        ``a[i0, i1, ...]`` is BART's sample at those indices.
+
+    Raises
+    ------
+    ValueError
+        When the header is malformed or the ``.cfl`` size does not match it.
+    """
+    base = _base(name)
+    dims = _read_dims(base.with_suffix(".hdr"))
+    cfl = base.with_suffix(".cfl")
+    n = math.prod(dims)
+    try:
+        size = cfl.stat().st_size
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no BART data file {cfl}") from None
+    if size != 8 * n:
+        raise ValueError(f"{cfl} has {size} bytes but its header gives dims {dims} "
+                         f"({n} complex64 samples = {8 * n} bytes)")
+    if squeeze:
+        while len(dims) > 1 and dims[-1] == 1:
+            dims = dims[:-1]
+    if mmap:
+        return np.memmap(cfl, dtype="<c8", mode="r", shape=dims, order="F")
+    data = np.fromfile(cfl, dtype="<c8", count=n)
+    return np.reshape(data, dims, order="F").astype(np.complex64, copy=False)
+
+
+def write_cfl(name: str | os.PathLike, array: Any) -> None:
+    """Write ``array`` as BART's ``NAME.cfl`` / ``NAME.hdr`` (complex64, column-major).
+
+    Parameters
+    ----------
+    name : str or path
+        The file name with or without the ``.cfl``/``.hdr`` suffix.
+    array : array_like
+        Any numeric array (NumPy or any array-API namespace; copied to the
+        host). Real and integer data are stored as complex with zero imaginary
+        part; complex128 is rounded to complex64 (BART's only type). Axis ``i``
+        of ``array`` is BART's dimension ``i``; arrays with fewer than 16 axes
+        are padded with singleton dimensions in the header, as BART writes it.
+
+    Raises
+    ------
+    TypeError
+        For non-numeric data.
+    ValueError
+        When finite values overflow complex64 (NaN and Inf are stored as they are).
+    """
+    from ..backend import to_numpy
+
+    a = to_numpy(array) if hasattr(array, "shape") else np.asarray(array)
+    if a.dtype.kind not in "biufc":
+        raise TypeError(f"array must be numeric, got dtype {a.dtype}")
+    if a.ndim == 0:
+        a = np.reshape(a, (1,))
+    with np.errstate(over="ignore"):
+        data = a.astype(np.complex64)
+    if np.any(np.isinf(data) & ~np.isinf(a)):
+        raise ValueError("array has values beyond the complex64 range BART stores")
+    dims = (*a.shape, *([1] * max(0, _BART_DIMS - a.ndim)))
+    base = _base(name)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    base.with_suffix(".hdr").write_text("# Dimensions\n" + " ".join(str(d) for d in dims) + " \n")
+    np.asarray(data, dtype="<c8").ravel(order="F").tofile(base.with_suffix(".cfl"))

@@ -1,0 +1,244 @@
+"""The multi-coil SENSE operator ``x -> [M F (S_c x)]_c``.
+
+Conventions (see :mod:`csbox.mri`): coil axis first, maps shaped
+``(n_coils, *image_shape)`` (or ``(n_maps, n_coils, *image_shape)`` for
+soft-SENSE), centred orthonormal Cartesian k-space exactly as
+``PartialFourier(centered=True)``, complex images.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_numpy_mask, check_array, check_int
+from ..backend import (
+    Array,
+    ArrayCache,
+    array_namespace,
+    fftn,
+    fftshift,
+    ifftn,
+    ifftshift,
+    real_dtype,
+    to_numpy,
+)
+from ..linop import LinearOperator
+
+__all__ = ["Sense"]
+
+
+def _checkerboard(shape: tuple[int, ...]) -> np.ndarray:
+    """``prod_a (-1)^{j_a}`` on a grid of ``shape`` (the modulation that replaces an fftshift)."""
+    grids = np.meshgrid(*[np.arange(s) for s in shape], indexing="ij", sparse=True)
+    return (-1.0) ** (sum(grids) % 2) * np.ones(shape)
+
+
+class Sense(LinearOperator):
+    """SENSE forward model: coil sensitivities, centred unitary FFT, Cartesian sampling.
+
+    ``A x = [M F_c (S_c x)]_{c=1..C}`` with ``S_c`` the ``c``-th coil map (a
+    pointwise product), ``F_c`` the centred orthonormal DFT over the image axes
+    and ``M`` the 0/1 sampling mask. The output is zero-filled k-space on the
+    full grid, shaped like the arrays BART and SigPy use, so measured k-space
+    (zeros where not sampled) is the data ``y`` as it is.
+
+    Parameters
+    ----------
+    maps : array, shape (n_coils, *image_shape) or (n_maps, n_coils, *image_shape)
+        Coil sensitivities (any namespace; moved once per input device and
+        precision and cached). With a leading ``n_maps`` axis (soft-SENSE,
+        ESPIRiT with ``n_maps=2``) the image has one component per map,
+        ``A x = [M F_c sum_m S_{m,c} x_m]_c``; give ``ndim`` then.
+    mask : bool array, shape (*frames, *image_shape), optional
+        Cartesian sampling mask, centred (DC at ``n // 2``). Leading ``frames``
+        axes give a series with one mask per frame (dynamic MRI); the maps are
+        shared by all frames. ``None``: fully sampled.
+    coords : None
+        Non-Cartesian k-space coordinates; not supported by this class (raises).
+    ndim : int, optional
+        Number of image axes (default ``maps.ndim - 1``; needed for multi-map
+        ``maps``).
+
+    Notes
+    -----
+    Shapes: ``ishape = (*frames, [n_maps,] *image_shape)`` and ``oshape =
+    (*frames, n_coils, *image_shape)``; leading axes beyond those are a batch
+    (several slices at once). All coils go through one batched FFT.
+
+    Even image sizes take a fast path: with ``D`` the checkerboard ``(-1)^j``,
+    ``F_c = (-1)^{n/2} D F D`` per axis, so the two shifts of the centred
+    transform become modulations folded into the maps (for ``D`` on the image
+    side) and into a signed mask (for ``D`` on the k-space side): no array
+    copies for ``fftshift``. :meth:`normal` is ``S^H F^H M F S`` with the same
+    modulated maps and the plain mask (``D M D = M``): no gathers, no shifts;
+    fully sampled, it is the pointwise ``S^H S`` without FFTs.
+
+    References
+    ----------
+    K. P. Pruessmann, M. Weiger, M. B. Scheidegger, P. Boesiger, "SENSE:
+    sensitivity encoding for fast MRI", MRM 42:952-962 (1999).
+    """
+
+    def __init__(
+        self,
+        maps: Array,
+        mask: Array | None = None,
+        coords: Array | None = None,
+        *,
+        ndim: int | None = None,
+    ):
+        maps = check_array("maps", maps, min_ndim=2)
+        ndim = maps.ndim - 1 if ndim is None else check_int("ndim", ndim, low=1)
+        if maps.ndim not in (ndim + 1, ndim + 2):
+            raise ValueError(
+                f"maps has shape {tuple(maps.shape)}: expected (n_coils, *image_shape) or "
+                f"(n_maps, n_coils, *image_shape) with {ndim} image axes (ndim={ndim})"
+            )
+        self.n_maps = 1 if maps.ndim == ndim + 1 else int(maps.shape[0])
+        self.multi_map = maps.ndim == ndim + 2
+        self.n_coils = int(maps.shape[-ndim - 1])
+        self.image_shape = tuple(int(s) for s in maps.shape[maps.ndim - ndim :])
+        self.ndim_image = ndim
+        self.maps = maps
+        self._axes = tuple(range(-ndim, 0))
+        if coords is not None:
+            raise ValueError(
+                "coords: non-Cartesian SENSE needs a NUFFT k-space step; this Sense is Cartesian "
+                "(give mask=..., or coords=None)"
+            )
+        self._setup_cartesian(mask)
+        mps = (self.n_maps,) if self.multi_map else ()
+        super().__init__((*self.frames, *mps, *self.image_shape),
+                         (*self.frames, self.n_coils, *self.image_shape), "complex128")
+
+    # ------------------------------------------------------------------ Cartesian k-space step
+    def _setup_cartesian(self, mask: Array | None) -> None:
+        """Validate the mask and precompute the constants of the Cartesian k-space step.
+
+        Sets ``frames``, ``mask`` (NumPy bool or None), ``_coil_maps`` (the maps the
+        coil step multiplies by: modulated on the fast path), ``_signed_mask`` and
+        ``_normal_mask`` (real, shaped ``(*frames, 1, *image_shape)`` to broadcast
+        over coils) and ``_fast``.
+        """
+        d = self.ndim_image
+        if mask is None:
+            self.mask = None
+            self.frames: tuple[int, ...] = ()
+        else:
+            host = to_numpy(mask) if hasattr(mask, "shape") else np.asarray(mask)
+            if host.ndim < d or tuple(host.shape[host.ndim - d :]) != self.image_shape:
+                raise ValueError(
+                    f"mask has shape {tuple(host.shape)}, expected (*frames, *{self.image_shape}) "
+                    "to match the maps' image shape"
+                )
+            self.mask = as_numpy_mask("mask", host)
+            if not self.mask.any():
+                raise ValueError("mask samples nothing (all False)")
+            self.frames = tuple(int(s) for s in host.shape[: host.ndim - d])
+        self._fast = all(s % 2 == 0 for s in self.image_shape)
+        m = np.ones(self.image_shape) if self.mask is None else self.mask.astype(np.float64)
+        m = np.reshape(m, (*self.frames, 1, *self.image_shape))
+        if self._fast:
+            sign = (-1.0) ** (sum(s // 2 for s in self.image_shape) % 2)
+            board = _checkerboard(self.image_shape)
+            mod = ArrayCache(sign * board).like(self.maps, dtype=_real(self.maps))
+            self._coil_maps = ArrayCache(self.maps * mod)
+            self._signed_mask = ArrayCache(m * board)
+        else:
+            self._coil_maps = ArrayCache(self.maps)
+            self._signed_mask = ArrayCache(m)
+        self._normal_mask = None if self.mask is None else ArrayCache(m)
+
+    def _kspace_forward(self, z: Array) -> Array:
+        """``M F_c z`` for coil images ``z`` shaped ``(..., n_coils, *image_shape)``."""
+        if self._fast:
+            k = fftn(z, self._axes, "ortho")
+        else:
+            k = fftshift(fftn(ifftshift(z, self._axes), self._axes, "ortho"), self._axes)
+        return k * self._signed_mask.like(k, dtype=_real(k))
+
+    def _kspace_adjoint(self, y: Array) -> Array:
+        """``F_c^H M y``: coil images from k-space ``y`` shaped ``(..., n_coils, *image_shape)``."""
+        y = y * self._signed_mask.like(y, dtype=_real(y))
+        if self._fast:
+            return ifftn(y, self._axes, "ortho")
+        return fftshift(ifftn(ifftshift(y, self._axes), self._axes, "ortho"), self._axes)
+
+    def _kspace_normal(self, z: Array) -> Array:
+        """``F_c^H M F_c z`` without shifts or gathers (the identity when fully sampled)."""
+        if self._normal_mask is None:
+            return z
+        if not self._fast:
+            return self._kspace_adjoint(self._kspace_forward(z))
+        k = fftn(z, self._axes, "ortho")
+        k = k * self._normal_mask.like(k, dtype=_real(k))
+        return ifftn(k, self._axes, "ortho")
+
+    # ------------------------------------------------------------------ coil step
+    def _coil_images(self, x: Array) -> Array:
+        """``S x``: ``(..., [n_maps,] *image_shape) -> (..., n_coils, *image_shape)``."""
+        xp = array_namespace(x)
+        x = self._as_out_dtype(x)
+        d = self.ndim_image
+        maps = self._coil_maps.like(x, dtype=x.dtype)
+        if self.multi_map:
+            return xp.sum(xp.expand_dims(x, axis=-d - 1) * maps, axis=-d - 2)
+        return xp.expand_dims(x, axis=-d - 1) * maps
+
+    def _coil_combine(self, z: Array) -> Array:
+        """``S^H z``: ``(..., n_coils, *image_shape) -> (..., [n_maps,] *image_shape)``."""
+        xp = array_namespace(z)
+        d = self.ndim_image
+        maps = xp.conj(self._coil_maps.like(z, dtype=z.dtype))
+        if self.multi_map:
+            return xp.sum(xp.expand_dims(z, axis=-d - 2) * maps, axis=-d - 1)
+        return xp.sum(z * maps, axis=-d - 1)
+
+    # ------------------------------------------------------------------ LinearOperator
+    def _apply(self, x: Array) -> Array:
+        return self._kspace_forward(self._coil_images(x))
+
+    def _adjoint(self, y: Array) -> Array:
+        return self._coil_combine(self._kspace_adjoint(self._as_out_dtype(y)))
+
+    def _make_normal(self) -> LinearOperator:
+        return _SenseNormal(self)
+
+    @property
+    def acceleration(self) -> float:
+        """Sampling acceleration ``N / M`` (1 when fully sampled)."""
+        if self.mask is None:
+            return 1.0
+        return self.mask.size / float(self.mask.sum())
+
+    def __repr__(self) -> str:
+        m = f", {self.n_maps} maps" if self.multi_map else ""
+        return (f"<Sense {self.n_coils} coils{m}, R={self.acceleration:.2f}: "
+                f"{self.oshape} <- {self.ishape}>")
+
+
+def _real(a: Array) -> Any:
+    return real_dtype(array_namespace(a), a.dtype)
+
+
+class _SenseNormal(LinearOperator):
+    """``A^H A = S^H F_c^H M F_c S`` of a :class:`Sense` (self-adjoint)."""
+
+    def __init__(self, op: Sense):
+        super().__init__(op.ishape, op.ishape, "complex128")
+        self.op = op
+
+    @property
+    def name(self) -> str:
+        return "Sense.normal"
+
+    def _apply(self, x: Array) -> Array:
+        op = self.op
+        return op._coil_combine(op._kspace_normal(op._coil_images(x)))
+
+    _adjoint = _apply
+
+    def _make_adjoint(self) -> LinearOperator:
+        return self
