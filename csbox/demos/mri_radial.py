@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..mri.dcf import density_compensation
-from ..mri.noncartesian import NonCartesianSense
+from ..mri import Sense
+from ..mri.dcf import density_compensation, gridding_reconstruction
 from ..mri.trajectories import radial, spiral
 from ..operators import NUFFT, Wavelet
 from ..phantoms import shepp_logan
@@ -74,10 +74,10 @@ def _noisy(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return y + sigma * (rng.standard_normal(y.shape) + 1j * rng.standard_normal(y.shape))
 
 
-def reconstruct(E, y: np.ndarray, w: np.ndarray, n: int, quick: bool, coils: bool) -> dict[str, np.ndarray]:
+def reconstruct(E, k: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, quick: bool,
+                coils: bool) -> dict[str, np.ndarray]:
     """Gridding (RSS over coils), CG-SENSE and l1-wavelet CS for one operator and data set."""
-    A = E.nufft if coils else E
-    grid = A.H @ (w * y)
+    grid = gridding_reconstruction(y, k, (n, n), w)
     grid = np.sqrt(np.sum(np.abs(grid) ** 2, axis=0)) if coils else grid
     x_cg = cg(E, y, max_iter=6 if quick else 12, tol=None).x
     W = Wavelet((n, n), "db4", level=3)
@@ -118,10 +118,10 @@ def compute(quick: bool = False) -> dict:
         w = density_compensation(k, (n, n))
         for setting in ("single-coil", "multi-coil"):
             coils = setting == "multi-coil"
-            E = NonCartesianSense(maps, k) if coils else NUFFT((n, n), k)
+            E = Sense(maps, coords=k) if coils else NUFFT((n, n), k)
             y = _noisy(E @ img, rng)
             t0 = time.perf_counter()
-            rec = reconstruct(E, y, w, n, quick, coils)
+            rec = reconstruct(E, k, y, w, n, quick, coils)
             key = f"{tname} {setting}"
             metrics[key] = {m: {"psnr": psnr(x, np.abs(img))} for m, x in rec.items()}
             metrics[key]["seconds"] = time.perf_counter() - t0

@@ -27,10 +27,10 @@ import numpy as np
 
 from .._nufft_backend import GriddingPlan, kaiser_bessel_ft
 from .._validation import check_int, check_scalar, check_shape
-from ..backend import Array, ArrayCache, array_namespace
+from ..backend import Array, ArrayCache, array_namespace, fftn, fftshift, ifftshift
 from ..operators.nufft import NUFFT, _coords_to_numpy
 
-__all__ = ["density_compensation", "gridded_density", "gridding_reconstruction"]
+__all__ = ["density_compensation", "gridded_density", "gridded_kspace", "gridding_reconstruction"]
 
 
 def _kernel_plan(coords: np.ndarray, shape: tuple[int, ...], width: int) -> GriddingPlan:
@@ -144,3 +144,25 @@ def gridding_reconstruction(
     wk = ArrayCache(np.asarray(w, dtype=np.float64) if not hasattr(w, "shape") else w)
     real = xp.float32 if kspace.dtype in (xp.complex64, xp.float32) else xp.float64
     return A.H @ (kspace * wk.like(kspace, real))
+
+
+def gridded_kspace(
+    kspace: Array, coords: Any, shape: Any, weights: Any = None, *, eps: float = 1e-6
+) -> Array:
+    """Non-Cartesian samples resampled onto the centred Cartesian grid: ``F_c A^H (w * y)``.
+
+    The density-compensated gridding image of each coil, transformed back by the centred
+    orthonormal FFT (``PartialFourier(centered=True)``'s convention). Inside the sampled
+    region (the disc of a radial trajectory) it approximates the Cartesian k-space, so
+    the fully sampled centre of a radial or spiral acquisition calibrates
+    :func:`csbox.mri.espirit_maps` as it is: ``espirit_maps(gridded_kspace(y, k, shape))``.
+
+    Returns
+    -------
+    array, shape (..., *shape)
+        In ``kspace``'s namespace.
+    """
+    shape = check_shape("shape", shape)
+    img = gridding_reconstruction(kspace, coords, shape, weights, eps=eps)
+    axes = tuple(range(-len(shape), 0))
+    return fftshift(fftn(ifftshift(img, axes), axes, "ortho"), axes)
