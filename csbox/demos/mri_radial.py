@@ -95,12 +95,12 @@ def spoke_selection(quick: bool) -> dict:
 
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     size = 12 if quick else 32
-    n_train, n_val = (16, 8) if quick else (512, 128)
+    n_train, n_val = (16, 8) if quick else (256, 128)
     M, K = (12, 3) if quick else (48, 10)
     t0 = time.perf_counter()
     out = train_spoke_selection(lines_and_circles(n_train, size, seed=0), M, K,
                                 val=lines_and_circles(n_val, size, seed=1), n_iter=2 if quick else 3,
-                                epochs=1 if quick else 20, batch_size=16 if quick else 32, lr=1e-2)
+                                epochs=1 if quick else 8, batch_size=16 if quick else 32, lr=1e-2)
     out["seconds"] = time.perf_counter() - t0
     out["size"], out["M"], out["K"] = size, M, K
     return out
