@@ -183,6 +183,7 @@ def plot(data: dict, out_dir: Path) -> list[Path]:
     ax.set_ylabel("held-out PSNR (dB)")
     ax.set_title("same unrolled model, trained per subset")
     ax.set_ylim(min(vals) - 2, max(vals) + 1)
+    fig.subplots_adjust(wspace=0.35)
     p2 = save(fig, out_dir / "mri_radial_spokes.png")
     return [p1, p2]
 
