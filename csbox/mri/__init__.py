@@ -23,19 +23,28 @@ axis (3) to the front with ``np.moveaxis``.
 """
 
 from .coils import espirit_maps, rss, walsh_maps
+from .dcf import density_compensation, gridded_density, gridded_kspace, gridding_reconstruction
 from .recon import cg_sense, l1_wavelet_sense, llr_sense, tv_sense
 from .sense import Sense
 from .sim import birdcage_maps, shepp_logan_kspace
+from .trajectories import radial, spiral, stack_of_stars
 
 __all__ = [
     "Sense",
     "birdcage_maps",
     "cg_sense",
+    "density_compensation",
     "espirit_maps",
+    "gridded_density",
+    "gridded_kspace",
+    "gridding_reconstruction",
     "l1_wavelet_sense",
     "llr_sense",
+    "radial",
     "rss",
     "shepp_logan_kspace",
+    "spiral",
+    "stack_of_stars",
     "tv_sense",
     "walsh_maps",
 ]

@@ -55,8 +55,12 @@ class Sense(LinearOperator):
         Cartesian sampling mask, centred (DC at ``n // 2``). Leading ``frames``
         axes give a series with one mask per frame (dynamic MRI); the maps are
         shared by all frames. ``None``: fully sampled.
-    coords : None
-        Non-Cartesian k-space coordinates; not supported by this class (raises).
+    coords : array, shape (..., ndim), optional
+        Non-Cartesian trajectory in grid units (the :class:`~csbox.operators.NUFFT`
+        convention: each axis in ``[-n/2, n/2)``, equal to the centred FFT at integer
+        points). The k-space step is then one NUFFT batched over coils, ``oshape =
+        (n_coils, *coords.shape[:-1])``, and :meth:`normal` its Toeplitz embedding
+        (no gridding inside iterations). Exclusive with ``mask``.
     ndim : int, optional
         Number of image axes (default ``maps.ndim - 1``; needed for multi-map
         ``maps``).
@@ -103,15 +107,25 @@ class Sense(LinearOperator):
         self.ndim_image = ndim
         self.maps = maps
         self._axes = tuple(range(-ndim, 0))
+        self._nufft = None
         if coords is not None:
-            raise ValueError(
-                "coords: non-Cartesian SENSE needs a NUFFT k-space step; this Sense is Cartesian "
-                "(give mask=..., or coords=None)"
-            )
-        self._setup_cartesian(mask)
+            if mask is not None:
+                raise ValueError("give mask (Cartesian) or coords (non-Cartesian), not both")
+            self._setup_noncartesian(coords)
+        else:
+            self._setup_cartesian(mask)
         mps = (self.n_maps,) if self.multi_map else ()
+        kshape = self.image_shape if self._nufft is None else self._nufft.oshape
         super().__init__((*self.frames, *mps, *self.image_shape),
-                         (*self.frames, self.n_coils, *self.image_shape), "complex128")
+                         (*self.frames, self.n_coils, *kshape), "complex128")
+
+    def _setup_noncartesian(self, coords: Array) -> None:
+        """NUFFT k-space step: plain maps, no frames, no mask (see :mod:`csbox.operators.nufft`)."""
+        from ..operators.nufft import NUFFT
+
+        self._nufft = NUFFT(self.image_shape, coords)
+        self.mask, self.frames, self._fast, self._normal_mask = None, (), False, None
+        self._coil_maps = ArrayCache(self.maps)
 
     # ------------------------------------------------------------------ Cartesian k-space step
     def _setup_cartesian(self, mask: Array | None) -> None:
@@ -155,6 +169,8 @@ class Sense(LinearOperator):
 
     def _kspace_forward(self, z: Array) -> Array:
         """``M F_c z`` for coil images ``z`` shaped ``(..., n_coils, *image_shape)``."""
+        if self._nufft is not None:
+            return self._nufft._apply(z)
         if self._fast:
             k = fftn(z, self._axes, "ortho")
         else:
@@ -163,6 +179,8 @@ class Sense(LinearOperator):
 
     def _kspace_adjoint(self, y: Array) -> Array:
         """``F_c^H M y``: coil images from k-space ``y`` shaped ``(..., n_coils, *image_shape)``."""
+        if self._nufft is not None:
+            return self._nufft._adjoint(y)
         y = y * self._signed_mask.like(y, dtype=_real(y))
         if self._fast:
             return ifftn(y, self._axes, "ortho")
@@ -170,6 +188,8 @@ class Sense(LinearOperator):
 
     def _kspace_normal(self, z: Array) -> Array:
         """``F_c^H M F_c z`` without shifts or gathers (the identity when fully sampled)."""
+        if self._nufft is not None:
+            return self._nufft.normal()._apply(z)
         if self._normal_mask is None:
             return z
         if not self._fast:

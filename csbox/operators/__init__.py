@@ -6,11 +6,13 @@ from .fourier import FFT, PartialFourier
 from .gradient import Gradient
 from .hadamard import Hadamard, fwht
 from .kronecker import Kronecker
+from .nufft import NUFFT
 from .stack import BlockDiag, HStack, VStack
 from .wavelet import Wavelet
 
 __all__ = [
     "FFT",
+    "NUFFT",
     "BlockDiag",
     "Convolve",
     "Diagonal",

@@ -110,7 +110,7 @@ def test_precision_follows_input():
 def test_validation():
     maps = _maps((8, 8))
     with pytest.raises(ValueError, match="coords"):
-        Sense(maps, coords=np.zeros((10, 2)))
+        Sense(maps, _mask((8, 8)), coords=np.zeros((10, 2)))  # Cartesian or non-Cartesian, not both
     with pytest.raises(ValueError, match="mask has shape"):
         Sense(maps, np.ones((8, 7), bool))
     with pytest.raises(ValueError, match="samples nothing"):
