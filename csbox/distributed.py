@@ -19,7 +19,7 @@ Semantics shared by both:
 
 * ``fn`` and the keyword arguments (operators, masks) are scattered to every
   worker once (``client.scatter(..., broadcast=True)``), not sent with each task;
-* at most ``4 x`` (number of worker threads) tasks are in flight, so neither the
+* at most ``8 x`` (number of worker threads) tasks are in flight, so neither the
   client nor the scheduler holds the whole input;
 * with ``out=PATH`` every finished item is written as it completes, and a second
   call with the same arguments computes only the items not yet written: a killed
@@ -201,7 +201,7 @@ def _execute(
 
     ``payload`` goes to every worker once; ``arg`` is built lazily and travels
     with its task (so the scheduler can re-run the task elsewhere if its worker
-    dies). At most ``4 x`` worker threads tasks are in flight.
+    dies). At most ``8 x`` worker threads tasks are in flight.
     """
     bar = tqdm(total=total, desc=desc, disable=not progress)
     try:
@@ -227,7 +227,7 @@ def _execute_dask(
     from distributed import as_completed
 
     [remote_payload] = client.scatter([payload], broadcast=True, hash=False)
-    window = max(8, 4 * sum(client.nthreads().values()))
+    window = max(16, 8 * sum(client.nthreads().values()))
     token = f"{getattr(func, '__name__', 'task').lstrip('_')}-{uuid.uuid4().hex[:8]}"
     queue = iter(items)
     pending: dict[Any, int] = {}
@@ -249,27 +249,31 @@ def _execute_dask(
         for _ in range(window):
             if not submit_next():
                 break
-        for fut in running:
-            index = pending.pop(fut)
-            value, err, tb = None, None, ""
-            if fut.status == "finished":
-                value = fut.result()
-            else:
-                try:
-                    err = fut.exception()
-                except BaseException as exc:  # cancelled futures raise here
-                    err = exc
-                if err is None:  # pragma: no cover - defensive
-                    err = RuntimeError(f"task ended with status {fut.status!r}")
-                tb = _remote_traceback(fut)
-            fut.release()
-            submit_next()
-            bar.update()
-            yield index, value, err, tb
+        # finished futures come in batches, gathered in one round trip per batch
+        for batch in running.batches():
+            done = [f for f in batch if f.status == "finished"]
+            values = dict(zip(done, client.gather(done), strict=True)) if done else {}
+            for fut in batch:
+                index = pending.pop(fut)
+                value, err, tb = values.get(fut), None, ""
+                if fut not in values:
+                    err, tb = _future_error(fut), _remote_traceback(fut)
+                fut.release()
+                submit_next()
+                bar.update()
+                yield index, value, err, tb
     finally:
         if pending:
             client.cancel(list(pending))
         remote_payload.release()
+
+
+def _future_error(fut: Any) -> BaseException:
+    try:
+        err = fut.exception()
+    except BaseException as exc:  # cancelled futures raise here
+        return exc
+    return err if err is not None else RuntimeError(f"task ended with status {fut.status!r}")
 
 
 def _is_dask_collection(x: Any) -> bool:
