@@ -83,7 +83,7 @@ def cluster(n):
     from distributed import Client, LocalCluster
 
     t0 = time.perf_counter()
-    lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                       env={"CSBOX_FFT_WORKERS": "1"})
     c = Client(lc)
     c.submit(identity, np.zeros((1, 1)), pure=False).result()  # workers up and importing csbox

@@ -172,7 +172,7 @@ def _open_client(client: Any) -> Iterator[Any]:
     # processes with one thread each: csbox numerics hold the GIL between NumPy calls, and the
     # FFTs would otherwise each start a thread per core on every worker
     with distributed.LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         env={"CSBOX_FFT_WORKERS": "1", "OMP_NUM_THREADS": "1"},
     ) as cluster, distributed.Client(cluster) as c:  # fmt: skip
         yield c
@@ -604,19 +604,22 @@ def map_batches(
     if todo:
         with _open_client(client) as c:
             items = ((ci, source(*bounds[ci])) for ci in todo)
-            for ci, value, err, tb in _execute(c, _apply_chunk, (fn, kwargs), items, total=len(todo),
-                                               progress=progress, desc=f"map_batches ({kind})"):
-                start, stop = bounds[ci]
-                if err is None:
-                    try:
-                        if store is not None:
-                            store.write(ci, start, stop, value)
-                        else:
-                            results = _place(results, value, start, stop, n)
-                    except (TypeError, ValueError) as exc:
-                        err, tb = exc, traceback.format_exc()
-                if err is not None:
-                    failures.append(Failure(ci, {"start": start, "stop": stop}, _error_text(err), tb, err))
+            # closing(): an error here cancels the tasks in flight before the client goes away
+            with contextlib.closing(_execute(c, _apply_chunk, (fn, kwargs), items, total=len(todo),
+                                             progress=progress, desc=f"map_batches ({kind})")) as run:
+                for ci, value, err, tb in run:
+                    start, stop = bounds[ci]
+                    if err is None:
+                        try:
+                            if store is not None:
+                                store.write(ci, start, stop, value)
+                            else:
+                                results = _place(results, value, start, stop, n)
+                        except (TypeError, ValueError) as exc:
+                            err, tb = exc, traceback.format_exc()
+                    if err is not None:
+                        rows = {"start": start, "stop": stop}
+                        failures.append(Failure(ci, rows, _error_text(err), tb, err))
     final = store.z if store is not None else results
     if failures:
         raise BatchError(failures, len(bounds), final, saved=store is not None)
@@ -795,18 +798,19 @@ def sweep(
     if todo:
         with _open_client(client) as c:
             items = ((i, points[i]) for i in todo)
-            for i, value, err, tb in _execute(c, _call_point, fn, items, total=len(todo),
-                                              progress=progress, desc="sweep"):
-                if err is None:
-                    try:
-                        row = _make_row(points[i], value, to_file=log is not None)
-                        if log is not None:
-                            log.append(i, row)
-                        rows[i] = row
-                    except (TypeError, ValueError) as exc:
-                        err, tb = exc, traceback.format_exc()
-                if err is not None:
-                    failures.append(Failure(i, dict(points[i]), _error_text(err), tb, err))
+            with contextlib.closing(_execute(c, _call_point, fn, items, total=len(todo),
+                                             progress=progress, desc="sweep")) as run:
+                for i, value, err, tb in run:
+                    if err is None:
+                        try:
+                            row = _make_row(points[i], value, to_file=log is not None)
+                            if log is not None:
+                                log.append(i, row)
+                            rows[i] = row
+                        except (TypeError, ValueError) as exc:
+                            err, tb = exc, traceback.format_exc()
+                    if err is not None:
+                        failures.append(Failure(i, dict(points[i]), _error_text(err), tb, err))
     if failures:
         raise BatchError(failures, len(points), rows, saved=log is not None)
     return rows  # type: ignore[return-value]

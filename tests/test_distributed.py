@@ -24,7 +24,7 @@ SHAPE = (32, 32)
 @pytest.fixture(scope="module")
 def client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
         yield c
 
 
@@ -273,6 +273,15 @@ def test_phase_transition_on_the_cluster(client):
     assert [(r["delta"], r["rho"]) for r in rows] == [(d, r) for d in deltas for r in rhos]
     for r in rows:
         assert {k: r[k] for k in phase_transition.METHODS} == task(r["delta"], r["rho"])
+
+
+def test_default_local_cluster_and_cli_option():
+    """client=None starts (and closes) a LocalCluster sized to the machine; --scheduler only where taken."""
+    from csbox.cli import main
+
+    data = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(map_batches(np.negative, data, progress=False), -data)
+    assert main(["demo", "mri", "--scheduler", "local:2", "--quick"]) == 2
 
 
 # ----------------------------------------------------------------------------- validation
