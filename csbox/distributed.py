@@ -233,33 +233,31 @@ def _execute_dask(
     pending: dict[Any, int] = {}
     running = as_completed()
 
-    def submit_next() -> bool:
-        try:
-            index, arg = next(queue)
-        except StopIteration:
-            return False
-        if _is_dask_collection(arg):
-            arg = client.compute(arg)
-        fut = client.submit(func, remote_payload, arg, key=f"{token}-{index}")
-        pending[fut] = index
-        running.add(fut)
-        return True
+    def submit(k: int) -> None:
+        """Submit up to ``k`` more items in one call (one message to the scheduler)."""
+        batch = list(itertools.islice(queue, k))
+        if not batch:
+            return
+        args = [client.compute(a) if _is_dask_collection(a) else a for _, a in batch]
+        futs = client.map(func, [remote_payload] * len(batch), args,
+                          key=[f"{token}-{index}" for index, _ in batch])
+        for (index, _), fut in zip(batch, futs, strict=True):
+            pending[fut] = index
+            running.add(fut)
 
     try:
-        for _ in range(window):
-            if not submit_next():
-                break
-        # finished futures come in batches, gathered in one round trip per batch
+        submit(window)
+        # finished futures come in batches: one gather and one refill per batch
         for batch in running.batches():
             done = [f for f in batch if f.status == "finished"]
             values = dict(zip(done, client.gather(done), strict=True)) if done else {}
+            submit(len(batch))
             for fut in batch:
                 index = pending.pop(fut)
                 value, err, tb = values.get(fut), None, ""
                 if fut not in values:
                     err, tb = _future_error(fut), _remote_traceback(fut)
                 fut.release()
-                submit_next()
                 bar.update()
                 yield index, value, err, tb
     finally:
