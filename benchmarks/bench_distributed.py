@@ -94,6 +94,7 @@ def cluster(n):
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--full", action="store_true", help="the docs' 9 x 13 phase-transition grid (minutes)")
+    p.add_argument("--rounds", type=int, default=2, help="timed rounds, best kept (default 2)")
     args = p.parse_args()
     try:
         import distributed  # noqa: F401
@@ -121,56 +122,50 @@ def main() -> int:
     def pt(c):
         assert sweep(task, grid, client=c, progress=False) == rows_ref
 
-    # both clusters up at once; serial, 1 and 2 workers timed back to back, best of two rounds, so
-    # that load from other processes hits the three alike
+    # both clusters up at once; serial, 1 and 2 workers timed back to back (best of --rounds), so
+    # that load from other processes hits the three alike. Each result is printed as it comes.
     clusters = {k: cluster(k) for k in (1, 2)}
-    res: dict = {"start": {k: v[2] for k, v in clusters.items()}}
+    print(f"\ncluster start-up (processes up, csbox imported): 1 worker {clusters[1][2]:.1f} s, "
+          f"2 workers {clusters[2][2]:.1f} s", flush=True)
     try:
-        for key, work in (("pt", pt), ("mri", mri)):
+        c = clusters[2][1]
+        map_batches(identity, np.zeros((8, 1)), client=c, progress=False)
+        t_map = min(timed(lambda: map_batches(identity, np.zeros((N_EMPTY, 1)), client=c,
+                                              progress=False))[0] for _ in range(args.rounds)) / N_EMPTY
+        t_sweep = min(timed(lambda: sweep(empty_point, {"i": list(range(N_EMPTY))}, client=c,
+                                          progress=False))[0] for _ in range(args.rounds)) / N_EMPTY
+        print(f"\n1. overhead of an empty task, 2 workers, {N_EMPTY} tasks: "
+              f"map_batches {1e3 * t_map:.2f} ms ({1 / t_map:.0f} tasks/s), "
+              f"sweep {1e3 * t_sweep:.2f} ms ({1 / t_sweep:.0f} tasks/s)", flush=True)
+        per_task = []
+        for name, work, n_tasks in (
+            (f"phase-transition grid {len(deltas)}x{len(rhos)}, n={n}, {trials} trials", pt,
+             len(deltas) * len(rhos)),
+            (f"FISTA batch, {N_SLICES} slices {SHAPE[0]}x{SHAPE[1]}, 100 it", mri, N_SLICES),
+        ):
             best = {"serial": np.inf, 1: np.inf, 2: np.inf}
-            for _ in range(2):
+            for _ in range(args.rounds):
                 for k in best:
                     t, _ = timed(lambda k=k, work=work: work("serial" if k == "serial" else clusters[k][1]))
                     best[k] = min(best[k], t)
-            res[key] = best
-        c = clusters[2][1]
-        map_batches(identity, np.zeros((8, 1)), client=c, progress=False)
-        res["empty_map"] = min(timed(lambda: map_batches(identity, np.zeros((N_EMPTY, 1)), client=c,
-                                                         progress=False))[0] for _ in range(2))
-        res["empty_sweep"] = min(timed(lambda: sweep(empty_point, {"i": list(range(N_EMPTY))}, client=c,
-                                                     progress=False))[0] for _ in range(2))
+            t_serial, t1, t2 = best["serial"], best[1], best[2]
+            print(f"\n{name}:\n  serial {t_serial:.2f} s, 1 worker {t1:.2f} s, 2 workers {t2:.2f} s\n"
+                  f"  overhead at 1 worker {100 * (t1 / t_serial - 1):+.1f} % (goal < 5 %), "
+                  f"speed-up at 2 workers {t_serial / t2:.2f}x (goal >= 1.7x), 2 vs 1 worker {t1 / t2:.2f}x",
+                  flush=True)
+            per_task.append((name, t_serial / n_tasks))
     finally:
         for lc, c, _ in clusters.values():
             c.close()
             lc.close()
 
-    load = os.getloadavg()[0]
-    print(f"\ncluster start-up (processes up, csbox imported): 1 worker {res['start'][1]:.1f} s, "
-          f"2 workers {res['start'][2]:.1f} s")
-    t_task_map = res["empty_map"] / N_EMPTY
-    t_task_sweep = res["empty_sweep"] / N_EMPTY
-    print(f"\n1. overhead of an empty task, 2 workers, {N_EMPTY} tasks: "
-          f"map_batches {1e3 * t_task_map:.2f} ms ({1 / t_task_map:.0f} tasks/s), "
-          f"sweep {1e3 * t_task_sweep:.2f} ms ({1 / t_task_sweep:.0f} tasks/s)")
-    rows_out = []
-    for name, key, n_tasks in (
-        (f"phase-transition grid {len(deltas)}x{len(rhos)}, n={n}, {trials} trials", "pt",
-         len(deltas) * len(rhos)),
-        (f"FISTA batch, {N_SLICES} slices {SHAPE[0]}x{SHAPE[1]}, 100 it", "mri", N_SLICES),
-    ):
-        t_serial, t1, t2 = res[key]["serial"], res[key][1], res[key][2]
-        print(f"\n{name}:\n  serial {t_serial:.2f} s, 1 worker {t1:.2f} s, 2 workers {t2:.2f} s\n"
-              f"  overhead at 1 worker {100 * (t1 / t_serial - 1):+.1f} % (goal < 5 %), "
-              f"speed-up at 2 workers {t_serial / t2:.2f}x (goal >= 1.7x), 2 vs 1 worker {t1 / t2:.2f}x")
-        rows_out.append((name, t_serial / n_tasks))
     print("\nwhat a 64-worker cluster needs (one task per worker at a time):")
-    for name, t_task in rows_out:
-        need = 64 / t_task
-        print(f"  {name}: {1e3 * t_task:.0f} ms per task -> {need:.0f} tasks/s through the scheduler; "
-              f"measured here {1 / t_task_map:.0f} tasks/s "
-              f"({'enough' if need < 1 / t_task_map else 'NOT enough: use a larger chunk'})")
-    print(f"\nload average {load:.2f} at the end on {os.cpu_count()} CPUs "
-          "(> CPUs means the numbers were taken under load from other processes)")
+    for name, t_task in per_task:
+        print(f"  {name}: {1e3 * t_task:.0f} ms per task -> {64 / t_task:.0f} tasks/s through client and "
+              f"scheduler, {64 * 1e3 * t_map / t_task:.0f} % of one client core at the "
+              f"{1e3 * t_map:.2f} ms per task measured here")
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end on {os.cpu_count()} CPUs "
+          "(> CPUs: the numbers were taken under load from other processes)")
     return 0
 
 
