@@ -136,7 +136,7 @@ def _n_cpus() -> int:
 
 def _check_client(client: Any) -> Any:
     """Validate ``client`` without connecting: a Client, None, "serial", "local:N" or an address."""
-    if client is None or client == "serial":
+    if client is None or (isinstance(client, str) and client == "serial"):
         return client
     if isinstance(client, str):
         if client.startswith("local:"):
@@ -157,7 +157,7 @@ def _check_client(client: Any) -> Any:
 @contextlib.contextmanager
 def _open_client(client: Any) -> Iterator[Any]:
     """The Client to run on (``None`` for serial); clusters and clients started here are closed after."""
-    if client == "serial":
+    if isinstance(client, str) and client == "serial":
         yield None
         return
     if client is not None and not isinstance(client, str):
