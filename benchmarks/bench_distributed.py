@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 
 from _timing import versions  # noqa: E402
 from csbox.demos import phase_transition  # noqa: E402
-from csbox.distributed import map_batches, sweep  # noqa: E402
+from csbox.distributed import WORKER_ENV, map_batches, sweep  # noqa: E402
 from csbox.operators import PartialFourier, Wavelet  # noqa: E402
 from csbox.phantoms import shepp_logan  # noqa: E402
 from csbox.solvers import fista  # noqa: E402
@@ -84,7 +84,7 @@ def cluster(n):
 
     t0 = time.perf_counter()
     lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      env={"CSBOX_FFT_WORKERS": "1"})
+                      env=WORKER_ENV)
     c = Client(lc)
     c.submit(identity, np.zeros((1, 1)), pure=False).result()  # workers up and importing csbox
     c.run(lambda: __import__("csbox.solvers") and None)

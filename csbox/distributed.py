@@ -56,7 +56,22 @@ from tqdm.auto import tqdm
 from ._validation import check_int, check_memory
 from .backend import to_numpy
 
-__all__ = ["BatchError", "Failure", "map_batches", "sweep"]
+__all__ = ["WORKER_ENV", "BatchError", "Failure", "map_batches", "sweep"]
+
+#: Environment of the worker processes csbox starts (``client=None`` / ``"local:N"``); give it to
+#: clusters you start yourself (``LocalCluster(env=WORKER_ENV)``, or Dask's config key
+#: ``distributed.nanny.pre-spawn-environ``). One FFT/BLAS thread per single-thread worker. The
+#: malloc thresholds undo Dask's default ``MALLOC_TRIM_THRESHOLD_=65536``, which switches off
+#: glibc's adaptive mmap threshold: every temporary above 128 KiB (a 128 x 128 complex image)
+#: is then mmap-ed and page-faulted afresh, which made FISTA with wavelets 3x slower on a worker
+#: than in a plain process (``benchmarks/bench_distributed.py``). 32 MiB and 64 MiB are glibc's
+#: own adaptive maxima on 64-bit Linux.
+WORKER_ENV = {
+    "CSBOX_FFT_WORKERS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+    "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20),
+}
 
 _DONE_FILE = ".csbox-done"  # one finished chunk index per line, next to the zarr array's metadata
 _STORE_ATTR = "csbox.map_batches"
@@ -173,7 +188,7 @@ def _open_client(client: Any) -> Iterator[Any]:
     # FFTs would otherwise each start a thread per core on every worker
     with distributed.LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-        env={"CSBOX_FFT_WORKERS": "1", "OMP_NUM_THREADS": "1"},
+        env=dict(WORKER_ENV),
     ) as cluster, distributed.Client(cluster) as c:  # fmt: skip
         yield c
 

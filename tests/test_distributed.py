@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from csbox.demos import phase_transition
-from csbox.distributed import BatchError, map_batches, sweep
+from csbox.distributed import WORKER_ENV, BatchError, map_batches, sweep
 from csbox.operators import Kronecker, MatrixOperator, PartialFourier, Wavelet
 from csbox.solvers import fista
 
@@ -24,7 +24,8 @@ SHAPE = (32, 32)
 @pytest.fixture(scope="module")
 def client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
+                                  dashboard_address=":0", env=WORKER_ENV) as cluster, \
+            distributed.Client(cluster) as c:
         yield c
 
 
