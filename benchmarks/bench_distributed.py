@@ -73,6 +73,28 @@ def mri_batch():
     return A, Wavelet(SHAPE, "db4", level=4), y
 
 
+def slice_cpu() -> None:
+    """CPU seconds of one FISTA slice in this process (run by --malloc in child processes)."""
+    A, W, y = mri_batch()
+    recon(y[:1], A, W)
+    t = time.process_time()
+    recon(y[:1], A, W)
+    print(f"{time.process_time() - t:.3f}")
+
+
+def malloc_check() -> None:
+    """One FISTA slice in plain processes under Dask's and csbox's worker malloc settings."""
+    import subprocess
+
+    cases = {"plain process": {}, "Dask's MALLOC_TRIM_THRESHOLD_=65536": {"MALLOC_TRIM_THRESHOLD_": "65536"},
+             "csbox WORKER_ENV": WORKER_ENV}
+    for name, extra in cases.items():
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | dict(extra)
+        cpu = [float(subprocess.run([sys.executable, __file__, "--slice-cpu"], env=env, capture_output=True,
+                                    text=True, check=True).stdout.split()[-1]) for _ in range(2)]
+        print(f"  {name:<40} CPU per 128x128 FISTA slice: {min(cpu):.2f} s")
+
+
 def timed(fn):
     t0 = time.perf_counter()
     out = fn()
@@ -95,7 +117,15 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--full", action="store_true", help="the docs' 9 x 13 phase-transition grid (minutes)")
     p.add_argument("--rounds", type=int, default=2, help="timed rounds, best kept (default 2)")
+    p.add_argument("--malloc", action="store_true", help="only the malloc-threshold check")
+    p.add_argument("--slice-cpu", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.slice_cpu:
+        slice_cpu()
+        return 0
+    if args.malloc:
+        malloc_check()
+        return 0
     try:
         import distributed  # noqa: F401
     except ImportError:
