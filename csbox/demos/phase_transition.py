@@ -10,15 +10,18 @@ each point of a grid over
 descent cone (:func:`csbox.theory.l1_phase_transition`) is drawn on top.
 
 Each grid cell draws one ``A`` and solves all its trials as one batch of
-right-hand sides (FISTA solves the leading axis together).
+right-hand sides (FISTA solves the leading axis together). The cells run
+through :func:`csbox.distributed.sweep`: in this process by default, or on a
+Dask cluster with ``csbox demo phase-transition --scheduler local:N`` (or a
+scheduler address).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..operators import MatrixOperator
 from ..solvers import CEL0, column_norms, fista
@@ -31,8 +34,10 @@ DESCRIPTION = "l1 vs hard-threshold vs CEL0 recovery over (m/n, k/m) with the Do
 METHODS = ("l1 (soft)", "l0 (hard)", "CEL0")
 
 
-def cell(n: int, m: int, k: int, trials: int, seed: int) -> dict[str, float]:
-    """Success rate of each method for one ``(m, k)``."""
+def cell(
+    n: int, m: int, k: int, trials: int, seed: int, max_iter: int = 4000, stage_iter: int = 400
+) -> dict[str, float]:
+    """Success rate of each method for one ``(m, k)`` (``max_iter`` for l1, ``stage_iter`` per stage)."""
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((m, n)) / np.sqrt(m)
     X = np.zeros((trials, n))
@@ -43,14 +48,14 @@ def cell(n: int, m: int, k: int, trials: int, seed: int) -> dict[str, float]:
     g = 0.99 / op.lipschitz()
     common = {"tol": 1e-9, "check_every": 25, "step": g}
     out = {}
-    l1 = fista(op, Y, 1e-4, max_iter=4000, **common)
+    l1 = fista(op, Y, 1e-4, max_iter=max_iter, **common)
 
     def continuation(prox: object) -> object:
         # non-convex penalties from x = 0 at a small lam stall in dense local minima:
         # decrease lam geometrically from 0.5 to 1e-4, warm-starting each stage
         x = None
         for lam in np.geomspace(0.5, 1e-4, 10):
-            res = fista(op, Y, float(lam), prox=prox, x0=x, max_iter=400, **common)
+            res = fista(op, Y, float(lam), prox=prox, x0=x, max_iter=stage_iter, **common)
             x = res.x
         return res
 
@@ -62,23 +67,51 @@ def cell(n: int, m: int, k: int, trials: int, seed: int) -> dict[str, float]:
     return out
 
 
-def run(out_dir: Path, quick: bool = False) -> dict:
-    """Sweep the grid, plot one panel per method with the theoretical curve, return the rates."""
+def cell_at(
+    delta: float, rho: float, *, n: int, trials: int, deltas: list, rhos: list, iters: tuple[int, int]
+) -> dict[str, float]:
+    """:func:`cell` at grid point ``(delta, rho)``, seeded by its grid position (one task of the sweep)."""
+    m = round(delta * n)
+    k = max(1, round(rho * m))
+    return cell(n, m, k, trials, seed=1000 * deltas.index(delta) + rhos.index(rho),
+                max_iter=iters[0], stage_iter=iters[1])
+
+
+def compute(quick: bool = False, scheduler: str | None = None) -> dict:
+    """Success rates over the ``(delta, rho)`` grid, run through :func:`csbox.distributed.sweep`.
+
+    Parameters
+    ----------
+    quick : bool
+        A 4 x 5 grid, ``n = 100``, 4 trials per cell, iteration caps 800 (l1) and
+        100 per continuation stage (seconds) instead of 9 x 13, ``n = 200``, 12
+        trials, 4000 and 400.
+    scheduler : str, optional
+        ``None`` runs in this process; ``"local:N"`` on a ``LocalCluster`` of ``N``
+        processes; any other string is a Dask scheduler address (``tcp://host:8786``).
+    """
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address, 'local:N' or None, got {type(scheduler).__name__}")
+    from ..distributed import sweep
+
+    n = 100 if quick else 200
+    deltas = np.linspace(0.1, 0.9, 4 if quick else 9).tolist()
+    rhos = np.linspace(0.05, 0.95, 5 if quick else 13).tolist()
+    trials = 4 if quick else 12
+    iters = (800, 100) if quick else (4000, 400)
+    task = partial(cell_at, n=n, trials=trials, deltas=deltas, rhos=rhos, iters=iters)
+    rows = sweep(task, {"delta": deltas, "rho": rhos}, client=scheduler or "serial")
+    # rows come in grid order, rho fastest: a (delta, rho) table, transposed to rho-by-delta images
+    rates = {name: np.array([r[name] for r in rows]).reshape(len(deltas), len(rhos)).T.tolist()
+             for name in METHODS}
+    return {"n": n, "trials": trials, "delta": deltas, "rho": rhos, "rates": rates}
+
+
+def plot(data: dict, out_dir: Path) -> dict:
+    """One panel per method with the theoretical curve; returns the summary metrics."""
     out_dir = Path(out_dir)
-    n = 200
-    deltas = np.linspace(0.1, 0.9, 5 if quick else 9)
-    rhos = np.linspace(0.05, 0.95, 6 if quick else 13)
-    trials = 6 if quick else 12
-    rates = {name: np.zeros((rhos.size, deltas.size)) for name in METHODS}
-    with tqdm(total=deltas.size * rhos.size, desc="phase transition") as bar:
-        for j, d in enumerate(deltas):
-            m = round(d * n)
-            for i, r in enumerate(rhos):
-                k = max(1, round(r * m))
-                res = cell(n, m, k, trials, seed=1000 * j + i)
-                for name in METHODS:
-                    rates[name][i, j] = res[name]
-                bar.update()
+    deltas, rhos = np.asarray(data["delta"]), np.asarray(data["rho"])
+    rates = {name: np.asarray(data["rates"][name]) for name in METHODS}
     dt_delta, dt_rho = l1_phase_transition()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained", sharey=True)
     metrics: dict = {"delta": deltas.tolist(), "rho": rhos.tolist()}
@@ -95,7 +128,8 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     axes[0].set_ylabel("rho = k / m")
     axes[0].legend(loc="upper left", fontsize=8)
     fig.colorbar(im, ax=axes, label="success probability (rel. error < 1e-2)")
-    fig.suptitle(f"Empirical phase transitions, Gaussian A, n = {n}, {trials} trials per cell")
+    fig.suptitle(f"Empirical phase transitions, Gaussian A, n = {data['n']}, "
+                 f"{data['trials']} trials per cell")
     save(fig, out_dir / "phase_transition.png")
     # where does each non-convex threshold beat l1?
     for name in METHODS[1:]:
@@ -105,3 +139,8 @@ def run(out_dir: Path, quick: bool = False) -> dict:
         print(f"{name:<10} beats l1 (by > 25 points) in {int(np.sum(gain > 0.25))} cells, "
               f"loses in {int(np.sum(gain < -0.25))}")
     return metrics
+
+
+def run(out_dir: Path, quick: bool = False, scheduler: str | None = None) -> dict:
+    """Sweep the grid (on a Dask cluster with ``scheduler``), plot it, return the rates."""
+    return plot(compute(quick, scheduler), out_dir)
