@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import check_scalar, check_shape
 from .backend import array_namespace, to_numpy
 from .linop import LinearOperator
 
@@ -103,6 +104,12 @@ def available_backends() -> list[Backend]:
     return out
 
 
+def _dtype_name(dtype: Any) -> str:
+    """``"float32"`` for ``"float32"``, ``np.float32``, ``xp.float32`` or a torch dtype."""
+    name = str(getattr(dtype, "__name__", dtype))
+    return name.rsplit(".", 1)[-1].strip("'>")
+
+
 def dottest(
     A: LinearOperator,
     *,
@@ -141,8 +148,15 @@ def dottest(
     """
     import array_api_compat.numpy as xnp
 
+    if not isinstance(A, LinearOperator):
+        raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
+    batch = check_shape("batch", batch) if batch != () else ()
+    if dtype is not None and _dtype_name(dtype) not in ("float32", "float64"):
+        raise TypeError(f"dtype must be float32 or float64 (the real dtype of the test), got {dtype!r}")
+    if rtol is not None:
+        rtol = check_scalar("rtol", rtol, low=0.0, low_open=True)
     xp = xnp if xp is None else xp
-    single = dtype is not None and str(dtype).endswith("float32")
+    single = dtype is not None and _dtype_name(dtype) == "float32"
     real = xp.float32 if single else xp.float64
     cplx = xp.complex64 if single else xp.complex128
     rng = np.random.default_rng(seed)
@@ -165,6 +179,8 @@ def dottest(
             raise AssertionError(f"{A!r}: {name} has shape {tuple(arr.shape)}, expected {shape}")
         if array_namespace(arr).__name__ != xp.__name__:
             raise AssertionError(f"{A!r}: {name} left the input's namespace")
+        if not bool(to_numpy(xp.all(xp.isfinite(arr)))):
+            raise AssertionError(f"{A!r}: {name} contains NaN or Inf on finite input")
     lhs = complex(to_numpy(xp.sum(xp.conj(y) * Ax)))
     rhs = complex(to_numpy(xp.sum(xp.conj(AHy) * x)))
     err = abs(lhs - rhs) / max(abs(lhs), abs(rhs), np.finfo(float).tiny)
