@@ -331,7 +331,9 @@ def check_penalty(P: Any, *, shape: tuple[int, ...] = (6, 5), n_trials: int = 20
         for step in (0.3, 1.7):
             p = P.prox(v, step)
             if p.shape != v.shape or p.dtype != v.dtype:
-                raise AssertionError(f"{P!r}.prox changed shape/dtype: {v.shape}/{v.dtype} -> {p.shape}/{p.dtype}")
+                raise AssertionError(
+                    f"{P!r}.prox changed shape/dtype: {v.shape}/{v.dtype} -> {p.shape}/{p.dtype}"
+                )
 
             def obj(x: Any, v: Any = v, step: float = step) -> float:
                 return step * float(to_numpy(P.value(x))) + 0.5 * float(np.sum(np.abs(x - v) ** 2))
