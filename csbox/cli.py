@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         # a user error (bad --out, bad argument, missing optional package): one line, no traceback
         if args.debug:
             raise
-        print(f"csbox: error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        msg = f"csbox: error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        print(msg, file=sys.stderr)
         return 1
     p.print_help()
     return 0
