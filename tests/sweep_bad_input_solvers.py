@@ -135,7 +135,7 @@ for label, arg, f in [
     ("spright(delays='x')", "delays", lambda: _spright(delays="x")),
     ("spright(bins=2**40)", "bins|memory|needs", lambda: _spright(bins=2**40)),
     ("spright(non-sparse callable, N=2^40)", "budget|queries",
-     lambda: _sv().spright(lambda idx: np.cos(np.asarray(idx, dtype=float).sum(axis=-1) * 0.37), 40)),
+     lambda: _sv().spright(lambda idx: np.cos(np.asarray(idx, dtype=float) * 0.37), 40)),
 ]:
     S["spright"].append((label, arg, f))
 
