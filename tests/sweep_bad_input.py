@@ -64,7 +64,7 @@ def classify(arg: str, fn: Callable[[], Any], timeout: int = 20) -> tuple[str, s
         names = [a.strip() for a in arg.split("|")]
         ok = any(n.lower() in msg.lower() for n in names)
         return ("clear" if ok else "obscure"), f"{type(e).__name__}: {msg[:140]}"
-    except Exception as e:  # noqa: BLE001 - the point is to classify every failure
+    except Exception as e:
         return "obscure", f"{type(e).__name__}: {str(e)[:140]}"
     finally:
         signal.alarm(0)
@@ -141,7 +141,11 @@ for label, arg, f in [
     ("uniform_random(calib=-1)", "calib", lambda: _s().uniform_random((8, 8), 4, calib=-1)),
     ("uniform_random(shape=())", "shape", lambda: _s().uniform_random((), 1)),
     ("variable_density(power=-1)", "power", lambda: _s().variable_density((8, 8), 4, power=-1)),
-    ("variable_density(sigma=0)", "sigma", lambda: _s().variable_density((8, 8), 4, density="gauss", sigma=0)),
+    (
+        "variable_density(sigma=0)",
+        "sigma",
+        lambda: _s().variable_density((8, 8), 4, density="gauss", sigma=0),
+    ),
     ("variable_density(density='x')", "density", lambda: _s().variable_density((8, 8), 4, density="x")),
     ("equispaced(n=0)", "n_samples", lambda: _s().equispaced(8, 0)),
     ("poisson_disc(1-D)", "shape", lambda: _s().poisson_disc((8,), 4)),
@@ -229,7 +233,11 @@ def _train(**kw: Any) -> Any:
 for label, arg, f in [
     ("DPSSampler(10, 10)", "n_samples", lambda: _d().DPSSampler(10, 10)),
     ("DPSSampler(variant='x')", "variant", lambda: _d().DPSSampler(10, 3, variant="x")),
-    ("DPSSampler(1e6, 1e5, rowwise)", "memory|needs", lambda: _d().DPSSampler(10**6, 10**5, variant="rowwise")),
+    (
+        "DPSSampler(1e6, 1e5, rowwise)",
+        "memory|needs",
+        lambda: _d().DPSSampler(10**6, 10**5, variant="rowwise"),
+    ),
     ("sample(0.0)", "tau", lambda: _d().DPSSampler(10, 3).sample(0.0)),
     ("load(truncated)", "bad.npz", lambda: _d().DPSSampler.load(_bad_npz("trunc"))),
     ("load(NaN logits)", "logits", lambda: _d().DPSSampler.load(_bad_npz("nan"))),
@@ -263,8 +271,13 @@ def main() -> int:
             if args.verbose or outcome in ("silent", "hang", "obscure"):
                 print(f"  [{outcome:7s}] {family}: {label}: {detail}")
         total += counts
-        print(f"{family:12s} {len(cases):3d} cases: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    print(f"{'all':12s} {sum(total.values()):3d} cases: " + ", ".join(f"{k} {v}" for k, v in sorted(total.items())))
+        print(
+            f"{family:12s} {len(cases):3d} cases: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
+    print(
+        f"{'all':12s} {sum(total.values()):3d} cases: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(total.items()))
+    )
     return 0
 
 

@@ -134,8 +134,11 @@ for label, arg, f in [
     ("spright(noise_sd=-1)", "noise", lambda: _spright(noise_sd=-1.0)),
     ("spright(delays='x')", "delays", lambda: _spright(delays="x")),
     ("spright(bins=2**40)", "bins|memory|needs", lambda: _spright(bins=2**40)),
-    ("spright(non-sparse callable, N=2^40)", "budget|queries",
-     lambda: _sv().spright(lambda idx: np.cos(np.asarray(idx, dtype=float) * 0.37), 40)),
+    (
+        "spright(non-sparse callable, N=2^40)",
+        "budget|queries",
+        lambda: _sv().spright(lambda idx: np.cos(np.asarray(idx, dtype=float) * 0.37), 40),
+    ),
 ]:
     S["spright"].append((label, arg, f))
 
@@ -154,10 +157,16 @@ for label, arg, f in [
     ("grid_cost((400, 400))", "memory|needs", lambda: _sv().grid_cost((400, 400))),
     ("cost_matrix(complex)", "X|complex", lambda: _sv().cost_matrix(np.ones((3, 2)) * 1j, np.ones((3, 2)))),
     ("cost_matrix(metric='x')", "metric", lambda: _sv().cost_matrix(np.ones((3, 2)), np.ones((3, 2)), "x")),
-    ("wasserstein_grid(method='foo')", "method", lambda: _sv().wasserstein_grid(np.ones((4, 4)) / 16,
-                                                                               np.ones((4, 4)) / 16, method="foo")),
-    ("wasserstein_grid(shapes differ)", "mu|nu|shape", lambda: _sv().wasserstein_grid(np.ones((4, 4)) / 16,
-                                                                                      np.ones((3, 3)) / 9)),
+    (
+        "wasserstein_grid(method='foo')",
+        "method",
+        lambda: _sv().wasserstein_grid(np.ones((4, 4)) / 16, np.ones((4, 4)) / 16, method="foo"),
+    ),
+    (
+        "wasserstein_grid(shapes differ)",
+        "mu|nu|shape",
+        lambda: _sv().wasserstein_grid(np.ones((4, 4)) / 16, np.ones((3, 3)) / 9),
+    ),
 ]:
     S["ot"].append((label, arg, f))
 
@@ -168,9 +177,17 @@ for label, arg, f in [
     ("odl(1-D)", "Y", lambda: _odl(Y=np.ones(16))),
     ("online(n_epochs=0)", "n_epochs", lambda: _online(n_epochs=0)),
     ("online(NaN)", "X", lambda: _online(Y=np.full((16, 200), NAN))),
-    ("sparse_code(n_nonzero=0)", "n_nonzero", lambda: _sv().sparse_code(np.eye(4), np.ones((4, 3)), n_nonzero=0)),
+    (
+        "sparse_code(n_nonzero=0)",
+        "n_nonzero",
+        lambda: _sv().sparse_code(np.eye(4), np.ones((4, 3)), n_nonzero=0),
+    ),
     ("sparse_code(method='x')", "method", lambda: _sv().sparse_code(np.eye(4), np.ones((4, 3)), method="x")),
-    ("sparse_code(D/Y mismatch)", "D|Y|shape", lambda: _sv().sparse_code(np.eye(4), np.ones((5, 3)), n_nonzero=1)),
+    (
+        "sparse_code(D/Y mismatch)",
+        "D|Y|shape",
+        lambda: _sv().sparse_code(np.eye(4), np.ones((5, 3)), n_nonzero=1),
+    ),
 ]:
     S["dictionary"].append((label, arg, f))
 
