@@ -89,6 +89,7 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csbox`` console script."""
     p = argparse.ArgumentParser(prog="csbox", description="compressed sensing toolbox")
+    p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = p.add_subparsers(dest="cmd")
     d = sub.add_parser("demo", help="run a demo (see --list)")
     d.add_argument("name", nargs="?", help="demo name")
@@ -98,10 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--scheduler", help="run the demo's grid on Dask: a scheduler address or local:N")
     sub.add_parser("info", help="version, backends and devices found")
     args = p.parse_args(argv)
-    if args.cmd == "demo":
-        return _demo(args)
-    if args.cmd == "info":
-        return _info()
+    try:
+        if args.cmd == "demo":
+            return _demo(args)
+        if args.cmd == "info":
+            return _info()
+    except (ValueError, TypeError, OSError, ImportError) as exc:
+        # a user error (bad --out, bad argument, missing optional package): one line, no traceback
+        if args.debug:
+            raise
+        msg = f"csbox: error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        print(msg, file=sys.stderr)
+        return 1
     p.print_help()
     return 0
 

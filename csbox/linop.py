@@ -17,6 +17,7 @@ input's precision.
 
 from __future__ import annotations
 
+import cmath
 import math
 import numbers
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import check_int, check_scalar, check_shape
 from .backend import array_namespace, result_dtype, to_numpy
 
 __all__ = ["LinearOperator"]
@@ -33,15 +35,7 @@ Shape = tuple[int, ...]
 
 
 def _as_shape(shape: int | Sequence[int], name: str) -> Shape:
-    if isinstance(shape, numbers.Integral):
-        shape = (int(shape),)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"{name} must be an int or a sequence of ints, got {shape!r}") from None
-    if any(s <= 0 for s in shape):
-        raise ValueError(f"{name} must have positive sizes, got {shape}")
-    return shape
+    return check_shape(name, shape)
 
 
 class LinearOperator:
@@ -207,6 +201,8 @@ class LinearOperator:
             The estimate; it approaches ``||A||_2^2`` from below, with relative
             accuracy ``tol`` on the Rayleigh quotient.
         """
+        max_iter = check_int("max_iter", max_iter, low=1)
+        tol = check_scalar("tol", tol, low=0.0)
         key = (getattr(xp, "__name__", "numpy"), str(device), max_iter, tol, seed)
         if key in self._lipschitz:
             return self._lipschitz[key]
@@ -332,6 +328,8 @@ class _Sum(LinearOperator):
 
 class _Scaled(LinearOperator):
     def __init__(self, A: LinearOperator, c: numbers.Number):
+        if not cmath.isfinite(c):
+            raise ValueError(f"cannot scale {A.name} by {c!r}: the scale must be finite")
         dt = np.result_type(A.dtype, np.complex128 if isinstance(c, complex) else A.dtype)
         super().__init__(A.ishape, A.oshape, dt)
         self.A, self.c = A, c

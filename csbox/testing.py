@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import check_scalar, check_shape
 from .backend import array_namespace, to_numpy
 from .linop import LinearOperator
 
@@ -103,6 +104,12 @@ def available_backends() -> list[Backend]:
     return out
 
 
+def _dtype_name(dtype: Any) -> str:
+    """``"float32"`` for ``"float32"``, ``np.float32``, ``xp.float32`` or a torch dtype."""
+    name = str(getattr(dtype, "__name__", dtype))
+    return name.rsplit(".", 1)[-1].strip("'>")
+
+
 def dottest(
     A: LinearOperator,
     *,
@@ -141,8 +148,15 @@ def dottest(
     """
     import array_api_compat.numpy as xnp
 
+    if not isinstance(A, LinearOperator):
+        raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
+    batch = check_shape("batch", batch) if batch != () else ()
+    if dtype is not None and _dtype_name(dtype) not in ("float32", "float64"):
+        raise TypeError(f"dtype must be float32 or float64 (the real dtype of the test), got {dtype!r}")
+    if rtol is not None:
+        rtol = check_scalar("rtol", rtol, low=0.0, low_open=True)
     xp = xnp if xp is None else xp
-    single = dtype is not None and str(dtype).endswith("float32")
+    single = dtype is not None and _dtype_name(dtype) == "float32"
     real = xp.float32 if single else xp.float64
     cplx = xp.complex64 if single else xp.complex128
     rng = np.random.default_rng(seed)
@@ -165,6 +179,8 @@ def dottest(
             raise AssertionError(f"{A!r}: {name} has shape {tuple(arr.shape)}, expected {shape}")
         if array_namespace(arr).__name__ != xp.__name__:
             raise AssertionError(f"{A!r}: {name} left the input's namespace")
+        if not bool(to_numpy(xp.all(xp.isfinite(arr)))):
+            raise AssertionError(f"{A!r}: {name} contains NaN or Inf on finite input")
     lhs = complex(to_numpy(xp.sum(xp.conj(y) * Ax)))
     rhs = complex(to_numpy(xp.sum(xp.conj(AHy) * x)))
     err = abs(lhs - rhs) / max(abs(lhs), abs(rhs), np.finfo(float).tiny)
@@ -175,6 +191,165 @@ def dottest(
             f"relative error {err:.3e} > rtol {tol:.1e}"
         )
     return err
+
+
+def _expect(exc: type[Exception] | tuple, what: str, fn: Any, *args: Any, **kwargs: Any) -> str:
+    """Run ``fn`` and require ``exc``; return the message (AssertionError naming ``what`` otherwise)."""
+    try:
+        fn(*args, **kwargs)
+    except exc as e:
+        msg = str(e)
+        if not msg:
+            raise AssertionError(f"{what}: raised {type(e).__name__} with an empty message") from None
+        return msg
+    except Exception as e:  # the wrong kind of error is a failure of the check
+        raise AssertionError(f"{what}: expected {exc}, got {type(e).__name__}: {e}") from None
+    raise AssertionError(f"{what}: no error was raised")
+
+
+def check_operator(A: LinearOperator, *, xp: Any = None, device: Any = None, dtype: Any = None) -> dict:
+    """Conformance checks any csbox operator (ours or a user's) should pass.
+
+    Checks: the adjoint (:func:`dottest`, also with a batch axis); ``A @ x`` and
+    ``A.H @ y`` on a batch equal the stacked single applications; ``A.normal()``
+    equals ``A.H @ (A @ x)``; a wrong trailing shape raises ``ValueError``; a
+    non-numeric array raises ``TypeError``; a non-array raises ``TypeError``;
+    ``repr`` is informative.
+
+    Returns
+    -------
+    dict
+        The dottest errors (``dottest``, ``dottest_batch``) and the relative
+        normal-operator error (``normal``).
+    """
+    import array_api_compat.numpy as xnp
+
+    if not isinstance(A, LinearOperator):
+        raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
+    xp = xnp if xp is None else xp
+    out = {"dottest": dottest(A, xp=xp, device=device, dtype=dtype)}
+    out["dottest_batch"] = dottest(A, xp=xp, device=device, dtype=dtype, batch=(2,), seed=1)
+    single = dtype is not None and _dtype_name(dtype) == "float32"
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, *A.ishape))
+    if A.is_complex:
+        x = x + 1j * rng.standard_normal(x.shape)
+    xa = xp.asarray(x, device=device) if device is not None else xp.asarray(x)
+    if single:
+        xa = xp.astype(xa, xp.complex64 if A.is_complex else xp.float32)
+    both = to_numpy(A @ xa)
+    each = np.stack([to_numpy(A @ xa[i, ...]) for i in range(2)])
+    tol = 1e-4 if single else 1e-10
+    scale = max(float(np.max(np.abs(each))), 1e-30)
+    if float(np.max(np.abs(both - each))) > tol * scale:
+        raise AssertionError(f"{A!r}: a batched application differs from the stacked single ones")
+    n1 = to_numpy(A.normal() @ xa)
+    n2 = to_numpy(A.H @ (A @ xa))
+    out["normal"] = float(np.linalg.norm(n1 - n2) / max(np.linalg.norm(n2), 1e-30))
+    if out["normal"] > (1e-3 if single else 1e-8):
+        raise AssertionError(f"{A!r}: A.normal() @ x differs from A.H @ (A @ x) by {out['normal']:.2e}")
+    bad = np.ones((*A.ishape[:-1], A.ishape[-1] + 1))
+    _expect(ValueError, f"{A!r} @ wrongly shaped input", A.apply, xp.asarray(bad))
+    _expect(ValueError, f"{A!r}.H @ wrongly shaped input", A.adjoint, xp.asarray(np.ones((*A.oshape, 2))))
+    _expect(TypeError, f"{A!r} @ a list", A.apply, [1.0, 2.0])
+    if xp is xnp:
+        _expect(TypeError, f"{A!r} @ a string array", A.apply, np.full(A.ishape, "a"))
+    if " object at 0x" in repr(A):
+        raise AssertionError(f"{type(A).__name__} has no informative repr: {A!r}")
+    return out
+
+
+def check_solver(solve: Any, A: Any, y: Any, *, x_shape: tuple[int, ...] | None = None, **kwargs: Any) -> Any:
+    """Conformance checks for an iterative solver ``solve(A, y, **kwargs) -> Result``.
+
+    Checks the solver contract (keywords ``max_iter``, ``tol``, ``check_every``,
+    ``callback``, ``progress`` defaulting to False, ``stop``; a typed
+    :class:`~csbox.solvers.Result`), that the callback sees a full-length
+    estimate, and that bad data raise clear errors: NaN/Inf, empty or wrongly
+    shaped ``y`` (``ValueError``), a string array (``TypeError``), negative
+    ``max_iter`` and ``tol`` (``ValueError``).
+
+    Returns
+    -------
+    Result
+        The result of the good run.
+    """
+    import inspect
+
+    from .solvers import Result
+
+    sig = inspect.signature(solve)
+    for kw in ("max_iter", "tol", "check_every", "callback", "progress", "stop"):
+        if kw not in sig.parameters:
+            raise AssertionError(f"{solve.__name__} has no keyword {kw!r} (the solver contract)")
+    if sig.parameters["progress"].default is not False:
+        raise AssertionError(f"{solve.__name__}: progress must default to False")
+    seen: list[tuple[int, ...]] = []
+
+    def cb(state: Any) -> None:
+        if state.x is None:
+            raise AssertionError(f"{solve.__name__}: the callback got x=None")
+        seen.append(tuple(state.x.shape))
+
+    res = solve(A, y, callback=cb, **kwargs)
+    if not isinstance(res, Result):
+        raise AssertionError(f"{solve.__name__} returned {type(res).__name__}, not a Result")
+    if x_shape is not None and any(sh[-len(x_shape):] != tuple(x_shape) for sh in seen):
+        raise AssertionError(f"{solve.__name__}: the callback saw shapes {set(seen)}, expected {x_shape}")
+    yn = to_numpy(y)
+    xp = array_namespace(y)
+    for what, bad, exc in [
+        ("NaN in y", np.where(np.arange(yn.size).reshape(yn.shape) == 0, np.nan, yn), ValueError),
+        ("Inf in y", np.where(np.arange(yn.size).reshape(yn.shape) == 0, np.inf, yn), ValueError),
+        ("empty y", yn[..., :0], ValueError),
+        ("y of a wrong shape", np.concatenate([yn, yn[..., :1]], axis=-1), ValueError),
+        ("a string y", np.full(yn.shape, "a"), TypeError),
+    ]:
+        arr = bad if bad.dtype.kind == "U" else xp.asarray(bad)
+        _expect(exc, f"{solve.__name__} with {what}", solve, A, arr, **kwargs)
+    _expect(ValueError, f"{solve.__name__} with max_iter=-1", solve, A, y, **{**kwargs, "max_iter": -1})
+    _expect(ValueError, f"{solve.__name__} with tol=-1", solve, A, y, **{**kwargs, "tol": -1.0})
+    return res
+
+
+def check_penalty(P: Any, *, shape: tuple[int, ...] = (6, 5), n_trials: int = 20, seed: int = 0) -> None:
+    """Conformance checks for a penalty object (``prox(v, step)``, ``value(x)``).
+
+    For convex penalties the prox must be the global minimiser of
+    ``step * value(x) + 0.5 ||x - v||^2``: no random perturbation of the prox
+    may do better (to 1e-9 relative). For every penalty: ``value`` is a finite
+    real 0-d array, ``prox`` keeps shape and dtype (real and complex), and a
+    step ``<= 0`` or NaN raises ``ValueError``.
+    """
+    from .penalties import Penalty
+
+    if not isinstance(P, Penalty):
+        raise TypeError(f"P must be a csbox Penalty, got {type(P).__name__}")
+    rng = np.random.default_rng(seed)
+    for cplx in (False, True):
+        v = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if cplx else 0)
+        for step in (0.3, 1.7):
+            p = P.prox(v, step)
+            if p.shape != v.shape or p.dtype != v.dtype:
+                raise AssertionError(
+                    f"{P!r}.prox changed shape/dtype: {v.shape}/{v.dtype} -> {p.shape}/{p.dtype}"
+                )
+
+            def obj(x: Any, v: Any = v, step: float = step) -> float:
+                return step * float(to_numpy(P.value(x))) + 0.5 * float(np.sum(np.abs(x - v) ** 2))
+
+            val = P.value(p)
+            if getattr(val, "shape", ()) != () or not np.isfinite(float(to_numpy(val))):
+                raise AssertionError(f"{P!r}.value is not a finite 0-d value: {val!r}")
+            if P.convex:
+                best = obj(p)
+                for _ in range(n_trials):
+                    d = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if cplx else 0)
+                    for eps in (1e-1, 1e-3):
+                        if obj(p + eps * d) < best - 1e-9 * max(1.0, abs(best)):
+                            raise AssertionError(f"{P!r}.prox is not the minimiser (step {step})")
+    for bad in (0.0, -1.0, float("nan")):
+        _expect(ValueError, f"{P!r}.prox with step={bad}", P.prox, np.ones(shape), bad)
 
 
 try:  # the fixture exists only where pytest does

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_axes
 from ..backend import (
     ArrayCache,
     array_namespace,
@@ -37,16 +38,7 @@ _ADJOINT_NORM = {"ortho": "ortho", "backward": "forward", "forward": "backward"}
 def _normalize_axes(axes: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     if axes is None:
         return tuple(range(ndim))
-    if isinstance(axes, int):
-        axes = (axes,)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axes: axis {a} is out of range for a {ndim}-d shape")
-        out.append(a % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"axes must be distinct, got {tuple(axes)}")
-    return tuple(out)
+    return check_axes("axes", axes, ndim)
 
 
 class FFT(LinearOperator):

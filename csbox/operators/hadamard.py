@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._validation import check_array
 from ..backend import array_namespace
 from ..linop import LinearOperator
 
@@ -21,6 +22,7 @@ def fwht(x: Array, *, normalize: bool = True) -> Array:
     by radix-2 butterflies (``log2 n`` passes of additions, no multiplications).
     Set ``normalize=False`` for the unscaled transform.
     """
+    x = check_array("x", x, min_ndim=1, finite=False, nonempty=False)
     xp = array_namespace(x)
     n = x.shape[-1]
     if n < 1 or n & (n - 1):

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import (
+    as_numpy_mask,
+    check_choice,
+    check_int,
+    check_memory,
+    check_scalar,
+    check_shape,
+)
 from ..operators import FFT
 
 __all__ = [
@@ -78,13 +88,12 @@ class DPSSampler(nn.Module):
     def __init__(self, n_candidates: int, n_samples: int, *, variant: str = "topk",
                  shape: tuple[int, ...] | None = None, seed: int = 0):
         super().__init__()
-        if not isinstance(n_candidates, int) or n_candidates < 2:
-            raise ValueError(f"n_candidates must be an int >= 2, got {n_candidates!r}")
-        if not isinstance(n_samples, int) or not 1 <= n_samples < n_candidates:
-            raise ValueError(f"n_samples must be an int in [1, n_candidates), got {n_samples!r}")
-        if variant not in ("topk", "rowwise"):
-            raise ValueError(f"variant must be 'topk' or 'rowwise', got {variant!r}")
-        shape = (n_candidates,) if shape is None else tuple(int(s) for s in shape)
+        n_candidates = check_int("n_candidates", n_candidates, low=2)
+        n_samples = check_int("n_samples", n_samples, low=1, high=n_candidates - 1)
+        variant = check_choice("variant", variant, ("topk", "rowwise"))
+        check_int("seed", seed, low=0)
+        check_memory("DPSSampler logits", (n_samples if variant == "rowwise" else 1) * n_candidates, 4 * 4)
+        shape = (n_candidates,) if shape is None else check_shape("shape", shape)
         if math.prod(shape) != n_candidates:
             raise ValueError(f"shape {shape} does not hold {n_candidates} candidates")
         self.n_candidates, self.n_samples, self.variant, self.shape = n_candidates, n_samples, variant, shape
@@ -111,6 +120,8 @@ class DPSSampler(nn.Module):
         without replacement is then the top-``M`` of ``phi + g``) and the sum of
         the ``M`` masked softmaxes has a closed form, computed without a loop.
         """
+        tau = check_scalar("tau", tau, low=0.0, low_open=True)
+        batch = check_int("batch", batch, low=1)
         dev = self.logits.device
         N, M = self.n_candidates, self.n_samples
         if self.variant == "topk":
@@ -173,22 +184,42 @@ class DPSSampler(nn.Module):
     @classmethod
     def load(cls, path: str | Path) -> DPSSampler:
         """Rebuild a sampler saved by :meth:`save` (``allow_pickle=False``; malformed files raise)."""
-        with np.load(path, allow_pickle=False) as f:
+        with _open_npz(path) as f:
             missing = {"logits", "n_samples", "variant", "shape"} - set(f.files)
             if missing:
                 raise ValueError(f"{path}: not a DPSSampler file (missing {sorted(missing)})")
-            logits = f["logits"]
-            shape = tuple(int(s) for s in f["shape"])
-            variant = str(f["variant"])
-            M = int(f["n_samples"])
+            logits, shape, variant, M = f["logits"], f["shape"], f["variant"], f["n_samples"]
+        if logits.dtype.kind != "f" or not np.all(np.isfinite(logits)):
+            raise ValueError(f"{path}: logits must be finite real numbers, got dtype {logits.dtype}")
+        if shape.dtype.kind not in "iu" or shape.ndim != 1 or np.any(shape <= 0):
+            raise ValueError(f"{path}: shape must be a 1-D array of positive ints, got {shape!r}")
+        if M.dtype.kind not in "iu" or M.ndim != 0 or variant.dtype.kind != "U" or variant.ndim != 0:
+            raise ValueError(f"{path}: n_samples must be an int and variant a string")
+        shape, variant, M = tuple(int(s) for s in shape), str(variant), int(M)
         if logits.ndim != 2 or logits.shape[1] != math.prod(shape):
             raise ValueError(f"{path}: logits of shape {logits.shape} do not match candidate shape {shape}")
-        s = cls(math.prod(shape), M, variant=variant, shape=shape)
+        try:
+            s = cls(math.prod(shape), M, variant=variant, shape=shape)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: {e}") from None
         if logits.shape[0] != s.logits.shape[0]:
             raise ValueError(f"{path}: {logits.shape[0]} logit rows for variant {variant!r} with M = {M}")
         with torch.no_grad():
             s.logits.copy_(torch.from_numpy(logits))
         return s
+
+
+def _open_npz(path: str | Path) -> Any:
+    """``np.load`` of an ``.npz`` without pickle; any unreadable file raises ``ValueError`` naming it."""
+    try:
+        f = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"{path}: not a readable .npz file ({e})") from None
+    if not hasattr(f, "files"):
+        raise ValueError(f"{path}: expected an .npz archive, found a single .npy array")
+    return f
 
 
 def save_mask(path: str | Path, mask: np.ndarray) -> None:
@@ -201,7 +232,7 @@ def save_mask(path: str | Path, mask: np.ndarray) -> None:
 
 def load_mask(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Load a boolean mask saved by :func:`save_mask` or :meth:`DPSSampler.save` (no pickle)."""
-    with np.load(path, allow_pickle=False) as f:
+    with _open_npz(path) as f:
         if "mask" not in f.files:
             raise ValueError(f"{path}: no 'mask' array in the file (has {f.files})")
         mask = f["mask"]
@@ -239,7 +270,9 @@ class UnrolledISTA(nn.Module):
 
     def __init__(self, shape: tuple[int, ...], n_iter: int = 5, *, centered: bool = True, cnn_width: int = 0):
         super().__init__()
-        self.F = FFT(shape, centered=centered)
+        n_iter = check_int("n_iter", n_iter, low=1)
+        check_int("cnn_width", cnn_width, low=0)
+        self.F = FFT(check_shape("shape", shape), centered=centered)
         self.n_iter = n_iter
         self.log_eta = nn.Parameter(torch.zeros(n_iter))
         self.log_theta = nn.Parameter(torch.full((n_iter,), -4.0))
@@ -269,6 +302,37 @@ def _fourier_measure(shape: tuple[int, ...], centered: bool) -> Callable:
     return measure
 
 
+def _images(name: str, images: Any) -> np.ndarray:
+    """A finite, non-empty stack of images ``(n, *shape)`` as NumPy."""
+    arr = np.asarray(images)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if arr.ndim < 2 or 0 in arr.shape:
+        raise ValueError(f"{name} must be a non-empty stack (n, *shape), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or Inf")
+    return arr
+
+
+def _check_training(train: Any, targets: Any, mask: Any, **hp: Any) -> None:
+    """Validate :func:`train_dps`'s data and hyper-parameters (names in the messages)."""
+    X = _images("train", train)
+    if targets is not None and len(_images("targets", targets)) != len(X):
+        raise ValueError(f"targets must hold one target per training image ({len(X)})")
+    if mask is not None:
+        as_numpy_mask("mask", mask)
+    check_int("epochs", hp["epochs"], low=1)
+    check_int("batch_size", hp["batch_size"], low=1)
+    check_scalar("lr", hp["lr"], low=0.0, low_open=True)
+    check_scalar("logit_lr_mult", hp["logit_lr_mult"], low=0.0, low_open=True)
+    check_scalar("entropy_weight", hp["entropy_weight"], low=0.0)
+    tau = hp["tau"]
+    if not isinstance(tau, (tuple, list)) or len(tau) != 2:
+        raise TypeError(f"tau must be a pair (start, end), got {tau!r}")
+    for t in tau:
+        check_scalar("tau", t, low=0.0, low_open=True)
+
+
 def train_dps(
     model: nn.Module,
     train: np.ndarray,
@@ -284,7 +348,7 @@ def train_dps(
     entropy_weight: float = 2e-4,
     centered: bool = True,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool = False,
     device: str | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     measure: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
@@ -303,10 +367,16 @@ def train_dps(
     -------
     dict
         ``loss`` (per epoch), ``val_nmse_db`` (per epoch, when ``val`` is given),
-        ``seconds_per_epoch``.
+        ``seconds_per_epoch``, ``stop_reason`` (``"epochs"``, or ``"nan"`` when the
+        loss became non-finite: training then stops before that update, with a
+        ``RuntimeWarning``, and the weights keep their last finite values).
     """
     if (sampler is None) == (mask is None):
         raise ValueError("give exactly one of sampler and mask")
+    _check_training(train, targets, mask, epochs=epochs, batch_size=batch_size, lr=lr,
+                    logit_lr_mult=logit_lr_mult, tau=tau, entropy_weight=entropy_weight)
+    if val is not None:
+        _images("val", val)
     torch.manual_seed(seed)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(dev)
@@ -325,7 +395,7 @@ def train_dps(
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=10)
     loss_fn = loss_fn or (lambda a, b: torch.mean(torch.abs(a - b) ** 2))
     rng = np.random.default_rng(seed)
-    hist: dict = {"loss": [], "val_nmse_db": [], "seconds_per_epoch": []}
+    hist: dict = {"loss": [], "val_nmse_db": [], "seconds_per_epoch": [], "stop_reason": "epochs"}
     bar = None
     n_batches = math.ceil(len(X) / batch_size)
     if progress:
@@ -352,6 +422,15 @@ def train_dps(
             loss = loss_fn(out, tb)
             if sampler is not None:
                 loss = loss + entropy_weight * sampler.entropy()
+            if not torch.isfinite(loss.detach()):
+                # stop before the update: the weights keep their last finite values
+                hist["stop_reason"] = "nan"
+                warnings.warn(
+                    f"train_dps: the loss became {float(loss.detach())} at epoch {len(hist['loss']) + 1}, "
+                    f"step {step + 1}; training stopped (lower lr, now {lr:g}, or check the measurement)",
+                    RuntimeWarning, stacklevel=2,
+                )
+                break
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -359,6 +438,8 @@ def train_dps(
             step += 1
             if bar is not None:
                 bar.update()
+        if hist["stop_reason"] == "nan":
+            break
         hist["loss"].append(running / len(X))
         sched.step(hist["loss"][-1])
         hist["seconds_per_epoch"].append(time.perf_counter() - t0)
@@ -379,6 +460,10 @@ def evaluate(model: nn.Module, images: np.ndarray, mask: np.ndarray, *, centered
 
     ``measure`` and ``targets`` as in :func:`train_dps`.
     """
+    _images("images", images)
+    check_int("batch_size", batch_size, low=1)
+    if targets is not None:
+        _images("targets", targets)
     model.eval()
     dev = next(model.parameters()).device
     X = torch.as_tensor(np.asarray(images), dtype=torch.complex64)

@@ -319,7 +319,7 @@ class Monitor:
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         self.callback = callback
         rules = [r for r in (rules or []) if r is not None]
-        if tol is not None and tol > 0:
+        if tol is not None and Below("rel_change", tol).tol > 0:
             rules.insert(0, RelativeChange(tol))
         if stop is not None:
             rules.append(stop)

@@ -69,5 +69,5 @@ def test_other_errors():
         MatrixOperator(np.array([[np.nan]]))
     with pytest.raises(ValueError, match="norm must be one of"):
         FFT((4,), norm="unitary")
-    with pytest.raises(ValueError, match="shape must have positive sizes"):
+    with pytest.raises(ValueError, match="shape must contain positive sizes"):
         FFT((0, 4))

@@ -115,7 +115,7 @@ def test_save_load_roundtrip_and_errors(tmp_path):
 
 
 def test_bad_construction():
-    with pytest.raises(ValueError, match="n_samples must be an int in"):
+    with pytest.raises(ValueError, match="n_samples must be <= 9"):
         DPSSampler(10, 10)
     with pytest.raises(ValueError, match="variant must be"):
         DPSSampler(10, 3, variant="gumbel")
@@ -123,3 +123,57 @@ def test_bad_construction():
         DPSSampler(10, 3, shape=(3, 3))
     with pytest.raises(ValueError, match="exactly one of sampler and mask"):
         train_dps(UnrolledISTA((8,), 1), np.zeros((4, 8)))
+
+
+def test_malformed_files_raise_value_error_naming_the_file(tmp_path):
+    s = DPSSampler(16, 4, shape=(4, 4))
+    s.save(tmp_path / "ok.npz")
+    raw = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match=r"trunc\.npz: not a readable \.npz"):
+        DPSSampler.load(tmp_path / "trunc.npz")
+    with pytest.raises(ValueError, match=r"trunc\.npz"):
+        load_mask(tmp_path / "trunc.npz")
+    good = dict(np.load(tmp_path / "ok.npz"))
+    for key, bad, msg in [
+        ("logits", np.full((1, 16), np.nan), "finite real"),
+        ("logits", np.ones((1, 16), complex), "finite real"),
+        ("shape", np.array([4.0, 4.0]), "positive ints"),
+        ("n_samples", np.int64(16), "n_samples"),
+    ]:
+        np.savez(tmp_path / "bad.npz", **{**good, key: bad})
+        with pytest.raises(ValueError, match=msg):
+            DPSSampler.load(tmp_path / "bad.npz")
+
+
+def test_bad_hyper_parameters_and_data():
+    model = UnrolledISTA((8,), 1)
+    X = np.ones((4, 8))
+    s = DPSSampler(8, 2)
+    for kw, msg in [({"lr": -1.0}, "lr must be >"), ({"batch_size": 0}, "batch_size must be >= 1"),
+                    ({"epochs": 0}, "epochs must be >= 1"), ({"tau": (1.0, 0.0)}, "tau must be >")]:
+        with pytest.raises(ValueError, match=msg):
+            train_dps(model, X, sampler=s, **kw)
+    with pytest.raises(ValueError, match="train contains NaN"):
+        train_dps(model, np.full((4, 8), np.nan), sampler=s)
+    with pytest.raises(ValueError, match="images contains NaN"):
+        evaluate(model, np.full((4, 8), np.nan), np.ones(8, bool))
+    with pytest.raises(ValueError, match="tau must be >"):
+        s.sample(0.0)
+    with pytest.raises(ValueError, match="n_iter must be >= 1"):
+        UnrolledISTA((8,), -1)
+    with pytest.raises(ValueError, match="DPSSampler logits needs"):
+        DPSSampler(10**6, 10**5, variant="rowwise")
+
+
+def test_nan_loss_stops_training_with_a_warning():
+    model = UnrolledISTA((8,), 1)
+    X = np.ones((4, 8))
+
+    def bad_measure(x, m):
+        return x * float("nan")
+
+    with pytest.warns(RuntimeWarning, match="loss became nan"):
+        hist = train_dps(model, X, mask=np.ones(8, bool), measure=bad_measure, epochs=2)
+    assert hist["stop_reason"] == "nan" and hist["loss"] == []
+    assert all(torch.isfinite(p).all() for p in model.parameters())
