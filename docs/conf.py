@@ -22,7 +22,7 @@ import csbox  # noqa: E402
 
 project = "csbox"
 author = "the csbox developers"
-copyright = "2026, the csbox developers"  # noqa: A001
+copyright = "2026, the csbox developers"
 release = csbox.__version__
 version = ".".join(release.split(".")[:2])
 
