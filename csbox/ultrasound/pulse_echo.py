@@ -26,8 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._sparse import SparseMatrix
 from .._validation import check_int, check_memory, check_scalar
-from ..backend import Array, SparseMatrix, array_namespace, device
+from ..backend import Array, array_namespace, device
 from ..linop import LinearOperator
 from .probe import C_SOUND, Probe, Transmit, _directivity, _sigma_t, _t0_per_transmit
 
