@@ -67,11 +67,12 @@ def fixed_masks(size: int, M: int, seed: int = 0) -> dict[str, np.ndarray]:
 def fista_with_mask(images: np.ndarray, mask: np.ndarray) -> float:
     """Mean PSNR of plain csbox FISTA (l1 on db2 wavelets, no network) with ``mask``."""
     from ..operators import PartialFourier, Wavelet
+    from ..penalties import L1
     from ..solvers import fista
 
     A = PartialFourier(images.shape[1:], mask, centered=True)
     W = Wavelet(images.shape[1:], "db2", level=2)
-    res = fista(A, A @ images, lam_rel=0.02, transform=W, max_iter=150, tol=None)
+    res = fista(A, A @ images, lam_rel=0.02, penalty=L1().in_basis(W), max_iter=150, tol=None)
     mse = np.mean((np.abs(res.x) - images) ** 2, axis=(1, 2))
     return float(np.mean(10 * np.log10(1.0 / mse)))
 

@@ -1,7 +1,12 @@
 """Solvers on one Result/stopping machinery: ISTA/FISTA, thresholds, SBL, dictionary learning, OT."""
 
+# 0.1 threshold names (deprecated for solvers: use csbox.penalties)
+from ..penalties.thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 from ._core import (
+    Below,
     DivergenceGuard,
+    Flag,
+    IterativeSolver,
     IterState,
     MaxIter,
     Monitor,
@@ -18,22 +23,28 @@ from .dictionary import (
     sparse_code,
 )
 from .ot import cost_matrix, grid_cost, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
-from .proximal import column_norms, fista, ista
+from .proximal import Backtracking, FixedStep, ProxGradResult, ProximalGradient, column_norms, fista, ista
 from .sbl import kron_omp, kron_sbl, sbl
 from .spright import spright
-from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 
 __all__ = [
     "CEL0",
     "MCP",
+    "Backtracking",
+    "Below",
     "DivergenceGuard",
+    "FixedStep",
+    "Flag",
     "Half",
     "Hard",
     "IterState",
+    "IterativeSolver",
     "MaxIter",
     "Monitor",
     "ObjectiveTol",
     "OnlineOrthogonalDictionary",
+    "ProxGradResult",
+    "ProximalGradient",
     "RelativeChange",
     "ResidualTol",
     "Result",
