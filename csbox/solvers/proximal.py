@@ -19,6 +19,7 @@ FISTA's momentum with O'Donoghue-Candès restart is one small function, and
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from dataclasses import dataclass
@@ -459,3 +460,9 @@ def column_norms(A: LinearOperator, **kw: Any) -> np.ndarray:
     warnings.warn("column_norms(A) is deprecated since 0.2: use A.column_norms()", DeprecationWarning,
                   stacklevel=2)
     return A.column_norms(**kw)
+
+
+# ista takes fista's keywords (less restart): one list, shown by help() and inspect
+ista.__signature__ = inspect.signature(fista).replace(  # type: ignore[attr-defined]
+    parameters=[p for p in inspect.signature(fista).parameters.values() if p.name != "restart"]
+)
