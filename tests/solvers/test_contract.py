@@ -97,7 +97,7 @@ def _dictionary(backend: Any) -> tuple[tuple, dict]:
 
 
 def _online_fit(Y: Any, **kw: Any) -> Result:
-    return OnlineOrthogonalDictionary(**kw).fit(Y).result_
+    return OnlineOrthogonalDictionary(8, **kw).fit(Y).result_
 
 
 def _ot(backend: Any) -> tuple[tuple, dict]:
