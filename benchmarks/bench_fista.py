@@ -26,6 +26,7 @@ import numpy as np
 from _timing import best_time, versions
 from csbox.metrics import psnr
 from csbox.operators import PartialFourier, Wavelet
+from csbox.penalties import L1
 from csbox.phantoms import shepp_logan
 from csbox.sampling import cartesian, variable_density
 from csbox.solvers import fista
@@ -46,8 +47,8 @@ LAM_REL = 1e-3
 
 def run_csbox(A, y, lam, W, cycle_spin=False):
     t0 = time.perf_counter()
-    res = fista(A, y, lam, transform=W, max_iter=N_ITER, tol=None, check_every=N_ITER,
-                cycle_spin=cycle_spin)
+    res = fista(A, y, lam, penalty=L1().in_basis(W, cycle_spin=cycle_spin), max_iter=N_ITER, tol=None,
+                check_every=N_ITER)
     return (time.perf_counter() - t0) / N_ITER, res.x
 
 

@@ -16,6 +16,7 @@ from _timing import versions
 from csbox.backend import to_numpy
 from csbox.metrics import psnr
 from csbox.operators import Kronecker, PartialFourier, Wavelet
+from csbox.penalties import L1
 from csbox.phantoms import shepp_logan
 from csbox.sampling import cartesian, variable_density
 from csbox.solvers import fista
@@ -79,7 +80,7 @@ def main() -> None:
             r[f"W pair {n}"] = timed(lambda W=W, xd=xd: W.H @ (W @ xd), sync)
 
             def solve(A=A, yd=yd, W=W, lam=lam):
-                return fista(A, yd, lam, transform=W, max_iter=100, tol=None, check_every=100)
+                return fista(A, yd, lam, penalty=L1().in_basis(W), max_iter=100, tol=None, check_every=100)
 
             r[f"FISTA x100 {n}"] = timed(solve, sync, repeat=2)
             r[f"PSNR {n}"] = psnr(to_numpy(solve().x), img)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int, check_scalar, check_shape
+from ._validation import check_int, check_memory, check_scalar, check_shape
 from .backend import array_namespace, result_dtype, to_numpy
 
 __all__ = ["LinearOperator"]
@@ -232,6 +232,28 @@ class LinearOperator:
             lam = lam_new
         self._lipschitz[key] = max(lam, 0.0)
         return self._lipschitz[key]
+
+    def column_norms(self, *, batch: int = 256) -> np.ndarray:
+        """Column norms ``a_i = ||A e_i||_2`` as a NumPy array shaped ``ishape``.
+
+        Used by :class:`~csbox.penalties.CEL0`. This default probes the operator
+        with unit vectors, ``batch`` columns at a time (``size_in`` products in
+        all; the full ``size_in x size_out`` matrix is never held); it refuses
+        operators whose probing batch would not fit in memory. Operators with a
+        closed form (:class:`~csbox.operators.MatrixOperator`,
+        :class:`~csbox.operators.PartialFourier`, :class:`~csbox.operators.Kronecker`)
+        override it.
+        """
+        batch = max(1, min(int(batch), self.size_in))
+        check_memory(f"{self.name}.column_norms probing batch", float(batch) * (self.size_in + self.size_out))
+        out = np.empty(self.size_in)
+        for start in range(0, self.size_in, batch):
+            idx = np.arange(start, min(start + batch, self.size_in))
+            e = np.zeros((idx.size, self.size_in))
+            e[np.arange(idx.size), idx] = 1.0
+            cols = np.reshape(to_numpy(self.apply(np.reshape(e, (idx.size, *self.ishape)))), (idx.size, -1))
+            out[idx] = np.linalg.norm(cols, axis=1)
+        return out.reshape(self.ishape)
 
     def to_scipy(self) -> Any:
         """A ``scipy.sparse.linalg.LinearOperator`` on flattened NumPy vectors."""

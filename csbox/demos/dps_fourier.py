@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metrics import psnr
+from ..penalties import L1
 from ..phantoms import lines_and_circles
 from ._plot import plt, save, strip_arrays
 
@@ -51,7 +52,7 @@ def fista_with_mask(images: np.ndarray, mask: np.ndarray) -> float:
 
     A = PartialFourier(images.shape[1:], mask, centered=True)
     W = Wavelet(images.shape[1:], "db2", level=2)
-    res = fista(A, A @ images, lam_rel=0.02, transform=W, max_iter=150, tol=None)
+    res = fista(A, A @ images, lam_rel=0.02, penalty=L1().in_basis(W), max_iter=150, tol=None)
     return float(np.mean([psnr(x, ref, peak=1.0) for x, ref in zip(res.x, images, strict=True)]))
 
 

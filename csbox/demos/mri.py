@@ -16,6 +16,7 @@ import numpy as np
 
 from ..metrics import nmse_db, psnr
 from ..operators import PartialFourier, Wavelet
+from ..penalties import L1
 from ..phantoms import camera, shepp_logan
 from ..sampling import cartesian, variable_density
 from ..solvers import fista, ista
@@ -54,9 +55,10 @@ def reconstructions(images: dict, iters: int) -> dict:
             A, y = problem(img, R)
             zf = A.H @ y
             t0 = time.perf_counter()
-            plain = fista(A, y, lam_rel=LAM_REL, transform=W, max_iter=iters, tol=None)
+            plain = fista(A, y, lam_rel=LAM_REL, penalty=L1().in_basis(W), max_iter=iters, tol=None)
             t_plain = time.perf_counter() - t0
-            spun = fista(A, y, lam_rel=LAM_REL, transform=W, max_iter=iters, tol=None, cycle_spin=True)
+            spun = fista(A, y, lam_rel=LAM_REL, penalty=L1().in_basis(W, cycle_spin=True), max_iter=iters,
+                         tol=None)
             key = f"{name} {img.shape[0]}x{img.shape[1]} R={R}"
             m = {
                 "zero_filled": {"psnr": psnr(zf, img), "nmse_db": nmse_db(zf, img)},
@@ -81,7 +83,7 @@ def convergence(img: np.ndarray, n_conv: int) -> dict:
     A, y = problem(img, 4)
     W = Wavelet(img.shape, "db4", level=4)
     y = y.astype(np.complex128)
-    kw = {"lam_rel": LAM_REL, "transform": W, "tol": None, "check_every": 1}
+    kw = {"lam_rel": LAM_REL, "penalty": L1().in_basis(W), "tol": None, "check_every": 1}
     runs = {
         "ISTA": ista(A, y, max_iter=n_conv, **kw),
         "FISTA": fista(A, y, max_iter=n_conv, restart=False, **kw),

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ..operators import MatrixOperator
-from ..solvers import CEL0, column_norms, fista
+from ..penalties import CEL0, L0
+from ..solvers import fista
 from ..theory import l1_phase_transition
 from ._plot import plt, save
 
@@ -55,12 +56,12 @@ def cell(
         # decrease lam geometrically from 0.5 to 1e-4, warm-starting each stage
         x = None
         for lam in np.geomspace(0.5, 1e-4, 10):
-            res = fista(op, Y, float(lam), prox=prox, x0=x, max_iter=stage_iter, **common)
+            res = fista(op, Y, float(lam), penalty=prox, x0=x, max_iter=stage_iter, **common)
             x = res.x
         return res
 
-    hard = continuation("hard")
-    cel0 = continuation(CEL0(column_norms(op)))
+    hard = continuation(L0())
+    cel0 = continuation(CEL0(col_norms=op.column_norms()))
     for name, res in zip(METHODS, (l1, hard, cel0), strict=True):
         err = np.linalg.norm(res.x - X, axis=1) / np.maximum(np.linalg.norm(X, axis=1), 1e-300)
         out[name] = float(np.mean(err < 1e-2))

@@ -101,6 +101,10 @@ class Diagonal(LinearOperator):
         y = self._as_out_dtype(y)
         return self._dc.like(y, y.dtype) * y
 
+    def column_norms(self, **_: Any) -> np.ndarray:
+        """``||M[:, i]||_2`` from the matrix itself."""
+        return np.linalg.norm(to_numpy(self.matrix), axis=0)
+
     def _make_normal(self) -> LinearOperator:
         d = to_numpy(self._d.value)
         return Diagonal(np.abs(d) ** 2)

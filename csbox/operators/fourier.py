@@ -12,6 +12,7 @@ masks of :mod:`csbox.sampling` are centred unless asked otherwise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -158,6 +159,10 @@ class PartialFourier(LinearOperator):
 
     def _adjoint(self, y: Array) -> Array:
         return self.fft._adjoint(self.restrict._adjoint(y))
+
+    def column_norms(self, **_: Any) -> np.ndarray:
+        """``sqrt(M / N)`` everywhere: each unit vector's orthonormal spectrum has energy ``1/N`` per bin."""
+        return np.full(self.ishape, math.sqrt(self.mask.sum() / self.mask.size))
 
     def _make_normal(self) -> LinearOperator:
         return _MaskedNormal(self)

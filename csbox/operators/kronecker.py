@@ -80,5 +80,12 @@ class Kronecker(LinearOperator):
     def _adjoint(self, y: Array) -> Array:
         return self._modewise(y, self.m, adjoint=True)
 
+    def column_norms(self, **kw: Any) -> np.ndarray:
+        """Kronecker product of the factors' column norms (``||(A ⊗ B) e_{ij}|| = ||A e_i|| ||B e_j||``)."""
+        out = np.ones(1)
+        for f in self.factors:
+            out = np.kron(out, f.column_norms(**kw))
+        return out
+
     def _make_normal(self) -> LinearOperator:
         return Kronecker(*[f.normal() for f in self.factors])

@@ -2,7 +2,7 @@ r"""Separable penalties ``lam * sum_i phi(|x_i|)``: l1, l0, l1/2, MCP, CEL0.
 
 Each prox acts on magnitudes and keeps the phase of complex entries (the
 exact prox of ``phi(|x|)``); the scalar maps are those of
-:mod:`csbox.solvers.thresholds` (soft, hard, half, firm, CEL0 thresholding).
+:mod:`csbox.penalties.thresholds` (soft, hard, half, firm, CEL0 thresholding).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import Array, array_namespace
-from ..solvers.thresholds import CEL0 as _CEL0
-from ..solvers.thresholds import MCP as _MCP
-from ..solvers.thresholds import Half as _Half
-from ..solvers.thresholds import Hard as _Hard
-from ..solvers.thresholds import Soft as _Soft
-from ..solvers.thresholds import Threshold
 from .base import Penalty
+from .thresholds import CEL0 as _CEL0
+from .thresholds import MCP as _MCP
+from .thresholds import Half as _Half
+from .thresholds import Hard as _Hard
+from .thresholds import Soft as _Soft
+from .thresholds import Threshold
 
 __all__ = ["CEL0", "L0", "L1", "MCP", "Half", "Separable"]
 
@@ -29,6 +29,11 @@ class Separable(Penalty):
 
     def _prox(self, v: Array, t: float) -> Array:
         return self._threshold.prox(v, t, 1.0) if t > 0 else v
+
+    @property
+    def threshold(self) -> Threshold:
+        """The scalar threshold (prox on magnitudes) of this penalty."""
+        return self._threshold
 
     def _value(self, x: Array) -> Array:
         xp = array_namespace(x)

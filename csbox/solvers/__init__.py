@@ -1,7 +1,12 @@
 """Solvers on one Result/stopping machinery: ISTA/FISTA, thresholds, SBL, dictionary learning, OT."""
 
+# 0.1 threshold names (deprecated for solvers: use csbox.penalties)
+from ..penalties.thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 from ._core import (
+    Below,
     DivergenceGuard,
+    Flag,
+    IterativeSolver,
     IterState,
     MaxIter,
     Monitor,
@@ -30,21 +35,25 @@ from .ot import (
     wasserstein_grid,
 )
 from .pdhg import PDHGResult, pdhg
-from .proximal import column_norms, fista, ista
+from .proximal import Backtracking, FixedStep, ProxGradResult, ProximalGradient, column_norms, fista, ista
 from .sbl import kron_omp, kron_sbl, sbl
 from .spright import SparseSpectrum, SpectrumResult, spright
-from .thresholds import CEL0, MCP, Half, Hard, Soft, Threshold, get_threshold
 from .tv import TVResult, tv_denoise
 
 __all__ = [
     "CEL0",
     "MCP",
     "ADMMResult",
+    "Backtracking",
+    "Below",
     "CGResult",
     "DivergenceGuard",
+    "FixedStep",
+    "Flag",
     "Half",
     "Hard",
     "IterState",
+    "IterativeSolver",
     "LSQRResult",
     "MaxIter",
     "Monitor",
@@ -52,6 +61,8 @@ __all__ = [
     "ObjectiveTol",
     "OnlineOrthogonalDictionary",
     "PDHGResult",
+    "ProxGradResult",
+    "ProximalGradient",
     "RelativeChange",
     "ResidualTol",
     "Result",

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_int
 from ..backend import array_namespace, device, to_numpy
 from ._core import Monitor, Result
 
@@ -265,6 +266,7 @@ class OnlineOrthogonalDictionary:
     def fit(self, Y: Array, y: Any = None) -> OnlineOrthogonalDictionary:
         """Stream ``Y`` in mini-batches of ``batch_size`` for ``n_epochs`` passes (shuffled per epoch)."""
         xp = _check_samples(Y, None)
+        check_int("n_epochs", self.n_epochs, low=1)
         for name in ("dictionary_", "_G"):
             if hasattr(self, name):
                 delattr(self, name)

@@ -1,306 +1,426 @@
-"""Proximal-gradient solvers: ISTA and FISTA (with adaptive restart, backtracking, analysis sparsity).
+r"""Proximal-gradient solvers: ISTA and FISTA on the one solver loop.
 
 Both solve
 
-.. math:: \\min_x \\tfrac12 \\|A x - y\\|_2^2 + \\lambda R(W x)
+.. math:: \min_x \tfrac12 \|A x - y\|_2^2 + \lambda \phi(x)
 
-with ``R`` a separable penalty given by its threshold (``soft`` for l1,
-``hard``, ``half``, ``mcp``, ``cel0``: see :mod:`csbox.solvers.thresholds`)
-and ``W`` an optional orthonormal transform (e.g. :class:`~csbox.operators.Wavelet`),
-whose prox is ``W^H T(W v)``. The MRI problem
+for a :class:`~csbox.penalties.Penalty` ``lam * phi`` (default
+:class:`~csbox.penalties.L1`); analysis sparsity in an orthonormal basis is the
+penalty ``L1(lam).in_basis(W, cycle_spin=...)``. The MRI problem
 ``min 0.5||M F x - y||^2 + lam ||W x||_1`` is one call:
-``fista(PartialFourier(...), y, lam, transform=Wavelet(...))``.
+``fista(PartialFourier(...), y, penalty=L1().in_basis(Wavelet(...)), lam_rel=0.01)``.
+
+The pieces follow SCICO's PGM (``scico/optimize/_pgm.py``, ``_pgmaux.py``):
+the step size is a strategy object (:class:`FixedStep`, :class:`Backtracking`),
+FISTA's momentum with O'Donoghue-Candès restart is one small function, and
+:class:`ProximalGradient` is an :class:`~csbox.solvers.IterativeSolver` whose
+``step()`` is a few lines; :func:`fista` and :func:`ista` are thin wrappers.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..backend import array_namespace, device, real_dtype, result_dtype, to_numpy
+from ..backend import Array, array_namespace, device, real_dtype, result_dtype, to_numpy
 from ..linop import LinearOperator
-from ._core import Monitor, Result, StoppingRule
-from .thresholds import Threshold, get_threshold
+from ..penalties import CEL0, L0, L1, MCP, Half, InBasis, Penalty
+from ..penalties import thresholds as _thr
+from ._core import IterativeSolver, Result, StoppingRule
 
-__all__ = ["fista", "ista"]
-
-Array = Any
+__all__ = ["Backtracking", "FixedStep", "ProxGradResult", "ProximalGradient", "column_norms", "fista", "ista"]
 
 
-def _check_data(A: LinearOperator, y: Array) -> tuple[Any, tuple[int, ...]]:
-    if not isinstance(A, LinearOperator):
-        raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
+@dataclass(kw_only=True)
+class ProxGradResult(Result):
+    """Result of :func:`fista` / :func:`ista`.
+
+    Attributes
+    ----------
+    lam : float
+        The penalty weight used (resolved from ``lam_rel`` when given).
+    step : float
+        The last step size ``1 / L``.
+    lipschitz : float
+        The last Lipschitz estimate ``L`` (fixed, or grown by backtracking).
+    n_restarts : int
+        Momentum restarts (summed over right-hand sides; 0 for ISTA).
+    penalty : Penalty
+        The penalty, with ``lam`` set.
+    """
+
+    lam: float
+    step: float
+    lipschitz: float
+    n_restarts: int
+    penalty: Penalty
+
+
+# ---------------------------------------------------------------------------- problem checks
+def _as_operator(A: Any) -> LinearOperator:
+    if isinstance(A, LinearOperator):
+        return A
+    if hasattr(A, "shape") and len(A.shape) == 2:
+        from ..operators import MatrixOperator
+
+        return MatrixOperator(A)
+    raise TypeError(f"A must be a csbox LinearOperator or a 2-D array, got {type(A).__name__}")
+
+
+def _check_data(A: LinearOperator, y: Array) -> tuple[Any, Array, tuple[int, ...]]:
     if not hasattr(y, "shape"):
         raise TypeError(f"y must be an array, got {type(y).__name__}")
     n = len(A.oshape)
     if y.ndim < n or tuple(y.shape[y.ndim - n :]) != A.oshape:
         raise ValueError(f"y has shape {tuple(y.shape)}, expected (..., *{A.oshape}) for {A!r}")
     xp = array_namespace(y)
+    if xp.isdtype(y.dtype, ("integral", "bool")):
+        y = xp.astype(y, xp.float64)
     if not xp.isdtype(y.dtype, ("real floating", "complex floating")):
         raise TypeError(f"y must be a floating or complex array, got dtype {y.dtype}")
     if 0 in tuple(y.shape):
         raise ValueError("y is empty")
     if not bool(to_numpy(xp.all(xp.isfinite(y)))):
         raise ValueError("y contains NaN or Inf")
-    return xp, tuple(y.shape[: y.ndim - n])
+    return xp, y, tuple(y.shape[: y.ndim - n])
 
 
-def _sum_over(xp: Any, v: Array, n_core: int) -> Array:
-    """Sum over the trailing ``n_core`` axes (per batch item)."""
-    return xp.sum(v, axis=tuple(range(v.ndim - n_core, v.ndim))) if n_core else v
+def _check_number(name: str, v: Any, *, positive: bool) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__} {v!r}")
+    v = float(v)
+    if not math.isfinite(v) or v < 0 or (positive and v == 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {v!r}")
+    return v
 
 
-class _Prox:
-    """The prox of ``lam R(W x)`` for orthonormal ``W`` (or ``W = I``), with optional cycle spinning."""
-
-    def __init__(self, thr: Threshold, W: LinearOperator | None, cycle_spin: bool, seed: int, ndim: int):
-        self.thr = thr
-        self.W = W
-        self.cycle_spin = cycle_spin and W is not None
-        self.rng = np.random.default_rng(seed)
-        self.ndim = ndim
-        period = 2 ** getattr(W, "level", 3) if W is not None else 1
-        axes = getattr(W, "axes", tuple(range(ndim)))
-        self.axes = tuple(a - ndim for a in axes)
-        self.period = period
-
-    def __call__(self, v: Array, lam: float, g: float) -> Array:
-        if self.W is None:
-            return self.thr.prox(v, lam, g)
-        if not self.cycle_spin:
-            return self.W._adjoint(self.thr.prox(self.W._apply(v), lam, g))
-        xp = array_namespace(v)
-        shift = tuple(int(s) for s in self.rng.integers(0, self.period, size=len(self.axes)))
-        vs = xp.roll(v, shift, axis=self.axes)
-        out = self.W._adjoint(self.thr.prox(self.W._apply(vs), lam, g))
-        return xp.roll(out, tuple(-s for s in shift), axis=self.axes)
-
-    def penalty(self, x: Array, lam: float) -> Array:
-        c = x if self.W is None else self.W._apply(x)
-        return self.thr.penalty(c, lam)
+def _resolve_lam(penalty: Penalty, lam: Any, lam_rel: Any, AHy: Array) -> float:
+    """``lam``, or ``lam_rel * ||W A^H y||_inf`` with ``W`` the penalty's basis, or the penalty's own."""
+    if lam is not None and lam_rel is not None:
+        raise ValueError("give at most one of lam and lam_rel")
+    if lam_rel is not None:
+        lam_rel = _check_number("lam_rel", lam_rel, positive=False)
+        c = penalty.W @ AHy if isinstance(penalty, InBasis) else AHy
+        xp = array_namespace(c)
+        return lam_rel * float(to_numpy(xp.max(xp.abs(c))))
+    if lam is not None:
+        return _check_number("lam", lam, positive=False)
+    return penalty.lam
 
 
-def _proximal_gradient(
-    A: LinearOperator,
-    y: Array,
-    lam: float | None,
-    *,
-    lam_rel: float | None,
-    prox: str | Threshold,
-    transform: LinearOperator | None,
-    step: float | None,
-    backtracking: bool,
-    accelerate: bool,
-    restart: bool,
-    cycle_spin: bool,
-    x0: Array | None,
-    max_iter: int,
-    tol: float | None,
-    check_every: int,
-    callback: Any,
-    progress: bool,
-    seed: int,
-    stop: StoppingRule | None,
-    name: str,
-) -> Result:
-    xp, batch = _check_data(A, y)
-    thr = get_threshold(prox)
-    dev = device(y)
-    xdt = result_dtype(xp, y.dtype, A.is_complex)
-    rdt = real_dtype(xp, xdt)
+_LEGACY = {_thr.Soft: L1, _thr.Hard: L0, _thr.Half: Half}
+
+
+def _legacy_penalty(prox: Any, transform: Any, cycle_spin: bool, seed: int) -> Penalty:
+    """The 0.1 keywords ``prox=``, ``transform=``, ``cycle_spin=``, ``seed=`` as a penalty."""
+    warnings.warn(
+        "fista/ista(prox=, transform=, cycle_spin=, seed=) are deprecated since 0.2: pass "
+        "penalty=L1().in_basis(W, cycle_spin=True, seed=0) (csbox.penalties)",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    thr = _thr.get_threshold("soft" if prox is None else prox)
+    if isinstance(thr, _thr.MCP):
+        pen: Penalty = MCP(gamma=thr.gamma)
+    elif isinstance(thr, _thr.CEL0):
+        pen = CEL0(col_norms=thr.col_norms)
+    elif type(thr) in _LEGACY:
+        pen = _LEGACY[type(thr)]()
+    else:
+        raise TypeError(f"prox={prox!r} has no penalty equivalent; pass penalty= instead")
     if transform is not None:
         if not isinstance(transform, LinearOperator):
             raise TypeError(f"transform must be a LinearOperator, got {type(transform).__name__}")
-        if transform.ishape != A.ishape:
-            raise ValueError(f"transform acts on {transform.ishape}, but A's input is {A.ishape}")
-    nx = len(A.ishape)
-    P = _Prox(thr, transform, cycle_spin, seed, nx)
+        pen = pen.in_basis(transform, cycle_spin=cycle_spin, seed=seed)
+    return pen
 
-    AHy = A.H @ y
-    if (lam is None) == (lam_rel is None):
-        raise ValueError("give exactly one of lam and lam_rel")
-    if lam_rel is not None:
-        if not (math.isfinite(lam_rel) and lam_rel >= 0):
-            raise ValueError(f"lam_rel must be a finite number >= 0, got {lam_rel!r}")
-        c = AHy if transform is None else transform @ AHy
-        lam = lam_rel * float(to_numpy(xp.max(xp.abs(c))))
-    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not math.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-    lam = float(lam)
 
-    L = None
-    if step is None:
-        if backtracking:
-            L = 1.0
-        else:
-            L = A.lipschitz(xp=xp, device=dev)
+# ---------------------------------------------------------------------------- step sizes
+class FixedStep:
+    """A fixed step ``g`` (default ``1 / L`` with ``L = A.lipschitz()``).
+
+    A step above ``1/L`` may diverge; the run then stops with ``"diverged"`` or ``"nan"``.
+    """
+
+    def __init__(self, step: float | None = None):
+        self.step = None if step is None else _check_number("step", step, positive=True)
+
+    def setup(self, solver: ProximalGradient) -> None:
+        if self.step is None:
+            L = solver.A.lipschitz(xp=solver.xp, device=solver.device)
             if not L > 0:
-                raise ValueError(f"{A!r} has Lipschitz constant {L}: the operator is zero")
-        g = 1.0 / L
-    else:
-        if not (isinstance(step, (int, float)) and math.isfinite(step) and step > 0):
-            raise ValueError(f"step must be a finite number > 0, got {step!r}")
-        g = float(step)
-        L = 1.0 / g
-
-    if x0 is None:
-        x = xp.zeros((*batch, *A.ishape), dtype=xdt, device=dev)
-    else:
-        if tuple(x0.shape) not in ((*batch, *A.ishape), tuple(A.ishape)):
-            raise ValueError(f"x0 has shape {tuple(x0.shape)}, expected {(*batch, *A.ishape)}")
-        x = xp.astype(x0, xdt) + xp.zeros((*batch, *A.ishape), dtype=xdt, device=dev)
-
-    N = A.normal()
-    mon = Monitor(
-        max_iter=max_iter,
-        tol=tol,
-        check_every=check_every,
-        callback=callback,
-        progress=progress,
-        stop=stop,
-        desc=name,
-    )
-
-    y_norm = xp.linalg.vector_norm(y)
-    y_norm = xp.where(y_norm > 0, y_norm, xp.ones_like(y_norm))
-
-    def fit(v: Array) -> tuple[Array, Array]:
-        """Objective and relative residual ``||A v - y|| / ||y||`` at ``v``."""
-        r = A @ v - y
-        data = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
-        return data + P.penalty(v, lam), xp.sqrt(2.0 * data) / y_norm
-
-    def smooth(v: Array) -> tuple[Array, Array]:
-        r = A @ v - y
-        return 0.5 * xp.sum(xp.real(r * xp.conj(r))), A.H @ r
-
-    bshape = (*batch, *([1] * nx))
-    t = xp.ones(batch, dtype=rdt, device=dev)
-    z = x
-    k = 0
-    n_restarts = 0
-    restart_count = xp.zeros((), dtype=rdt, device=dev)
-    while k < max_iter:
-        k += 1
-        if backtracking:
-            fz, grad = smooth(z)
-            while True:
-                x_new = P(z - (1.0 / L) * grad, lam, 1.0 / L)
-                d = x_new - z
-                r_new = A @ x_new - y
-                fx = 0.5 * xp.sum(xp.real(r_new * xp.conj(r_new)))
-                quad = fz + xp.sum(xp.real(xp.conj(grad) * d)) + 0.5 * L * xp.sum(xp.real(d * xp.conj(d)))
-                if float(to_numpy(fx)) <= float(to_numpy(quad)) * (1 + 1e-12) or L > 1e30:
-                    break
-                L *= 2.0
-            g = 1.0 / L
+                raise ValueError(f"{solver.A!r} has Lipschitz estimate {L}: the operator is zero")
+            self.L = L
+            self.g = 1.0 / L
         else:
-            grad = N._apply(z) - AHy
-            x_new = P(z - g * grad, lam, g)
-        if accelerate:
-            t_new = 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t))
-            beta = (t - 1.0) / t_new
-            if restart:
-                cond = _sum_over(xp, xp.real(xp.conj(z - x_new) * (x_new - x)), nx) > 0
-                beta = xp.where(cond, xp.zeros_like(beta), beta)
-                t_new = xp.where(cond, xp.ones_like(t_new), t_new)
-                restart_count = restart_count + xp.sum(xp.astype(cond, rdt))
-            z = x_new + xp.reshape(beta, bshape) * (x_new - x)
-            t = t_new
-        else:
-            z = x_new
-        x_prev, x = x, x_new
-        if mon.due(k):
-            dx = xp.linalg.vector_norm(x - x_prev)
-            nrm = xp.linalg.vector_norm(x)
-            obj, res = fit(x)
-            stop_now = mon.check(
-                k,
-                x,
-                objective=obj,
-                residual=res,
-                rel_change=dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm)),
-            )
-            if stop_now:
+            self.g = self.step
+            self.L = 1.0 / self.step
+
+    def prox_step(self, solver: ProximalGradient, z: Array) -> Array:
+        grad = solver.N._apply(z) - solver.AHy
+        return solver.penalty.prox(z - self.g * grad, self.g)
+
+
+class Backtracking:
+    """Beck-Teboulle backtracking: grow ``L`` by ``factor`` until the quadratic model majorises.
+
+    Accepts ``x+ = prox_{1/L}(z - grad/L)`` once ``f(x+) <= f(z) + <grad, x+ - z>
+    + (L/2)||x+ - z||^2``; ``L`` never decreases. One host sync per trial.
+
+    Parameters
+    ----------
+    L0 : float
+        Initial Lipschitz estimate ``> 0``.
+    factor : float
+        Growth factor ``> 1``.
+    """
+
+    def __init__(self, L0: float = 1.0, factor: float = 2.0):
+        self.L0 = _check_number("L0", L0, positive=True)
+        self.factor = _check_number("factor", factor, positive=True)
+        if not self.factor > 1:
+            raise ValueError(f"factor must be > 1, got {factor!r}")
+
+    def setup(self, solver: ProximalGradient) -> None:
+        self.L = self.L0
+        self.g = 1.0 / self.L
+
+    def prox_step(self, solver: ProximalGradient, z: Array) -> Array:
+        xp, A, y = solver.xp, solver.A, solver.y
+        r = A @ z - y
+        fz = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
+        grad = A.H @ r
+        while True:
+            x_new = solver.penalty.prox(z - (1.0 / self.L) * grad, 1.0 / self.L)
+            d = x_new - z
+            r_new = A @ x_new - y
+            fx = 0.5 * xp.sum(xp.real(r_new * xp.conj(r_new)))
+            quad = fz + xp.sum(xp.real(xp.conj(grad) * d)) + 0.5 * self.L * xp.sum(xp.real(d * xp.conj(d)))
+            if float(to_numpy(fx)) <= float(to_numpy(quad)) * (1 + 1e-12) or self.L > 1e30:
                 break
-    if accelerate and restart:
-        n_restarts = int(float(to_numpy(restart_count)))
-    return mon.result(x, lam=lam, step=g, lipschitz=L, n_restarts=n_restarts, threshold=thr.name)
+            self.L *= self.factor
+        self.g = 1.0 / self.L
+        return x_new
+
+
+def _momentum(xp: Any, t: Array, z: Array, x: Array, x_new: Array, n_core: int, restart: bool) -> tuple:
+    """FISTA's extrapolation with O'Donoghue-Candès gradient restart (per right-hand side).
+
+    Returns ``(z_next, t_next, restarts)``: the momentum is reset where
+    ``Re<z - x_new, x_new - x> > 0``.
+    """
+    t_new = 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t))
+    beta = (t - 1.0) / t_new
+    restarts = None
+    if restart:
+        prod = xp.real(xp.conj(z - x_new) * (x_new - x))
+        cond = (xp.sum(prod, axis=tuple(range(prod.ndim - n_core, prod.ndim))) if n_core else prod) > 0
+        beta = xp.where(cond, xp.zeros_like(beta), beta)
+        t_new = xp.where(cond, xp.ones_like(t_new), t_new)
+        restarts = xp.sum(xp.astype(cond, t.dtype))
+    bshape = (*t.shape, *([1] * n_core))
+    return x_new + xp.reshape(beta, bshape) * (x_new - x), t_new, restarts
+
+
+# ---------------------------------------------------------------------------- the solver
+class ProximalGradient(IterativeSolver):
+    """ISTA / FISTA as an :class:`~csbox.solvers.IterativeSolver` (see :func:`fista`)."""
+
+    tol_metric = "rel_change"
+
+    def __init__(
+        self,
+        A: Any,
+        y: Array,
+        penalty: Penalty,
+        *,
+        step_size: FixedStep | Backtracking,
+        accelerate: bool,
+        restart: bool,
+        x0: Array | None,
+        **contract: Any,
+    ):
+        super().__init__(**contract)
+        self.name = "fista" if accelerate else "ista"
+        self.A = _as_operator(A)
+        self.xp, self.y, batch = _check_data(self.A, y)
+        xp = self.xp
+        self.device = device(self.y)
+        xdt = result_dtype(xp, self.y.dtype, self.A.is_complex)
+        if isinstance(penalty, InBasis) and penalty.W.ishape != self.A.ishape:
+            raise ValueError(
+                f"the penalty's basis acts on {penalty.W.ishape}, but A's input is {self.A.ishape}"
+            )
+        self.penalty = penalty
+        self.accelerate, self.restart = accelerate, accelerate and restart
+        self.nx = len(self.A.ishape)
+        self.AHy = self.A.H @ self.y
+        self.N = self.A.normal()
+        self.x = self._start(x0, batch, xdt)
+        self.x_prev, self.z = self.x, self.x
+        self.t = xp.ones(batch, dtype=real_dtype(xp, xdt), device=self.device)
+        self.restarts = xp.zeros((), dtype=real_dtype(xp, xdt), device=self.device)
+        self.step_size = step_size
+        y_norm = xp.linalg.vector_norm(self.y)
+        self.y_norm = xp.where(y_norm > 0, y_norm, xp.ones_like(y_norm))
+
+    def _start(self, x0: Array | None, batch: tuple[int, ...], xdt: Any) -> Array:
+        xp, shape = self.xp, (*batch, *self.A.ishape)
+        zeros = xp.zeros(shape, dtype=xdt, device=self.device)
+        if x0 is None:
+            return zeros
+        if not hasattr(x0, "shape") or tuple(x0.shape) not in (shape, tuple(self.A.ishape)):
+            raise ValueError(f"x0 has shape {tuple(getattr(x0, 'shape', ()))}, expected {shape}")
+        return xp.astype(x0, xdt) + zeros
+
+    def step(self) -> None:
+        x_new = self.step_size.prox_step(self, self.z)
+        if self.accelerate:
+            self.z, self.t, r = _momentum(self.xp, self.t, self.z, self.x, x_new, self.nx, self.restart)
+            if r is not None:
+                self.restarts = self.restarts + r
+        else:
+            self.z = x_new
+        self.x_prev, self.x = self.x, x_new
+
+    def metrics(self) -> dict[str, Any]:
+        xp = self.xp
+        r = self.A @ self.x - self.y
+        data = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
+        dx = xp.linalg.vector_norm(self.x - self.x_prev)
+        nrm = xp.linalg.vector_norm(self.x)
+        return {
+            "objective": data + self.penalty.value(self.x),
+            "residual": xp.sqrt(2.0 * data) / self.y_norm,
+            "rel_change": dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm)),
+        }
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def solve(self) -> Result:
+        self.step_size.setup(self)
+        return super().solve()
+
+    def result(self, base: Result) -> ProxGradResult:
+        return ProxGradResult(
+            **base._base(),
+            lam=self.penalty.lam,
+            step=self.step_size.g,
+            lipschitz=self.step_size.L,
+            n_restarts=int(float(to_numpy(self.restarts))),
+            penalty=self.penalty,
+        )
+
+
+def _run(
+    A: Any,
+    y: Array,
+    lam: float | None,
+    *,
+    accelerate: bool,
+    penalty: Penalty | None = None,
+    lam_rel: float | None = None,
+    step: float | FixedStep | Backtracking | None = None,
+    backtracking: bool = False,
+    restart: bool = True,
+    x0: Array | None = None,
+    prox: Any = None,
+    transform: LinearOperator | None = None,
+    cycle_spin: bool = False,
+    seed: int = 0,
+    **contract: Any,
+) -> ProxGradResult:
+    if prox is not None or transform is not None or cycle_spin:
+        if penalty is not None:
+            raise ValueError("give penalty= or the deprecated prox=/transform=/cycle_spin=, not both")
+        penalty = _legacy_penalty(prox, transform, cycle_spin, seed)
+    if penalty is None:
+        if lam is None and lam_rel is None:
+            raise ValueError("give lam, lam_rel or a penalty with its lam")
+        penalty = L1()
+    if not isinstance(penalty, Penalty):
+        raise TypeError(f"penalty must be a csbox.penalties.Penalty, got {type(penalty).__name__}")
+    if isinstance(step, (FixedStep, Backtracking)):
+        strategy = step
+    elif backtracking:
+        if step is not None:
+            raise ValueError("give step or backtracking=True, not both")
+        strategy = Backtracking()
+    else:
+        strategy = FixedStep(step)
+    solver = ProximalGradient(
+        A, y, penalty, step_size=strategy, accelerate=accelerate, restart=restart, x0=x0, **contract
+    )
+    # with_lam gives a fresh copy (and a fresh cycle-spinning generator), so runs are reproducible
+    solver.penalty = penalty.with_lam(_resolve_lam(penalty, lam, lam_rel, solver.AHy))
+    return solver.solve()
 
 
 def fista(
-    A: LinearOperator,
+    A: LinearOperator | Array,
     y: Array,
     lam: float | None = None,
     *,
+    penalty: Penalty | None = None,
     lam_rel: float | None = None,
-    prox: str | Threshold = "soft",
-    transform: LinearOperator | None = None,
-    step: float | None = None,
-    backtracking: bool = False,
+    step: float | FixedStep | Backtracking | None = None,
     restart: bool = True,
-    cycle_spin: bool = False,
     x0: Array | None = None,
     max_iter: int = 100,
     tol: float | None = 1e-6,
     check_every: int = 10,
     callback: Any = None,
     progress: bool = False,
-    seed: int = 0,
     stop: StoppingRule | None = None,
-) -> Result:
-    """FISTA (Beck-Teboulle) for ``min_x 0.5||A x - y||^2 + lam R(W x)``.
+    **deprecated: Any,
+) -> ProxGradResult:
+    r"""FISTA (Beck-Teboulle) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
+
+    .. math::
+        x_{k+1} = \operatorname{prox}_{g \lambda\phi}(z_k - g A^H(A z_k - y)),\quad
+        z_{k+1} = x_{k+1} + \tfrac{t_k - 1}{t_{k+1}}(x_{k+1} - x_k).
 
     Parameters
     ----------
-    A : LinearOperator
-        Forward operator; ``A.normal()`` gives the gradient ``A^H A x - A^H y``
-        (fast for :class:`~csbox.operators.PartialFourier`: no gathers).
+    A : LinearOperator or 2-D array
+        Forward operator (a matrix is wrapped in :class:`~csbox.operators.MatrixOperator`);
+        ``A.normal()`` gives the gradient (fast for :class:`~csbox.operators.PartialFourier`).
     y : array, shape (..., *A.oshape)
         Data; leading axes are independent right-hand sides solved together.
+        Integer data are cast to float64.
     lam : float, optional
-        Regularisation weight ``>= 0``. Or give ``lam_rel``, a fraction of
-        ``||W A^H y||_inf`` (the smallest ``lam`` for which ``x = 0`` solves the
-        l1 problem).
-    prox : str or Threshold
-        ``"soft"`` (l1, default), ``"hard"``, ``"half"``, ``"mcp"``, ``"cel0"``
-        or a :class:`~csbox.solvers.thresholds.Threshold` instance.
-    transform : LinearOperator, optional
-        Orthonormal sparsifying transform ``W`` (analysis = synthesis for
-        orthonormal ``W``); the prox is ``W^H T(W v)``.
-    step : float, optional
-        Step size; default ``1 / A.lipschitz()``. A step above ``1/L`` may
-        diverge: the run then stops with ``stop_reason`` ``"diverged"`` or ``"nan"``.
-    backtracking : bool
-        Beck-Teboulle backtracking on ``L`` (doubling) instead of a fixed step.
+        Penalty weight ``>= 0`` (overrides the penalty's own ``lam``).
+    penalty : Penalty, optional
+        ``lam * phi`` (:mod:`csbox.penalties`: ``L1`` default, ``L0``, ``Half``,
+        ``MCP``, ``CEL0``, or ``P.in_basis(W, cycle_spin=...)`` for an orthonormal ``W``).
+    lam_rel : float, optional
+        ``lam`` as a fraction of ``||W A^H y||_inf`` (``W`` the penalty's basis,
+        identity if none): the smallest ``lam`` for which ``x = 0`` solves the l1 problem.
+    step : float, FixedStep or Backtracking, optional
+        Step size strategy; a float is a fixed step; default ``FixedStep()``
+        (``1 / A.lipschitz()``). ``backtracking=True`` is ``Backtracking()``.
     restart : bool
-        O'Donoghue-Candès adaptive restart (gradient scheme): the momentum is
-        reset whenever ``Re<z_k - x_{k+1}, x_{k+1} - x_k> > 0`` (per right-hand side).
-    cycle_spin : bool
-        Circularly shift the image by a random offset in ``[0, 2^level)`` per
-        axis before each wavelet threshold and back after (BART's default).
+        O'Donoghue-Candès adaptive restart (gradient scheme), per right-hand side.
     x0 : array, optional
         Warm start.
-    max_iter, tol, check_every : int, float, int
-        Iteration cap; relative-change tolerance ``||x_k - x_{k-1}|| / ||x_k||``;
-        checkpoint period (the only host syncs).
-    callback : callable, optional
-        ``callback(state)`` at checkpoints; raise ``StopIteration`` to stop.
-    progress : bool
-        tqdm progress bar.
-    seed : int
-        Seed of the cycle-spinning shifts.
-    stop : StoppingRule, optional
-        Extra stopping rules (``ResidualTol``, ``ObjectiveTol``...).
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract (:mod:`csbox.solvers._core`): ``tol`` bounds the
+        relative change ``||x_k - x_{k-1}|| / ||x_k||``.
+    **deprecated
+        0.1 keywords ``prox``, ``transform``, ``cycle_spin``, ``seed`` (a
+        ``DeprecationWarning``) and ``backtracking``.
 
     Returns
     -------
-    Result
+    ProxGradResult
         ``x`` in ``y``'s namespace/device/precision; history of ``objective``,
-        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``; extras ``lam``, ``step``,
-        ``lipschitz``, ``n_restarts``.
+        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``.
 
     References
     ----------
@@ -309,74 +429,40 @@ def fista(
     Candès, "Adaptive restart for accelerated gradient schemes", Found. Comput.
     Math. 2015. M. Lustig, D. Donoho, J. Pauly, "Sparse MRI", MRM 2007.
     """
-    return _proximal_gradient(
-        A, y, lam, lam_rel=lam_rel, prox=prox, transform=transform, step=step,
-        backtracking=backtracking, accelerate=True, restart=restart, cycle_spin=cycle_spin,
-        x0=x0, max_iter=max_iter, tol=tol, check_every=check_every, callback=callback,
-        progress=progress, seed=seed, stop=stop, name="fista",
+    return _run(
+        A, y, lam, accelerate=True, penalty=penalty, lam_rel=lam_rel, step=step, restart=restart, x0=x0,
+        max_iter=max_iter, tol=tol, check_every=check_every, callback=callback, progress=progress,
+        stop=stop, **deprecated,
     )  # fmt: skip
 
 
-def ista(
-    A: LinearOperator,
-    y: Array,
-    lam: float | None = None,
-    *,
-    lam_rel: float | None = None,
-    prox: str | Threshold = "soft",
-    transform: LinearOperator | None = None,
-    step: float | None = None,
-    backtracking: bool = False,
-    cycle_spin: bool = False,
-    x0: Array | None = None,
-    max_iter: int = 100,
-    tol: float | None = 1e-6,
-    check_every: int = 10,
-    callback: Any = None,
-    progress: bool = False,
-    seed: int = 0,
-    stop: StoppingRule | None = None,
-) -> Result:
-    """ISTA (proximal gradient) for ``min_x 0.5||A x - y||^2 + lam R(W x)``.
+def ista(A: LinearOperator | Array, y: Array, lam: float | None = None, **kwargs: Any) -> ProxGradResult:
+    """ISTA (proximal gradient) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
 
-    Same arguments as :func:`fista`, without momentum: ``x_{k+1} = prox(x_k -
-    g A^H (A x_k - y))``. Monotone in the objective for convex penalties with
-    ``g <= 1/L``; ``O(1/k)`` against FISTA's ``O(1/k^2)``.
+    Same keywords as :func:`fista` except ``restart``, without momentum:
+    ``x_{k+1} = prox(x_k - g A^H (A x_k - y))``. Monotone in the objective for
+    convex penalties with ``g <= 1/L``; ``O(1/k)`` against FISTA's ``O(1/k^2)``.
 
     References
     ----------
     I. Daubechies, M. Defrise, C. De Mol, "An iterative thresholding algorithm
     for linear inverse problems with a sparsity constraint", CPAM 2004.
     """
-    return _proximal_gradient(
-        A, y, lam, lam_rel=lam_rel, prox=prox, transform=transform, step=step,
-        backtracking=backtracking, accelerate=False, restart=False, cycle_spin=cycle_spin,
-        x0=x0, max_iter=max_iter, tol=tol, check_every=check_every, callback=callback,
-        progress=progress, seed=seed, stop=stop, name="ista",
-    )  # fmt: skip
+    if "restart" in kwargs:
+        raise TypeError("ista has no momentum and takes no restart")
+    kwargs.setdefault("max_iter", 100)
+    kwargs.setdefault("tol", 1e-6)
+    return _run(A, y, lam, accelerate=False, **kwargs)
 
 
-def column_norms(A: LinearOperator, *, max_probe: int = 4096) -> np.ndarray:
-    """Column norms ``||A e_i||`` as a NumPy array of ``A.ishape`` (for :class:`~.thresholds.CEL0`).
+def column_norms(A: LinearOperator, **kw: Any) -> np.ndarray:
+    """Deprecated since 0.2: use ``A.column_norms()``."""
+    warnings.warn("column_norms(A) is deprecated since 0.2: use A.column_norms()", DeprecationWarning,
+                  stacklevel=2)
+    return A.column_norms(**kw)
 
-    Exact fast paths for :class:`MatrixOperator`, :class:`PartialFourier`
-    (``sqrt(M/N)`` everywhere) and :class:`Kronecker` (Kronecker product of the
-    factors' norms); other operators are probed with unit vectors when
-    ``prod(ishape) <= max_probe``.
-    """
-    from ..operators import Kronecker, MatrixOperator, PartialFourier
 
-    if isinstance(A, MatrixOperator):
-        return np.linalg.norm(to_numpy(A.matrix), axis=0)
-    if isinstance(A, PartialFourier):
-        return np.full(A.ishape, math.sqrt(A.mask.sum() / A.mask.size))
-    if isinstance(A, Kronecker):
-        out = np.ones(1)
-        for f in A.factors:
-            out = np.kron(out, column_norms(f, max_probe=max_probe))
-        return out
-    if A.size_in > max_probe:
-        raise ValueError(f"column_norms: {A!r} has {A.size_in} columns > max_probe = {max_probe}")
-    eye = np.eye(A.size_in).reshape(A.size_in, *A.ishape)
-    cols = np.reshape(A @ eye, (A.size_in, -1))
-    return np.linalg.norm(cols, axis=1).reshape(A.ishape)
+# ista takes fista's keywords (less restart): one list, shown by help() and inspect
+ista.__signature__ = inspect.signature(fista).replace(  # type: ignore[attr-defined]
+    parameters=[p for p in inspect.signature(fista).parameters.values() if p.name != "restart"]
+)

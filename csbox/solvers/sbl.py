@@ -55,7 +55,30 @@ def _as_matrix(A: Any, name: str) -> Array:
         raise TypeError(f"{name} must be a 2-D array or a MatrixOperator, got {A!r}")
     if not hasattr(A, "shape") or len(A.shape) != 2:
         raise ValueError(f"{name} must be a 2-D array, got shape {getattr(A, 'shape', None)}")
+    xp = array_namespace(A)
+    if xp.isdtype(A.dtype, ("integral", "bool")):
+        A = xp.astype(A, xp.float64)  # integer inputs run in float64, not int64 to NaN
+    if 0 in tuple(A.shape):
+        raise ValueError(f"{name} is empty (shape {tuple(A.shape)})")
+    if not bool(to_numpy(xp.all(xp.isfinite(A)))):
+        raise ValueError(f"{name} contains NaN or Inf")
     return A
+
+
+def _factors(factors: Any) -> list[Array]:
+    """The factor matrices of a list of 2-D arrays / MatrixOperators or of a ``Kronecker`` operator."""
+    from ..operators import Kronecker
+
+    if isinstance(factors, Kronecker):
+        factors = factors.factors
+    if isinstance(factors, LinearOperator) or not isinstance(factors, (list, tuple)):
+        raise TypeError(f"factors must be a list of 2-D arrays or a Kronecker operator, got {factors!r}")
+    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
+    for i, F in enumerate(mats):
+        xp = array_namespace(F)
+        if not bool(to_numpy(xp.all(xp.linalg.vector_norm(F, axis=0) > 0))):
+            raise ValueError(f"factors[{i}] has a zero column: its atoms cannot be normalised")
+    return mats
 
 
 def _check_y(xp: Any, y: Array, m: int, what: str) -> None:
@@ -308,7 +331,7 @@ def kron_sbl(
         raise ValueError(f"method must be 'svd' or 'am', got {method!r}")
     if len(factors) < 2:
         raise ValueError(f"kron_sbl needs at least two factors, got {len(factors)}")
-    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
+    mats = _factors(factors)
     xp = array_namespace(*mats, y)
     I = len(mats)
     Ms = [int(F.shape[0]) for F in mats]
@@ -534,7 +557,7 @@ def kron_omp(
     C. Caiafa, A. Cichocki, "Computing sparse representations of
     multidimensional signals using Kronecker bases", Neural Comput. 2013.
     """
-    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
+    mats = _factors(factors)
     xp = array_namespace(*mats, y)
     Ms = [int(F.shape[0]) for F in mats]
     Ns = [int(F.shape[1]) for F in mats]
@@ -543,6 +566,7 @@ def kron_omp(
         cap = min(math.prod(Ms), math.prod(Ns))
         raise ValueError(f"n_nonzero must be an int in [1, {cap}], got {n_nonzero!r}")
     dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
+    dt = xp.float64 if xp.isdtype(dt, ("integral", "bool")) else dt
     mats = [xp.astype(F, dt) for F in mats]
     y = xp.astype(y, dt)
     N = math.prod(Ns)
@@ -573,5 +597,7 @@ def kron_omp(
     sup = np.asarray(support, dtype=np.int64)
     order = np.argsort(sup)
     x = _expand(xp, xp.take(coef, xp.asarray(order, device=device(y))), sup[order], N)
-    return Result(x=x, n_iter=len(support), converged=True, stop_reason="n_nonzero", history={},
+    finite = bool(to_numpy(xp.all(xp.isfinite(x))))  # a singular LS solve gives NaN: never "converged"
+    return Result(x=x, n_iter=len(support), converged=finite, stop_reason="n_nonzero" if finite else "nan",
+                  history={},
                   extra={"support": sup[order], "residual_norm": float(to_numpy(xp.linalg.vector_norm(r)))})

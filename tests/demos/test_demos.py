@@ -7,6 +7,7 @@ from csbox.demos import phase_transition
 from csbox.demos.mri import problem, run
 from csbox.metrics import psnr
 from csbox.operators import Wavelet
+from csbox.penalties import L1
 from csbox.phantoms import camera, shepp_logan
 from csbox.solvers import fista
 
@@ -28,8 +29,8 @@ def test_mri_quick(tmp_path):
 def test_mri_problem_fista_improves_phantom_at_4x():
     img = shepp_logan(128)
     A, y = problem(img, 4)
-    res = fista(A, y, lam_rel=1e-3, transform=Wavelet(img.shape, "db4", level=4), max_iter=100,
-                cycle_spin=True)
+    W = Wavelet(img.shape, "db4", level=4)
+    res = fista(A, y, lam_rel=1e-3, penalty=L1().in_basis(W, cycle_spin=True), max_iter=100)
     assert psnr(res.x, img) > psnr(A.H @ y, img) + 3.0
 
 

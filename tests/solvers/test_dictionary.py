@@ -118,3 +118,9 @@ def test_bad_input():
         OnlineOrthogonalDictionary(20, p=2).partial_fit(Y)
     with pytest.raises(ValueError, match="not fitted"):
         OnlineOrthogonalDictionary(20).transform(Y)
+
+
+def test_online_rejects_zero_epochs():
+    Y = np.random.default_rng(0).standard_normal((50, 4))
+    with pytest.raises(ValueError, match="n_epochs"):
+        OnlineOrthogonalDictionary(4, n_epochs=0).fit(Y)

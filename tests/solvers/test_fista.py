@@ -6,8 +6,9 @@ from sklearn.linear_model import Lasso
 
 from csbox.backend import to_numpy
 from csbox.operators import FFT, MatrixOperator, PartialFourier, Wavelet
+from csbox.penalties import CEL0, L0, L1
 from csbox.sampling import cartesian, variable_density
-from csbox.solvers import CEL0, ResidualTol, column_norms, fista, ista
+from csbox.solvers import Backtracking, ProxGradResult, ResidualTol, fista, ista
 
 
 def _lasso_problem(seed=0, m=40, n=80, k=6):
@@ -112,15 +113,15 @@ def test_nonconvex_thresholds_recover_sparse_vector():
     y = A @ x
     Aop = MatrixOperator(A)
     g = 0.99 / Aop.lipschitz()
-    for prox in ("hard", CEL0(column_norms(Aop))):
-        res = fista(Aop, y, 0.01, prox=prox, max_iter=5000, tol=1e-12, step=g)
+    for pen in (L0(), CEL0(col_norms=Aop.column_norms())):
+        res = fista(Aop, y, 0.01, penalty=pen, max_iter=5000, tol=1e-12, step=g)
         assert np.linalg.norm(res.x - x) / np.linalg.norm(x) < 1e-8
     # l1 at the same lam is biased: its error is of order lam
     soft = fista(Aop, y, 0.01, max_iter=5000, tol=1e-12, step=g)
     assert np.linalg.norm(soft.x - x) / np.linalg.norm(x) > 1e-3
     # CEL0 stays exact at a lam where hard thresholding from zero is trapped in a local minimum
-    cel0 = fista(Aop, y, 0.1, prox=CEL0(column_norms(Aop)), max_iter=5000, tol=1e-12, step=g)
-    hard = fista(Aop, y, 0.1, prox="hard", max_iter=5000, tol=1e-12, step=g)
+    cel0 = fista(Aop, y, 0.1, penalty=CEL0(col_norms=Aop.column_norms()), max_iter=5000, tol=1e-12, step=g)
+    hard = fista(Aop, y, 0.1, penalty=L0(), max_iter=5000, tol=1e-12, step=g)
     assert np.linalg.norm(cel0.x - x) / np.linalg.norm(x) < 1e-8
     assert np.linalg.norm(hard.x - x) / np.linalg.norm(x) > 0.1
 
@@ -138,8 +139,8 @@ def _mri(n=32):
 def test_backends_agree_on_mri_problem(backend):
     A, W, img = _mri()
     y = A @ img
-    ref = fista(A, y, 0.01, transform=W, max_iter=60, tol=None)
-    res = fista(A, backend.asarray(y), 0.01, transform=W, max_iter=60, tol=None)
+    ref = fista(A, y, 0.01, penalty=L1().in_basis(W), max_iter=60, tol=None)
+    res = fista(A, backend.asarray(y), 0.01, penalty=L1().in_basis(W), max_iter=60, tol=None)
     from csbox.backend import array_namespace, device
 
     assert array_namespace(res.x).__name__ == backend.xp.__name__
@@ -151,11 +152,41 @@ def test_backends_agree_on_mri_problem(backend):
 def test_cycle_spinning_runs_and_is_seeded():
     A, W, img = _mri()
     y = A @ img
-    a = fista(A, y, 0.01, transform=W, cycle_spin=True, seed=3, max_iter=30)
-    b = fista(A, y, 0.01, transform=W, cycle_spin=True, seed=3, max_iter=30)
+    spun = L1().in_basis(W, cycle_spin=True, seed=3)
+    a = fista(A, y, 0.01, penalty=spun, max_iter=30)
+    b = fista(A, y, 0.01, penalty=spun, max_iter=30)  # same penalty object: same shifts again
     np.testing.assert_array_equal(a.x, b.x)
-    plain = fista(A, y, 0.01, transform=W, max_iter=30)
+    plain = fista(A, y, 0.01, penalty=L1().in_basis(W), max_iter=30)
     assert not np.allclose(a.x, plain.x)
+
+
+def test_deprecated_01_keywords_warn_and_match_penalties():
+    A, W, img = _mri()
+    y = A @ img
+    with pytest.warns(DeprecationWarning, match="penalty="):
+        old = fista(A, y, lam_rel=0.05, transform=W, cycle_spin=True, seed=2, max_iter=20, tol=None)
+    new = fista(A, y, lam_rel=0.05, penalty=L1().in_basis(W, cycle_spin=True, seed=2), max_iter=20, tol=None)
+    np.testing.assert_array_equal(old.x, new.x)
+    assert old.lam == new.lam
+    Am, _, ym = _lasso_problem()
+    with pytest.warns(DeprecationWarning):
+        hard_old = fista(Am, ym, 0.05, prox="hard", max_iter=50)
+    np.testing.assert_allclose(hard_old.x, fista(Am, ym, 0.05, penalty=L0(), max_iter=50).x, rtol=1e-12)
+
+
+def test_typed_result_and_step_strategies():
+    A, _, y = _lasso_problem()
+    res = fista(A, y, 0.05, step=Backtracking(L0=0.5, factor=3.0), max_iter=200, tol=None)
+    assert isinstance(res, ProxGradResult) and res.x is not None
+    # backtracking stops growing L once the quadratic model majorises: L <= factor * ||A||^2
+    assert res.lipschitz <= 3.0 * np.linalg.norm(A, 2) ** 2 * (1 + 1e-9)
+    assert res.step == pytest.approx(1.0 / res.lipschitz)
+    assert res.n_restarts >= 0 and res.lam == 0.05 and isinstance(res.penalty, L1)
+    assert not res.extra  # typed fields only
+    ist = ista(A, y, 0.05, max_iter=20)
+    assert ist.n_restarts == 0
+    with pytest.raises(TypeError, match="restart"):
+        ista(A, y, 0.05, restart=True)
 
 
 def test_divergence_is_reported_not_returned_as_converged():
@@ -196,21 +227,28 @@ def test_bad_input():
     Aop = MatrixOperator(A)
     with pytest.raises(ValueError, match="lam must be a finite number >= 0"):
         fista(Aop, y, -1.0)
-    with pytest.raises(ValueError, match="give exactly one of lam and lam_rel"):
+    with pytest.raises(ValueError, match="give lam, lam_rel or a penalty"):
         fista(Aop, y)
+    with pytest.raises(ValueError, match="at most one of lam and lam_rel"):
+        fista(Aop, y, 0.1, lam_rel=0.1)
+    with pytest.raises(TypeError, match="penalty must be"):
+        fista(Aop, y, 0.1, penalty="l1")
     with pytest.raises(ValueError, match=r"y has shape \(39,\)"):
         fista(Aop, y[:-1], 0.1)
     bad = y.copy()
     bad[3] = np.nan
     with pytest.raises(ValueError, match="y contains NaN or Inf"):
         fista(Aop, bad, 0.1)
-    with pytest.raises(ValueError, match="Lipschitz constant 0"):
+    with pytest.raises(ValueError, match="Lipschitz estimate 0"):
         fista(MatrixOperator(np.zeros((40, 5))), y, 0.1)
     with pytest.raises(ValueError, match="step must be a finite number > 0"):
         fista(Aop, y, 0.1, step=-1.0)
     with pytest.raises(TypeError, match="A must be a csbox LinearOperator"):
-        fista(A, y, 0.1)
-    with pytest.raises(ValueError, match="max_iter must be a non-negative int"):
+        fista([[1.0]], y, 0.1)
+    np.testing.assert_array_equal(fista(A, y, 0.1, max_iter=5).x, fista(Aop, y, 0.1, max_iter=5).x)
+    yi = np.round(10 * y).astype(np.int64)  # integer data are cast to float64
+    assert fista(Aop, yi, 0.1, max_iter=5).x.dtype == np.float64
+    with pytest.raises(ValueError, match="max_iter must be >= 0"):
         fista(Aop, y, 0.1, max_iter=-5)
-    with pytest.raises(ValueError, match="transform acts on"):
-        fista(Aop, y, 0.1, transform=Wavelet((16,), "haar"))
+    with pytest.raises(ValueError, match="basis acts on"):
+        fista(Aop, y, 0.1, penalty=L1().in_basis(Wavelet((16,), "haar")))

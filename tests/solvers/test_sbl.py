@@ -173,3 +173,27 @@ def test_bad_input():
         kron_sbl(F, bad, noise_var=nv)
     with pytest.raises(ValueError, match="coupling"):
         kron_sbl(F, y, method="svd", coupling=0.5, noise_var=nv)
+
+
+def test_kron_inputs_validated_and_kronecker_operator_accepted():
+    from csbox.operators import Kronecker
+
+    rng = np.random.default_rng(11)
+    F = [rng.standard_normal((6, 8)), rng.standard_normal((5, 7))]
+    x = np.zeros(56)
+    x[[3, 40]] = [1.0, -2.0]
+    y = np.kron(F[0], F[1]) @ x
+    a = kron_omp(F, y, 2)
+    b = kron_omp(Kronecker(*F), y, 2)  # the operator's factors, same atoms
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_allclose(a.x, x, atol=1e-10)
+    bad = [F[0].copy(), F[1]]
+    bad[0][2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"factors\[0\] contains NaN"):
+        kron_omp(bad, y, 2)
+    with pytest.raises(ValueError, match=r"factors\[1\] has a zero column"):
+        kron_omp([F[0], np.zeros((5, 7))], y, 2)
+    Fi = [np.round(3 * f).astype(np.int64) for f in F]  # integers run in float64
+    yi = np.kron(Fi[0], Fi[1]) @ np.round(x).astype(np.int64)
+    res = kron_omp(Fi, yi, 2)
+    assert res.x.dtype == np.float64 and res.converged
