@@ -237,6 +237,24 @@ class LinearOperator:
         self._lipschitz[key] = max(lam, 0.0)
         return self._lipschitz[key]
 
+    def column_norms(self, *, max_probe: int = 4096) -> np.ndarray:
+        """Column norms ``a_i = ||A e_i||`` as a NumPy array of ``ishape`` (for ``CEL0``).
+
+        The default probes ``A`` with the unit vectors, in batches, when
+        ``prod(ishape) <= max_probe``; :class:`~csbox.operators.MatrixOperator`,
+        :class:`~csbox.operators.PartialFourier` and :class:`~csbox.operators.Kronecker`
+        override it with exact closed forms.
+        """
+        from ._validation import check_int, check_memory
+
+        max_probe = check_int("max_probe", max_probe, low=1)
+        if self.size_in > max_probe:
+            raise ValueError(f"column_norms: {self!r} has {self.size_in} columns > max_probe = {max_probe}")
+        check_memory("column_norms probes", float(self.size_in) * max(self.size_in, self.size_out))
+        eye = np.eye(self.size_in).reshape(self.size_in, *self.ishape)
+        cols = np.reshape(to_numpy(self @ eye), (self.size_in, -1))
+        return np.linalg.norm(cols, axis=1).reshape(self.ishape)
+
     def to_scipy(self) -> Any:
         """A ``scipy.sparse.linalg.LinearOperator`` on flattened NumPy vectors."""
         from scipy.sparse.linalg import LinearOperator as SciPyLinearOperator

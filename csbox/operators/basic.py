@@ -50,6 +50,10 @@ class MatrixOperator(LinearOperator):
         """The matrix as given."""
         return self._M.value
 
+    def column_norms(self, *, max_probe: int = 4096) -> np.ndarray:
+        """Exact column norms ``||M[:, i]||``."""
+        return np.linalg.norm(to_numpy(self.matrix), axis=0)
+
     def _apply(self, x: Array) -> Array:
         x = self._as_out_dtype(x)
         xp = array_namespace(x)

@@ -12,6 +12,7 @@ masks of :mod:`csbox.sampling` are centred unless asked otherwise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -166,6 +167,10 @@ class PartialFourier(LinearOperator):
 
     def _adjoint(self, y: Array) -> Array:
         return self.fft._adjoint(self.restrict._adjoint(y))
+
+    def column_norms(self, *, max_probe: int = 4096) -> np.ndarray:
+        """Exact column norms: ``sqrt(M / N)`` everywhere (unitary transform, ``M`` of ``N`` samples kept)."""
+        return np.full(self.ishape, math.sqrt(self.mask.sum() / self.mask.size))
 
     def _make_normal(self) -> LinearOperator:
         return _MaskedNormal(self)

@@ -80,5 +80,12 @@ class Kronecker(LinearOperator):
     def _adjoint(self, y: Array) -> Array:
         return self._modewise(y, self.m, adjoint=True)
 
+    def column_norms(self, *, max_probe: int = 4096) -> np.ndarray:
+        """Exact column norms: the Kronecker product of the factors' column norms."""
+        out = np.ones(1)
+        for f in self.factors:
+            out = np.kron(out, f.column_norms(max_probe=max_probe))
+        return out
+
     def _make_normal(self) -> LinearOperator:
         return Kronecker(*[f.normal() for f in self.factors])

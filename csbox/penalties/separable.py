@@ -10,29 +10,45 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import Array, array_namespace
-from ..solvers.thresholds import CEL0 as _CEL0
-from ..solvers.thresholds import MCP as _MCP
-from ..solvers.thresholds import Half as _Half
-from ..solvers.thresholds import Hard as _Hard
-from ..solvers.thresholds import Soft as _Soft
-from ..solvers.thresholds import Threshold
 from .base import Penalty
+from .thresholds import CEL0 as _CEL0
+from .thresholds import MCP as _MCP
+from .thresholds import Half as _Half
+from .thresholds import Hard as _Hard
+from .thresholds import Soft as _Soft
+from .thresholds import Threshold
 
 __all__ = ["CEL0", "L0", "L1", "MCP", "Half", "Separable"]
 
 
 class Separable(Penalty):
-    """A separable penalty given by a scalar threshold (the prox of ``phi`` on magnitudes)."""
+    """A separable penalty ``lam * sum phi(|x_i|)`` given by its scalar threshold (the prox on magnitudes).
+
+    ``Separable(threshold, lam)`` wraps any :class:`~csbox.solvers.thresholds.Threshold`
+    (the 0.1 ``prox=`` objects, or your own ``shrink``/``penalty_mag``).
+    """
 
     separable = True
-    _threshold: Threshold
+
+    def __init__(self, threshold: Threshold, lam: float = 1.0):
+        super().__init__(lam)
+        if not isinstance(threshold, Threshold):
+            raise TypeError(f"threshold must be a Threshold, got {type(threshold).__name__}")
+        self._threshold = threshold
+        self.convex = bool(getattr(threshold, "convex", False))
 
     def _prox(self, v: Array, t: float) -> Array:
-        return self._threshold.prox(v, t, 1.0) if t > 0 else v
+        # thresholds take (lam, step) separately (MCP and CEL0 depend on both); t = step * lam
+        return self._threshold.prox(v, self.lam, t / self.lam) if t > 0 else v
 
     def _value(self, x: Array) -> Array:
         xp = array_namespace(x)
-        return xp.sum(self._threshold.penalty_mag(xp.abs(x), 1.0))
+        if self.lam == 0:
+            return xp.sum(xp.zeros_like(xp.abs(x)))
+        return xp.sum(self._threshold.penalty_mag(xp.abs(x), self.lam)) / self.lam
+
+    def _params(self) -> str:
+        return "" if type(self) is not Separable else repr(self._threshold)
 
 
 class L1(Separable):
@@ -41,8 +57,7 @@ class L1(Separable):
     convex = True
 
     def __init__(self, lam: float = 1.0):
-        super().__init__(lam)
-        self._threshold = _Soft()
+        super().__init__(_Soft(), lam)
 
 
 class L0(Separable):
@@ -51,8 +66,7 @@ class L0(Separable):
     convex = False
 
     def __init__(self, lam: float = 1.0):
-        super().__init__(lam)
-        self._threshold = _Hard()
+        super().__init__(_Hard(), lam)
 
 
 class Half(Separable):
@@ -61,8 +75,7 @@ class Half(Separable):
     convex = False
 
     def __init__(self, lam: float = 1.0):
-        super().__init__(lam)
-        self._threshold = _Half()
+        super().__init__(_Half(), lam)
 
 
 class MCP(Separable):
@@ -71,19 +84,8 @@ class MCP(Separable):
     convex = False
 
     def __init__(self, lam: float = 1.0, gamma: float = 3.0):
-        super().__init__(lam)
-        self._threshold = _MCP(gamma)
+        super().__init__(_MCP(gamma), lam)
         self.gamma = self._threshold.gamma
-
-    def _prox(self, v: Array, t: float) -> Array:
-        # MCP's prox depends on the step and lam separately: t = step * lam
-        step = t / self.lam if self.lam > 0 else 1.0
-        return self._threshold.prox(v, self.lam, step) if t > 0 else v
-
-    def _value(self, x: Array) -> Array:
-        xp = array_namespace(x)
-        return xp.sum(self._threshold.penalty_mag(xp.abs(x), self.lam)) / self.lam if self.lam > 0 else (
-            xp.sum(xp.zeros_like(xp.abs(x))))
 
     def _params(self) -> str:
         return f"gamma={self.gamma:g}"
@@ -102,16 +104,5 @@ class CEL0(Separable):
     convex = False
 
     def __init__(self, lam: float = 1.0, col_norms: Any = 1.0):
-        super().__init__(lam)
-        self._threshold = _CEL0(col_norms)
+        super().__init__(_CEL0(col_norms), lam)
         self.col_norms = col_norms
-
-    def _prox(self, v: Array, t: float) -> Array:
-        step = t / self.lam if self.lam > 0 else 1.0
-        return self._threshold.prox(v, self.lam, step) if t > 0 else v
-
-    def _value(self, x: Array) -> Array:
-        xp = array_namespace(x)
-        if self.lam == 0:
-            return xp.sum(xp.zeros_like(xp.abs(x)))
-        return xp.sum(self._threshold.penalty_mag(xp.abs(x), self.lam)) / self.lam

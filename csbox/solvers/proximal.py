@@ -1,306 +1,393 @@
-"""Proximal-gradient solvers: ISTA and FISTA (with adaptive restart, backtracking, analysis sparsity).
+r"""Proximal-gradient solvers: ISTA and FISTA (adaptive restart, backtracking, any penalty object).
 
 Both solve
 
-.. math:: \\min_x \\tfrac12 \\|A x - y\\|_2^2 + \\lambda R(W x)
+.. math:: \min_x \tfrac12 \|A x - y\|_2^2 + \lambda \phi(x)
 
-with ``R`` a separable penalty given by its threshold (``soft`` for l1,
-``hard``, ``half``, ``mcp``, ``cel0``: see :mod:`csbox.solvers.thresholds`)
-and ``W`` an optional orthonormal transform (e.g. :class:`~csbox.operators.Wavelet`),
-whose prox is ``W^H T(W v)``. The MRI problem
+with ``lam * phi`` a :class:`~csbox.penalties.Penalty` (``L1``, ``L0``, ``Half``,
+``MCP``, ``CEL0``, ``P.in_basis(W)`` for analysis sparsity in an orthonormal
+``W``, or any user penalty with a prox). The CS-MRI problem
 ``min 0.5||M F x - y||^2 + lam ||W x||_1`` is one call:
-``fista(PartialFourier(...), y, lam, transform=Wavelet(...))``.
+``fista(PartialFourier(...), y, L1(lam).in_basis(Wavelet(...)))``.
+
+Design (SCICO's ``PGM`` and its step-size objects, on csbox's one loop): the
+solver is an :class:`~csbox.solvers.IterativeSolver` whose ``step`` takes one
+proximal-gradient step through a step-size strategy (:class:`FixedStep`,
+:class:`Backtracking`) and, for FISTA, the momentum update with the
+O'Donoghue-Candès restart (:func:`_momentum`).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from ..backend import array_namespace, device, real_dtype, result_dtype, to_numpy
+from .._validation import check_array, check_scalar
+from ..backend import Array, array_namespace, device, real_dtype, result_dtype, to_numpy
 from ..linop import LinearOperator
-from ._core import Monitor, Result, StoppingRule
-from .thresholds import Threshold, get_threshold
+from ..penalties import L1, InBasis, Penalty, Separable
+from ..penalties.thresholds import Threshold, get_threshold
+from ._core import IterativeSolver, Result, StoppingRule
 
-__all__ = ["fista", "ista"]
-
-Array = Any
+__all__ = ["Backtracking", "FixedStep", "ProxGradResult", "fista", "ista"]
 
 
-def _check_data(A: LinearOperator, y: Array) -> tuple[Any, tuple[int, ...]]:
+@dataclass(repr=False)
+class ProxGradResult(Result):
+    """Result of :func:`fista` / :func:`ista`.
+
+    Attributes
+    ----------
+    lam : float
+        The penalty weight used (resolved from ``lam_rel`` when given).
+    step : float
+        The last step size ``1 / L``.
+    lipschitz : float
+        The Lipschitz constant used (estimated, or reached by backtracking).
+    n_restarts : int
+        Momentum restarts (FISTA with ``restart=True``), summed over right-hand sides.
+    penalty : Penalty
+        The penalty object solved with.
+    """
+
+    lam: float = 0.0
+    step: float = 0.0
+    lipschitz: float = 0.0
+    n_restarts: int = 0
+    penalty: Any = None
+
+
+# ---------------------------------------------------------------------------- step-size strategies
+class FixedStep:
+    """Constant step ``1 / L`` with ``L = A.lipschitz()`` (or a given ``step``)."""
+
+    def __init__(self, step: float | None = None):
+        self.step = None if step is None else check_scalar("step", step, low=0.0, low_open=True)
+        self.L = 0.0
+
+    def setup(self, solver: _ProximalGradient) -> None:
+        if self.step is None:
+            self.L = solver.A.lipschitz(xp=solver.xp, device=solver.dev)
+            if not (self.L > 1e-300 and math.isfinite(self.L)):
+                raise ValueError(
+                    f"{solver.A!r} has Lipschitz constant estimate {self.L}: the operator is zero "
+                    "or too small to be represented; rescale it or give step="
+                )
+            self.step = 1.0 / self.L
+        else:
+            self.L = 1.0 / self.step
+
+    def take(self, solver: _ProximalGradient, z: Array) -> Array:
+        grad = solver.N._apply(z) - solver.AHy
+        return solver.penalty.prox(z - self.step * grad, self.step)
+
+
+class Backtracking:
+    """Beck-Teboulle backtracking: ``L`` grows by ``factor`` until the quadratic upper bound holds.
+
+    Parameters
+    ----------
+    L0 : float
+        Initial Lipschitz guess.
+    factor : float
+        Growth factor ``> 1``.
+    """
+
+    def __init__(self, L0: float = 1.0, factor: float = 2.0):
+        self.L = check_scalar("L0", L0, low=0.0, low_open=True)
+        self.factor = check_scalar("factor", factor, low=1.0, low_open=True)
+
+    @property
+    def step(self) -> float:
+        return 1.0 / self.L
+
+    def setup(self, solver: _ProximalGradient) -> None:
+        pass
+
+    def take(self, solver: _ProximalGradient, z: Array) -> Array:
+        xp, A, y = solver.xp, solver.A, solver.y
+        r = A @ z - y
+        fz = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
+        grad = A.H @ r
+        while True:
+            x_new = solver.penalty.prox(z - (1.0 / self.L) * grad, 1.0 / self.L)
+            d = x_new - z
+            r_new = A @ x_new - y
+            fx = 0.5 * xp.sum(xp.real(r_new * xp.conj(r_new)))
+            quad = fz + xp.sum(xp.real(xp.conj(grad) * d)) + 0.5 * self.L * xp.sum(xp.real(d * xp.conj(d)))
+            if float(to_numpy(fx)) <= float(to_numpy(quad)) * (1 + 1e-12) or self.L > 1e30:
+                return x_new
+            self.L *= self.factor
+
+
+def _momentum(xp: Any, x: Array, x_new: Array, z: Array, t: Array, restart: bool, n_core: int) -> tuple:
+    """FISTA's extrapolation with the O'Donoghue-Candès gradient restart, per right-hand side.
+
+    Returns ``(z_next, t_next, n_restarted)``: the momentum is reset where
+    ``Re<z - x_new, x_new - x> > 0``.
+    """
+    t_new = 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t))
+    beta = (t - 1.0) / t_new
+    restarted = xp.zeros_like(t)
+    if restart:
+        axes = tuple(range(x.ndim - n_core, x.ndim))
+        cond = (
+            xp.sum(xp.real(xp.conj(z - x_new) * (x_new - x)), axis=axes) > 0
+            if n_core
+            else (xp.real(xp.conj(z - x_new) * (x_new - x)) > 0)
+        )
+        beta = xp.where(cond, xp.zeros_like(beta), beta)
+        t_new = xp.where(cond, xp.ones_like(t_new), t_new)
+        restarted = xp.astype(cond, t.dtype)
+    bshape = (*t.shape, *([1] * n_core))
+    return x_new + xp.reshape(beta, bshape) * (x_new - x), t_new, xp.sum(restarted)
+
+
+# ---------------------------------------------------------------------------- the solver
+class _ProximalGradient(IterativeSolver):
+    tol_metric = "rel_change"
+
+    def __init__(
+        self,
+        A: Any,
+        y: Array,
+        penalty: Penalty,
+        *,
+        step_rule: Any,
+        accelerate: bool,
+        restart: bool,
+        x0: Array | None,
+        **contract: Any,
+    ):
+        super().__init__(**contract)
+        self.name = "fista" if accelerate else "ista"
+        self.A, self.y, self.penalty = A, y, penalty
+        self.xp = xp = array_namespace(y)
+        self.dev = device(y)
+        n = len(A.oshape)
+        self.batch = tuple(y.shape[: y.ndim - n])
+        self.n_core = len(A.ishape)
+        xdt = result_dtype(xp, y.dtype, A.is_complex)
+        self.AHy = A.H @ y
+        self.N = A.normal()
+        self.rule = step_rule
+        self.rule.setup(self)
+        self.x = _initial(xp, x0, self.batch, A.ishape, xdt, self.dev)
+        self.x_prev = self.x
+        self.z = self.x
+        self.t = xp.ones(self.batch, dtype=real_dtype(xp, xdt), device=self.dev)
+        self.accelerate, self.restart = accelerate, restart and accelerate
+        self.n_restarts = xp.zeros((), dtype=self.t.dtype, device=self.dev)
+        y_norm = xp.linalg.vector_norm(y)
+        self.y_norm = xp.where(y_norm > 0, y_norm, xp.ones_like(y_norm))
+
+    def step(self) -> None:
+        x_new = self.rule.take(self, self.z)
+        if self.accelerate:
+            self.z, self.t, n = _momentum(self.xp, self.x, x_new, self.z, self.t, self.restart, self.n_core)
+            self.n_restarts = self.n_restarts + n
+        else:
+            self.z = x_new
+        self.x_prev, self.x = self.x, x_new
+
+    def metrics(self) -> dict[str, Any]:
+        xp = self.xp
+        r = self.A @ self.x - self.y
+        data = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
+        nrm = xp.linalg.vector_norm(self.x)
+        return {
+            "objective": data + self.penalty.value(self.x),
+            "residual": xp.sqrt(2.0 * data) / self.y_norm,
+            "rel_change": xp.linalg.vector_norm(self.x - self.x_prev)
+            / xp.where(nrm > 0, nrm, xp.ones_like(nrm)),
+        }
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def result(self, base: Result) -> ProxGradResult:
+        return ProxGradResult(
+            **base._base(),
+            lam=self.penalty.lam,
+            step=self.rule.step,
+            lipschitz=self.rule.L,
+            n_restarts=int(float(to_numpy(self.n_restarts))),
+            penalty=self.penalty,
+        )
+
+
+def _initial(xp: Any, x0: Array | None, batch: tuple, ishape: tuple, dtype: Any, dev: Any) -> Array:
+    zeros = xp.zeros((*batch, *ishape), dtype=dtype, device=dev)
+    if x0 is None:
+        return zeros
+    x0 = check_array("x0", x0)
+    if tuple(x0.shape) not in ((*batch, *ishape), tuple(ishape)):
+        raise ValueError(f"x0 has shape {tuple(x0.shape)}, expected {(*batch, *ishape)} or {tuple(ishape)}")
+    return xp.astype(x0, dtype) + zeros
+
+
+def _check_problem(A: Any, y: Any) -> tuple[LinearOperator, Array]:
+    """``A`` as an operator (plain 2-D arrays wrapped in MatrixOperator) and ``y`` validated against it."""
+    from ..operators import MatrixOperator
+
     if not isinstance(A, LinearOperator):
-        raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
-    if not hasattr(y, "shape"):
-        raise TypeError(f"y must be an array, got {type(y).__name__}")
+        if hasattr(A, "shape") and len(A.shape) == 2:
+            A = MatrixOperator(A)
+        else:
+            raise TypeError(f"A must be a csbox LinearOperator or a 2-D array, got {type(A).__name__}")
+    y = check_array("y", y)
     n = len(A.oshape)
     if y.ndim < n or tuple(y.shape[y.ndim - n :]) != A.oshape:
         raise ValueError(f"y has shape {tuple(y.shape)}, expected (..., *{A.oshape}) for {A!r}")
-    xp = array_namespace(y)
-    if not xp.isdtype(y.dtype, ("real floating", "complex floating")):
-        raise TypeError(f"y must be a floating or complex array, got dtype {y.dtype}")
-    if 0 in tuple(y.shape):
-        raise ValueError("y is empty")
-    if not bool(to_numpy(xp.all(xp.isfinite(y)))):
-        raise ValueError("y contains NaN or Inf")
-    return xp, tuple(y.shape[: y.ndim - n])
+    return A, y
 
 
-def _sum_over(xp: Any, v: Array, n_core: int) -> Array:
-    """Sum over the trailing ``n_core`` axes (per batch item)."""
-    return xp.sum(v, axis=tuple(range(v.ndim - n_core, v.ndim))) if n_core else v
+def _resolve_penalty(
+    penalty: Any, lam: Any, lam_rel: Any, legacy: dict, A: LinearOperator, y: Array
+) -> Penalty:
+    """The penalty from ``penalty`` (a Penalty or a number: the L1 weight), ``lam``, ``lam_rel``."""
+    prox, transform, cycle_spin, seed = (legacy.get(k) for k in ("prox", "transform", "cycle_spin", "seed"))
+    if prox is not None or transform is not None or cycle_spin:
+        warnings.warn(
+            "fista/ista: prox=, transform= and cycle_spin= are deprecated since 0.2; pass a "
+            "penalty object, e.g. L1(lam).in_basis(W, cycle_spin=True)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    if isinstance(penalty, bool) or (penalty is not None and not isinstance(penalty, (Penalty, int, float))):
+        raise TypeError(
+            f"penalty must be a csbox Penalty or a number (the L1 weight), got {type(penalty).__name__}"
+        )
+    if isinstance(penalty, (int, float)):
+        if lam is not None:
+            raise ValueError("give the weight once: as penalty (a number) or as lam")
+        penalty, lam = None, penalty
+    if penalty is None and lam is None and lam_rel is None:
+        raise ValueError("give the penalty's weight: a penalty object such as L1(lam), or lam=, or lam_rel=")
+    if penalty is None:
+        thr = get_threshold(prox if prox is not None else "soft")
+        penalty = L1() if type(thr).__name__ == "Soft" else Separable(thr)
+        if transform is not None:
+            penalty = penalty.in_basis(transform, cycle_spin=bool(cycle_spin), seed=seed or 0)
+    elif prox is not None or transform is not None:
+        raise ValueError("give either a penalty object or the deprecated prox=/transform=, not both")
+    if isinstance(penalty, InBasis) and penalty.W.ishape != A.ishape:
+        raise ValueError(f"the penalty's transform acts on {penalty.W.ishape}, but A's input is {A.ishape}")
+    if lam is not None and lam_rel is not None:
+        raise ValueError("give at most one of lam and lam_rel")
+    if lam_rel is not None:
+        lam_rel = check_scalar("lam_rel", lam_rel, low=0.0)
+        AHy = A.H @ y
+        c = penalty.W @ AHy if isinstance(penalty, InBasis) else AHy
+        xp = array_namespace(c)
+        lam = lam_rel * float(to_numpy(xp.max(xp.abs(c))))
+    if lam is not None:
+        penalty = penalty.with_lam(check_scalar("lam", lam, low=0.0))
+    return penalty
 
 
-class _Prox:
-    """The prox of ``lam R(W x)`` for orthonormal ``W`` (or ``W = I``), with optional cycle spinning."""
-
-    def __init__(self, thr: Threshold, W: LinearOperator | None, cycle_spin: bool, seed: int, ndim: int):
-        self.thr = thr
-        self.W = W
-        self.cycle_spin = cycle_spin and W is not None
-        self.rng = np.random.default_rng(seed)
-        self.ndim = ndim
-        period = 2 ** getattr(W, "level", 3) if W is not None else 1
-        axes = getattr(W, "axes", tuple(range(ndim)))
-        self.axes = tuple(a - ndim for a in axes)
-        self.period = period
-
-    def __call__(self, v: Array, lam: float, g: float) -> Array:
-        if self.W is None:
-            return self.thr.prox(v, lam, g)
-        if not self.cycle_spin:
-            return self.W._adjoint(self.thr.prox(self.W._apply(v), lam, g))
-        xp = array_namespace(v)
-        shift = tuple(int(s) for s in self.rng.integers(0, self.period, size=len(self.axes)))
-        vs = xp.roll(v, shift, axis=self.axes)
-        out = self.W._adjoint(self.thr.prox(self.W._apply(vs), lam, g))
-        return xp.roll(out, tuple(-s for s in shift), axis=self.axes)
-
-    def penalty(self, x: Array, lam: float) -> Array:
-        c = x if self.W is None else self.W._apply(x)
-        return self.thr.penalty(c, lam)
-
-
-def _proximal_gradient(
-    A: LinearOperator,
-    y: Array,
-    lam: float | None,
-    *,
-    lam_rel: float | None,
-    prox: str | Threshold,
-    transform: LinearOperator | None,
-    step: float | None,
+def _solve(
+    A: Any,
+    y: Any,
+    penalty: Any,
+    lam: Any,
+    lam_rel: Any,
+    step: Any,
     backtracking: bool,
     accelerate: bool,
     restart: bool,
-    cycle_spin: bool,
-    x0: Array | None,
-    max_iter: int,
-    tol: float | None,
-    check_every: int,
-    callback: Any,
-    progress: bool,
-    seed: int,
-    stop: StoppingRule | None,
-    name: str,
-) -> Result:
-    xp, batch = _check_data(A, y)
-    thr = get_threshold(prox)
-    dev = device(y)
-    xdt = result_dtype(xp, y.dtype, A.is_complex)
-    rdt = real_dtype(xp, xdt)
-    if transform is not None:
-        if not isinstance(transform, LinearOperator):
-            raise TypeError(f"transform must be a LinearOperator, got {type(transform).__name__}")
-        if transform.ishape != A.ishape:
-            raise ValueError(f"transform acts on {transform.ishape}, but A's input is {A.ishape}")
-    nx = len(A.ishape)
-    P = _Prox(thr, transform, cycle_spin, seed, nx)
-
-    AHy = A.H @ y
-    if (lam is None) == (lam_rel is None):
-        raise ValueError("give exactly one of lam and lam_rel")
-    if lam_rel is not None:
-        if not (math.isfinite(lam_rel) and lam_rel >= 0):
-            raise ValueError(f"lam_rel must be a finite number >= 0, got {lam_rel!r}")
-        c = AHy if transform is None else transform @ AHy
-        lam = lam_rel * float(to_numpy(xp.max(xp.abs(c))))
-    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not math.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-    lam = float(lam)
-
-    L = None
-    if step is None:
-        if backtracking:
-            L = 1.0
-        else:
-            L = A.lipschitz(xp=xp, device=dev)
-            if not L > 0:
-                raise ValueError(f"{A!r} has Lipschitz constant {L}: the operator is zero")
-        g = 1.0 / L
+    x0: Any,
+    contract: dict,
+    legacy: dict,
+) -> ProxGradResult:
+    A, y = _check_problem(A, y)
+    penalty = _resolve_penalty(penalty, lam, lam_rel, legacy, A, y)
+    if isinstance(step, (FixedStep, Backtracking)):
+        rule = step
+    elif backtracking:
+        if step is not None:
+            raise ValueError("give step= or backtracking=True, not both")
+        rule = Backtracking()
     else:
-        if not (isinstance(step, (int, float)) and math.isfinite(step) and step > 0):
-            raise ValueError(f"step must be a finite number > 0, got {step!r}")
-        g = float(step)
-        L = 1.0 / g
-
-    if x0 is None:
-        x = xp.zeros((*batch, *A.ishape), dtype=xdt, device=dev)
-    else:
-        if tuple(x0.shape) not in ((*batch, *A.ishape), tuple(A.ishape)):
-            raise ValueError(f"x0 has shape {tuple(x0.shape)}, expected {(*batch, *A.ishape)}")
-        x = xp.astype(x0, xdt) + xp.zeros((*batch, *A.ishape), dtype=xdt, device=dev)
-
-    N = A.normal()
-    mon = Monitor(
-        max_iter=max_iter,
-        tol=tol,
-        check_every=check_every,
-        callback=callback,
-        progress=progress,
-        stop=stop,
-        desc=name,
+        rule = FixedStep(step)
+    solver = _ProximalGradient(
+        A, y, penalty, step_rule=rule, accelerate=accelerate, restart=restart, x0=x0, **contract
     )
-
-    y_norm = xp.linalg.vector_norm(y)
-    y_norm = xp.where(y_norm > 0, y_norm, xp.ones_like(y_norm))
-
-    def fit(v: Array) -> tuple[Array, Array]:
-        """Objective and relative residual ``||A v - y|| / ||y||`` at ``v``."""
-        r = A @ v - y
-        data = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
-        return data + P.penalty(v, lam), xp.sqrt(2.0 * data) / y_norm
-
-    def smooth(v: Array) -> tuple[Array, Array]:
-        r = A @ v - y
-        return 0.5 * xp.sum(xp.real(r * xp.conj(r))), A.H @ r
-
-    bshape = (*batch, *([1] * nx))
-    t = xp.ones(batch, dtype=rdt, device=dev)
-    z = x
-    k = 0
-    n_restarts = 0
-    restart_count = xp.zeros((), dtype=rdt, device=dev)
-    while k < max_iter:
-        k += 1
-        if backtracking:
-            fz, grad = smooth(z)
-            while True:
-                x_new = P(z - (1.0 / L) * grad, lam, 1.0 / L)
-                d = x_new - z
-                r_new = A @ x_new - y
-                fx = 0.5 * xp.sum(xp.real(r_new * xp.conj(r_new)))
-                quad = fz + xp.sum(xp.real(xp.conj(grad) * d)) + 0.5 * L * xp.sum(xp.real(d * xp.conj(d)))
-                if float(to_numpy(fx)) <= float(to_numpy(quad)) * (1 + 1e-12) or L > 1e30:
-                    break
-                L *= 2.0
-            g = 1.0 / L
-        else:
-            grad = N._apply(z) - AHy
-            x_new = P(z - g * grad, lam, g)
-        if accelerate:
-            t_new = 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t))
-            beta = (t - 1.0) / t_new
-            if restart:
-                cond = _sum_over(xp, xp.real(xp.conj(z - x_new) * (x_new - x)), nx) > 0
-                beta = xp.where(cond, xp.zeros_like(beta), beta)
-                t_new = xp.where(cond, xp.ones_like(t_new), t_new)
-                restart_count = restart_count + xp.sum(xp.astype(cond, rdt))
-            z = x_new + xp.reshape(beta, bshape) * (x_new - x)
-            t = t_new
-        else:
-            z = x_new
-        x_prev, x = x, x_new
-        if mon.due(k):
-            dx = xp.linalg.vector_norm(x - x_prev)
-            nrm = xp.linalg.vector_norm(x)
-            obj, res = fit(x)
-            stop_now = mon.check(
-                k,
-                x,
-                objective=obj,
-                residual=res,
-                rel_change=dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm)),
-            )
-            if stop_now:
-                break
-    if accelerate and restart:
-        n_restarts = int(float(to_numpy(restart_count)))
-    return mon.result(x, lam=lam, step=g, lipschitz=L, n_restarts=n_restarts, threshold=thr.name)
+    return solver.solve()
 
 
 def fista(
-    A: LinearOperator,
+    A: Any,
     y: Array,
-    lam: float | None = None,
+    penalty: Penalty | float | None = None,
     *,
+    lam: float | None = None,
     lam_rel: float | None = None,
-    prox: str | Threshold = "soft",
-    transform: LinearOperator | None = None,
-    step: float | None = None,
+    step: float | FixedStep | Backtracking | None = None,
     backtracking: bool = False,
     restart: bool = True,
-    cycle_spin: bool = False,
     x0: Array | None = None,
     max_iter: int = 100,
     tol: float | None = 1e-6,
     check_every: int = 10,
     callback: Any = None,
     progress: bool = False,
-    seed: int = 0,
     stop: StoppingRule | None = None,
-) -> Result:
-    """FISTA (Beck-Teboulle) for ``min_x 0.5||A x - y||^2 + lam R(W x)``.
+    prox: str | Threshold | None = None,
+    transform: LinearOperator | None = None,
+    cycle_spin: bool = False,
+    seed: int = 0,
+) -> ProxGradResult:
+    """FISTA (Beck-Teboulle) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
 
     Parameters
     ----------
-    A : LinearOperator
-        Forward operator; ``A.normal()`` gives the gradient ``A^H A x - A^H y``
-        (fast for :class:`~csbox.operators.PartialFourier`: no gathers).
+    A : LinearOperator or 2-D array
+        Forward operator (a plain matrix is wrapped in
+        :class:`~csbox.operators.MatrixOperator`); ``A.normal()`` gives the
+        gradient ``A^H A x - A^H y`` (fast for :class:`~csbox.operators.PartialFourier`).
     y : array, shape (..., *A.oshape)
         Data; leading axes are independent right-hand sides solved together.
-    lam : float, optional
-        Regularisation weight ``>= 0``. Or give ``lam_rel``, a fraction of
-        ``||W A^H y||_inf`` (the smallest ``lam`` for which ``x = 0`` solves the
-        l1 problem).
-    prox : str or Threshold
-        ``"soft"`` (l1, default), ``"hard"``, ``"half"``, ``"mcp"``, ``"cel0"``
-        or a :class:`~csbox.solvers.thresholds.Threshold` instance.
-    transform : LinearOperator, optional
-        Orthonormal sparsifying transform ``W`` (analysis = synthesis for
-        orthonormal ``W``); the prox is ``W^H T(W v)``.
-    step : float, optional
-        Step size; default ``1 / A.lipschitz()``. A step above ``1/L`` may
-        diverge: the run then stops with ``stop_reason`` ``"diverged"`` or ``"nan"``.
+    penalty : Penalty or float, optional
+        ``lam * phi``: :class:`~csbox.penalties.L1` (default), ``L0``, ``Half``,
+        ``MCP``, ``CEL0``, ``P.in_basis(W, cycle_spin=...)`` for sparsity in an
+        orthonormal transform (prox ``W^H prox(W v)``), or any Penalty. A number
+        means ``L1(number)``.
+    lam, lam_rel : float, optional
+        Override the penalty's weight: ``lam``, or ``lam_rel`` times
+        ``||W A^H y||_inf`` (the smallest weight for which ``x = 0`` solves the
+        l1 problem; ``W`` the penalty's basis, if any).
+    step : float, FixedStep or Backtracking, optional
+        Step size (default ``1 / A.lipschitz()``) or a step-size strategy. A
+        step above ``1/L`` may diverge: the run then stops with ``stop_reason``
+        ``"diverged"`` or ``"nan"``.
     backtracking : bool
-        Beck-Teboulle backtracking on ``L`` (doubling) instead of a fixed step.
+        Shorthand for ``step=Backtracking()``.
     restart : bool
-        O'Donoghue-Candès adaptive restart (gradient scheme): the momentum is
-        reset whenever ``Re<z_k - x_{k+1}, x_{k+1} - x_k> > 0`` (per right-hand side).
-    cycle_spin : bool
-        Circularly shift the image by a random offset in ``[0, 2^level)`` per
-        axis before each wavelet threshold and back after (BART's default).
+        O'Donoghue-Candès adaptive restart: the momentum is reset whenever
+        ``Re<z_k - x_{k+1}, x_{k+1} - x_k> > 0`` (per right-hand side).
     x0 : array, optional
-        Warm start.
-    max_iter, tol, check_every : int, float, int
-        Iteration cap; relative-change tolerance ``||x_k - x_{k-1}|| / ||x_k||``;
-        checkpoint period (the only host syncs).
-    callback : callable, optional
-        ``callback(state)`` at checkpoints; raise ``StopIteration`` to stop.
-    progress : bool
-        tqdm progress bar.
-    seed : int
-        Seed of the cycle-spinning shifts.
-    stop : StoppingRule, optional
-        Extra stopping rules (``ResidualTol``, ``ObjectiveTol``...).
+        Warm start, ``A.ishape`` or ``(..., *A.ishape)``.
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract (see :doc:`/solvers`): ``tol`` bounds the relative
+        change ``||x_k - x_{k-1}|| / ||x_k||`` (reason ``"tol"``).
+    prox, transform, cycle_spin, seed
+        Deprecated 0.1 keywords, mapped to a penalty object with a DeprecationWarning.
 
     Returns
     -------
-    Result
+    ProxGradResult
         ``x`` in ``y``'s namespace/device/precision; history of ``objective``,
-        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``; extras ``lam``, ``step``,
-        ``lipschitz``, ``n_restarts``.
+        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``; ``lam``,
+        ``step``, ``lipschitz``, ``n_restarts``, ``penalty``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-operator ``A``, bad ``y`` (shape, NaN/Inf, empty, non-numeric),
+        negative ``lam``/``step``/``tol``, or a zero operator.
 
     References
     ----------
@@ -308,36 +395,47 @@ def fista(
     linear inverse problems", SIAM J. Imaging Sci. 2009. B. O'Donoghue, E.
     Candès, "Adaptive restart for accelerated gradient schemes", Found. Comput.
     Math. 2015. M. Lustig, D. Donoho, J. Pauly, "Sparse MRI", MRM 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import L1
+    >>> from csbox.solvers import fista
+    >>> rng = np.random.default_rng(0)
+    >>> M = rng.standard_normal((40, 100)); x = np.zeros(100); x[[3, 50]] = [1.0, -2.0]
+    >>> res = fista(M, M @ x, L1(0.01), max_iter=500)
+    >>> np.flatnonzero(np.abs(res.x) > 0.1).tolist()
+    [3, 50]
     """
-    return _proximal_gradient(
-        A, y, lam, lam_rel=lam_rel, prox=prox, transform=transform, step=step,
-        backtracking=backtracking, accelerate=True, restart=restart, cycle_spin=cycle_spin,
-        x0=x0, max_iter=max_iter, tol=tol, check_every=check_every, callback=callback,
-        progress=progress, seed=seed, stop=stop, name="fista",
-    )  # fmt: skip
+    contract = dict(
+        max_iter=max_iter, tol=tol, check_every=check_every, callback=callback, progress=progress, stop=stop
+    )
+    legacy = dict(prox=prox, transform=transform, cycle_spin=cycle_spin, seed=seed)
+    return _solve(A, y, penalty, lam, lam_rel, step, backtracking, True, restart, x0, contract, legacy)
 
 
 def ista(
-    A: LinearOperator,
+    A: Any,
     y: Array,
-    lam: float | None = None,
+    penalty: Penalty | float | None = None,
     *,
+    lam: float | None = None,
     lam_rel: float | None = None,
-    prox: str | Threshold = "soft",
-    transform: LinearOperator | None = None,
-    step: float | None = None,
+    step: float | FixedStep | Backtracking | None = None,
     backtracking: bool = False,
-    cycle_spin: bool = False,
     x0: Array | None = None,
     max_iter: int = 100,
     tol: float | None = 1e-6,
     check_every: int = 10,
     callback: Any = None,
     progress: bool = False,
-    seed: int = 0,
     stop: StoppingRule | None = None,
-) -> Result:
-    """ISTA (proximal gradient) for ``min_x 0.5||A x - y||^2 + lam R(W x)``.
+    prox: str | Threshold | None = None,
+    transform: LinearOperator | None = None,
+    cycle_spin: bool = False,
+    seed: int = 0,
+) -> ProxGradResult:
+    """ISTA (proximal gradient) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
 
     Same arguments as :func:`fista`, without momentum: ``x_{k+1} = prox(x_k -
     g A^H (A x_k - y))``. Monotone in the objective for convex penalties with
@@ -348,35 +446,16 @@ def ista(
     I. Daubechies, M. Defrise, C. De Mol, "An iterative thresholding algorithm
     for linear inverse problems with a sparsity constraint", CPAM 2004.
     """
-    return _proximal_gradient(
-        A, y, lam, lam_rel=lam_rel, prox=prox, transform=transform, step=step,
-        backtracking=backtracking, accelerate=False, restart=False, cycle_spin=cycle_spin,
-        x0=x0, max_iter=max_iter, tol=tol, check_every=check_every, callback=callback,
-        progress=progress, seed=seed, stop=stop, name="ista",
-    )  # fmt: skip
+    contract = dict(
+        max_iter=max_iter, tol=tol, check_every=check_every, callback=callback, progress=progress, stop=stop
+    )
+    legacy = dict(prox=prox, transform=transform, cycle_spin=cycle_spin, seed=seed)
+    return _solve(A, y, penalty, lam, lam_rel, step, backtracking, False, False, x0, contract, legacy)
 
 
-def column_norms(A: LinearOperator, *, max_probe: int = 4096) -> np.ndarray:
-    """Column norms ``||A e_i||`` as a NumPy array of ``A.ishape`` (for :class:`~.thresholds.CEL0`).
-
-    Exact fast paths for :class:`MatrixOperator`, :class:`PartialFourier`
-    (``sqrt(M/N)`` everywhere) and :class:`Kronecker` (Kronecker product of the
-    factors' norms); other operators are probed with unit vectors when
-    ``prod(ishape) <= max_probe``.
-    """
-    from ..operators import Kronecker, MatrixOperator, PartialFourier
-
-    if isinstance(A, MatrixOperator):
-        return np.linalg.norm(to_numpy(A.matrix), axis=0)
-    if isinstance(A, PartialFourier):
-        return np.full(A.ishape, math.sqrt(A.mask.sum() / A.mask.size))
-    if isinstance(A, Kronecker):
-        out = np.ones(1)
-        for f in A.factors:
-            out = np.kron(out, column_norms(f, max_probe=max_probe))
-        return out
-    if A.size_in > max_probe:
-        raise ValueError(f"column_norms: {A!r} has {A.size_in} columns > max_probe = {max_probe}")
-    eye = np.eye(A.size_in).reshape(A.size_in, *A.ishape)
-    cols = np.reshape(A @ eye, (A.size_in, -1))
-    return np.linalg.norm(cols, axis=1).reshape(A.ishape)
+def column_norms(A: LinearOperator, *, max_probe: int = 4096) -> Any:
+    """Deprecated since 0.2: use ``A.column_norms()``."""
+    warnings.warn(
+        "column_norms(A) is deprecated since 0.2; use A.column_norms()", DeprecationWarning, stacklevel=2
+    )
+    return A.column_norms(max_probe=max_probe)
