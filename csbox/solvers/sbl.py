@@ -31,30 +31,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..backend import array_namespace, device, to_numpy
+from .._validation import check_array, check_choice, check_same_namespace, check_scalar
+from ..backend import Array, array_namespace, device, to_numpy
 from ..linop import LinearOperator
-from ._core import Monitor, Result
+from ._core import IterativeSolver, Monitor, Result, StoppingRule
 
-__all__ = ["kron_omp", "kron_sbl", "sbl"]
-
-Array = Any
+__all__ = ["SBLResult", "kron_omp", "kron_sbl", "sbl"]
 
 
 # ----------------------------------------------------------------------------- helpers
 def _as_matrix(A: Any, name: str) -> Array:
+    """A finite, non-empty 2-D matrix (from an array or a MatrixOperator; integers cast to float)."""
     from ..operators import MatrixOperator
 
     if isinstance(A, MatrixOperator):
         return A.matrix
     if isinstance(A, LinearOperator):
         raise TypeError(f"{name} must be a 2-D array or a MatrixOperator, got {A!r}")
-    if not hasattr(A, "shape") or len(A.shape) != 2:
-        raise ValueError(f"{name} must be a 2-D array, got shape {getattr(A, 'shape', None)}")
-    return A
+    return check_array(name, A, ndim=2)
 
 
 def _check_y(xp: Any, y: Array, m: int, what: str) -> None:
@@ -88,29 +87,172 @@ def _real(xp: Any, v: Array) -> Array:
 
 
 # ----------------------------------------------------------------------------- classic SBL
+@dataclass(repr=False)
+class SBLResult(Result):
+    """Result of :func:`sbl` and :func:`kron_sbl`.
+
+    Attributes
+    ----------
+    gamma : array (n,)
+        Prior variances (zeros where pruned).
+    variance : array (n,)
+        Posterior variances ``diag(Sigma)`` (zeros where pruned).
+    noise_var : float
+        Noise variance (given, or learned by EM).
+    support : ndarray of int
+        Indices kept by pruning.
+    factors_gamma : list of arrays
+        :func:`kron_sbl` only: the per-factor ``gamma_i`` (zeros where pruned).
+    inner_iterations : list of int
+        :func:`kron_sbl` with ``method="am"``: inner M-step sweeps per EM iteration.
+    """
+
+    gamma: Any = None
+    variance: Any = None
+    noise_var: float = 0.0
+    support: Any = None
+    factors_gamma: list = field(default_factory=list)
+    inner_iterations: list = field(default_factory=list)
+
+
+class _SBL(IterativeSolver):
+    """Classic SBL by EM; the estimate is the full-length posterior mean (zeros where pruned)."""
+
+    name = "sbl"
+    tol_metric = "rel_change"
+    divergence = False
+
+    def __init__(
+        self, A: Array, y: Array, noise_var: float | None, prune: float, update: str, **contract: Any
+    ):
+        super().__init__(**contract)
+        self.xp = xp = array_namespace(A, y)
+        self.m, self.n = A.shape
+        dt = xp.result_type(A.dtype, y.dtype)
+        self.A, self.y, self.dt = xp.astype(A, dt), xp.astype(y, dt), dt
+        self.rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
+        self.dev = dev = device(y)
+        self.yy = float(to_numpy(xp.sum(_real(xp, xp.conj(self.y) * self.y))))
+        self.learn_noise = noise_var is None
+        self.s2 = float(noise_var) if noise_var is not None else max(0.1 * self.yy / self.m, 1e-12)
+        self.prune, self.update = prune, update
+        self.active = np.arange(self.n)
+        self.gamma = xp.ones((self.n,), dtype=self.rdt, device=dev)
+        self.Aa = self.A
+        self.gram = self.Ah_y = None
+        self.x = xp.zeros((self.n,), dtype=dt, device=dev)
+        self.gamma_full, self.var_full, self.support = self.gamma, self.gamma, self.active
+        self.cost = self.dg = None
+
+    def _posterior(self) -> tuple[Array, Array, Array]:
+        """Posterior mean, variances and SBL cost on the active set (Woodbury while n_active >= m)."""
+        xp, Aa, y, s2, m, dt = self.xp, self.Aa, self.y, self.s2, self.m, self.dt
+        gamma = self.gamma
+        na = gamma.shape[0]
+        gdt = xp.astype(gamma, dt)
+        if na >= m:
+            B = s2 * xp.eye(m, dtype=dt, device=self.dev) + (Aa * gdt[None, :]) @ xp.conj(
+                xp.matrix_transpose(Aa)
+            )
+            sol = xp.linalg.solve(B, xp.concat([y[:, None], Aa], axis=1))
+            Biy, BiA = sol[:, 0], sol[:, 1:]
+            mu = gdt * (xp.conj(xp.matrix_transpose(Aa)) @ Biy)
+            var = gamma - gamma * gamma * _real(xp, xp.sum(xp.conj(Aa) * BiA, axis=0))
+            cost = _real(xp, xp.linalg.slogdet(B)[1]) + _real(xp, xp.sum(xp.conj(y) * Biy))
+            return mu, var, cost
+        if self.gram is None or self.gram.shape[0] != na:
+            AhA = xp.conj(xp.matrix_transpose(Aa))
+            self.gram, self.Ah_y = AhA @ Aa, AhA @ y
+        H = self.gram / s2 + xp.astype(xp.eye(na, dtype=self.rdt, device=self.dev) / gamma[:, None], dt)
+        Sig = xp.linalg.inv(H)
+        mu = Sig @ self.Ah_y / s2
+        var = _real(xp, xp.linalg.diagonal(Sig))
+        # log|B| = m log s2 + log|Gamma| + log|H|; y^H B^-1 y = (||y||^2 - y^H A mu) / s2
+        cost = (
+            m * math.log(s2)
+            + xp.sum(xp.log(gamma))
+            + _real(xp, xp.linalg.slogdet(H)[1])
+            + (self.yy - _real(xp, xp.sum(xp.conj(self.Ah_y) * mu))) / s2
+        )
+        return mu, var, cost
+
+    def step(self) -> None:
+        xp = self.xp
+        gamma_old = self.gamma
+        mu, var, self.cost = self._posterior()
+        mu2 = _real(xp, xp.conj(mu) * mu)
+        if self.update == "em":
+            self.gamma = mu2 + var
+        else:
+            self.gamma = mu2 / xp.clip(1.0 - var / gamma_old, min=1e-12)
+        if self.learn_noise:
+            r = self.y - self.Aa @ mu
+            rr = float(to_numpy(xp.sum(_real(xp, xp.conj(r) * r))))
+            trace = float(to_numpy(xp.sum(1.0 - var / gamma_old)))
+            self.s2 = max((rr + self.s2 * trace) / self.m, 1e-12 * self.yy / self.m)
+        # relative change on the full-length gamma (pruned entries count as zero)
+        self.dg = xp.linalg.vector_norm(self.gamma - gamma_old) / xp.linalg.vector_norm(self.gamma)
+        n, act = self.n, self.active
+        self.x = _expand(xp, mu, act, n)
+        self.gamma_full, self.var_full, self.support = (
+            _expand(xp, self.gamma, act, n),
+            _expand(xp, var, act, n),
+            act,
+        )
+        self._prune()
+
+    def _prune(self) -> None:
+        xp = self.xp
+        g = to_numpy(self.gamma)
+        keep = g >= self.prune * float(g.max()) if np.all(np.isfinite(g)) else np.ones(g.shape, bool)
+        if not keep.all():
+            idx = xp.asarray(np.flatnonzero(keep), device=self.dev)
+            self.active = self.active[keep]
+            self.gamma = xp.take(self.gamma, idx)
+            self.Aa = xp.take(self.Aa, idx, axis=1)
+
+    def metrics(self) -> dict[str, Any]:
+        return {"cost": self.cost, "rel_change": self.dg}
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def result(self, base: Result) -> SBLResult:
+        return SBLResult(
+            **base._base(),
+            gamma=self.gamma_full,
+            variance=self.var_full,
+            noise_var=self.s2,
+            support=self.support,
+        )
+
+
 def sbl(
     A: Any,
     y: Array,
     *,
     noise_var: float | None = None,
     max_iter: int = 1000,
-    tol: float = 1e-4,
+    tol: float | None = 1e-4,
     prune: float = 1e-6,
     update: str = "em",
+    check_every: int = 1,
     callback: Any = None,
     progress: bool = False,
-) -> Result:
+    stop: StoppingRule | None = None,
+) -> SBLResult:
     """Classic SBL by EM (Tipping; Wipf-Rao) for ``y = A x + n``, real or complex.
 
     Parameters
     ----------
     A : array (m, n) or MatrixOperator
     y : array (m,)
+        Integer data are cast to float64.
     noise_var : float, optional
         Known noise variance ``s2``; ``None`` learns it by EM:
         ``s2 = (||y - A mu||^2 + s2 sum_j (1 - Sigma_jj / gamma_j)) / m``.
-    max_iter, tol : int, float
-        Stop when ``||gamma_k - gamma_{k-1}|| / ||gamma_k|| < tol``.
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract: ``tol`` bounds ``||gamma_k - gamma_{k-1}|| / ||gamma_k||``.
     prune : float
         Drop coefficients whose ``gamma_j < prune * max(gamma)`` (and their columns).
     update : {"em", "mackay"}
@@ -119,10 +261,9 @@ def sbl(
 
     Returns
     -------
-    Result
-        ``x``: posterior mean (zeros where pruned); ``gamma``; ``variance``:
-        posterior variances ``diag(Sigma)`` (zeros where pruned); ``noise_var``;
-        ``support``: indices kept; history of ``cost`` and ``rel_change``.
+    SBLResult
+        ``x``: posterior mean (zeros where pruned, always full length); ``gamma``;
+        ``variance``; ``noise_var``; ``support``; history of ``cost`` and ``rel_change``.
 
     Notes
     -----
@@ -133,88 +274,28 @@ def sbl(
     ``n_active x n_active`` matrix ``A^H A / s2 + Gamma^{-1}`` instead.
     """
     A = _as_matrix(A, "A")
-    xp = array_namespace(A, y)
-    m, n = A.shape
-    _check_y(xp, y, m, "A")
+    y = check_array("y", y, ndim=1)
+    if y.shape[0] != A.shape[0]:
+        raise ValueError(f"y has length {y.shape[0]}, but A has {A.shape[0]} rows")
     _check_noise(noise_var)
-    if update not in ("em", "mackay"):
-        raise ValueError(f"update must be 'em' or 'mackay', got {update!r}")
+    check_choice("update", update, ("em", "mackay"))
+    prune = check_scalar("prune", prune, low=0.0, high=1.0, high_open=True)
+    xp = check_same_namespace(A=A, y=y)
     if xp.isdtype(A.dtype, "complex floating") and not xp.isdtype(y.dtype, "complex floating"):
         raise TypeError("A is complex but y is real: pass complex y (or real A)")
-    dt = xp.result_type(A.dtype, y.dtype)
-    A, y = xp.astype(A, dt), xp.astype(y, dt)
-    rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
-    dev = device(y)
-    yy = float(to_numpy(xp.sum(_real(xp, xp.conj(y) * y))))
-    s2 = float(noise_var) if noise_var is not None else max(0.1 * yy / m, 1e-12)
-    active = np.arange(n)
-    gamma = xp.ones((n,), dtype=rdt, device=dev)
-    Aa = A
-    eye = xp.eye(m, dtype=dt, device=dev)
-    mon = Monitor(max_iter=max_iter, tol=None, check_every=1, callback=callback, progress=progress,
-                  desc="sbl", divergence=False)
-    mu = xp.zeros((n,), dtype=dt, device=dev)
-    var = gamma
-    k = 0
-    Ah_y = None
-    gram = None
-    while k < max_iter:
-        k += 1
-        na = gamma.shape[0]
-        gdt = xp.astype(gamma, dt)
-        gamma_old = gamma
-        if na >= m:
-            # Woodbury (m x m) form: B = s2 I + A Gamma A^H
-            B = s2 * eye + (Aa * gdt[None, :]) @ xp.conj(xp.matrix_transpose(Aa))
-            sol = xp.linalg.solve(B, xp.concat([y[:, None], Aa], axis=1))
-            Biy, BiA = sol[:, 0], sol[:, 1:]
-            mu = gdt * (xp.conj(xp.matrix_transpose(Aa)) @ Biy)
-            var = gamma - gamma * gamma * _real(xp, xp.sum(xp.conj(Aa) * BiA, axis=0))
-            cost = _real(xp, xp.linalg.slogdet(B)[1]) + _real(xp, xp.sum(xp.conj(y) * Biy))
-        else:
-            # n x n form once pruning has left fewer coefficients than measurements
-            if gram is None or gram.shape[0] != na:
-                AhA = xp.conj(xp.matrix_transpose(Aa))
-                gram, Ah_y = AhA @ Aa, AhA @ y
-            H = gram / s2 + xp.astype(xp.eye(na, dtype=rdt, device=dev) / gamma[:, None], dt)
-            Sig = xp.linalg.inv(H)
-            mu = Sig @ Ah_y / s2
-            var = _real(xp, xp.linalg.diagonal(Sig))
-            # log|B| = m log s2 + log|Gamma| + log|H|; y^H B^-1 y = (||y||^2 - y^H A mu) / s2
-            cost = (m * math.log(s2) + xp.sum(xp.log(gamma)) + _real(xp, xp.linalg.slogdet(H)[1])
-                    + (yy - _real(xp, xp.sum(xp.conj(Ah_y) * mu))) / s2)
-        mu2 = _real(xp, xp.conj(mu) * mu)
-        if update == "em":
-            gamma = mu2 + var
-        else:
-            gamma = mu2 / xp.clip(1.0 - var / gamma_old, min=1e-12)
-        if noise_var is None:
-            r = y - Aa @ mu
-            rr = float(to_numpy(xp.sum(_real(xp, xp.conj(r) * r))))
-            s2 = max((rr + s2 * float(to_numpy(xp.sum(1.0 - var / gamma_old)))) / m, 1e-12 * yy / m)
-        # relative change on the full-length gamma (pruned entries count as zero)
-        dg = xp.linalg.vector_norm(gamma - gamma_old) / xp.linalg.vector_norm(gamma)
-        if mon.check(k, mu, cost=cost, rel_change=dg):
-            break
-        if float(to_numpy(dg)) < tol:
-            mon.reason = "tol"
-            break
-        keep = to_numpy(gamma) >= prune * float(to_numpy(xp.max(gamma)))
-        if not keep.all():
-            idx = xp.asarray(np.flatnonzero(keep), device=dev)
-            active = active[keep]
-            gamma = xp.take(gamma, idx)
-            Aa = xp.take(Aa, idx, axis=1)
-    # the loop leaves mu, var and gamma on the same active set (pruning follows the last check)
-    res = mon.result(
-        _expand(xp, mu, active, n),
-        gamma=_expand(xp, gamma, active, n),
-        variance=_expand(xp, var, active, n),
-        noise_var=s2,
-        support=active,
-    )
-    res.converged = mon.reason == "tol"
-    return res
+    return _SBL(
+        A,
+        y,
+        noise_var,
+        prune,
+        update,
+        max_iter=max_iter,
+        tol=tol,
+        check_every=check_every,
+        callback=callback,
+        progress=progress,
+        stop=stop,
+    ).solve()
 
 
 # ----------------------------------------------------------------------------- Kronecker SBL
@@ -358,8 +439,15 @@ def kron_sbl(
         return g if C is None else 1e-5 + C @ g
 
     gam = [effective(i, g) for i, g in enumerate(base)]
-    mon = Monitor(max_iter=max_iter, tol=None, check_every=1, callback=callback, progress=progress,
-                  desc=f"kron_sbl[{method}]", divergence=False)
+    mon = Monitor(
+        max_iter=max_iter,
+        tol=None,
+        check_every=1,
+        callback=callback,
+        progress=progress,
+        desc=f"kron_sbl[{method}]",
+        divergence=False,
+    )
     gamma_full_old = _full_gamma(xp, gam, actives, Ns)
     mu = var = None
     k = 0
@@ -475,8 +563,14 @@ def _svd_mstep(xp: Any, lam: Array) -> list[Array]:
 
 
 def _am_mstep(
-    xp: Any, lam: Array, gam: list[Array], base: list[Array], Cs: list[Array | None], effective: Any,
-    inner_tol: float, inner_max_iter: int,
+    xp: Any,
+    lam: Array,
+    gam: list[Array],
+    base: list[Array],
+    Cs: list[Array | None],
+    effective: Any,
+    inner_tol: float,
+    inner_max_iter: int,
 ) -> tuple[list[Array], list[Array], int]:
     """Cyclic closed-form factor updates of ``sum lambda / gamma + log gamma``, with normalisation."""
     I = len(gam)
@@ -575,5 +669,11 @@ def kron_omp(
     sup = np.asarray(support, dtype=np.int64)
     order = np.argsort(sup)
     x = _expand(xp, xp.take(coef, xp.asarray(order, device=device(y))), sup[order], N)
-    return Result(x=x, n_iter=len(support), converged=True, stop_reason="n_nonzero", history={},
-                  extra={"support": sup[order], "residual_norm": float(to_numpy(xp.linalg.vector_norm(r)))})
+    return Result(
+        x=x,
+        n_iter=len(support),
+        converged=True,
+        stop_reason="n_nonzero",
+        history={},
+        extra={"support": sup[order], "residual_norm": float(to_numpy(xp.linalg.vector_norm(r)))},
+    )
