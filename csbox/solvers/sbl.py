@@ -36,12 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_same_namespace, check_scalar
+from .._validation import check_array, check_choice, check_int, check_same_namespace, check_scalar
 from ..backend import Array, array_namespace, device, to_numpy
 from ..linop import LinearOperator
-from ._core import IterativeSolver, Monitor, Result, StoppingRule
+from ._core import Flag, IterativeSolver, Result, StoppingRule
 
-__all__ = ["SBLResult", "kron_omp", "kron_sbl", "sbl"]
+__all__ = ["OMPResult", "SBLResult", "kron_omp", "kron_sbl", "sbl"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -54,15 +54,6 @@ def _as_matrix(A: Any, name: str) -> Array:
     if isinstance(A, LinearOperator):
         raise TypeError(f"{name} must be a 2-D array or a MatrixOperator, got {A!r}")
     return check_array(name, A, ndim=2)
-
-
-def _check_y(xp: Any, y: Array, m: int, what: str) -> None:
-    if not hasattr(y, "shape") or y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array, got shape {getattr(y, 'shape', None)}")
-    if y.shape[0] != m:
-        raise ValueError(f"y has length {y.shape[0]}, but {what} has {m} rows")
-    if not bool(to_numpy(xp.all(xp.isfinite(y)))):
-        raise ValueError("y contains NaN or Inf")
 
 
 def _check_noise(noise_var: float | None) -> None:
@@ -336,8 +327,170 @@ def _nnls(xp: Any, C: Array, s: Array, x0: Array, iters: int = 60) -> Array:
     return x
 
 
+class _KronSBL(IterativeSolver):
+    """Kronecker SBL by EM; pruning is deferred to the start of the next iteration (never after the last)."""
+
+    tol_metric = "rel_change"
+    divergence = False
+
+    def __init__(
+        self,
+        mats: list,
+        y: Array,
+        *,
+        method: str,
+        noise_var: float | None,
+        prunes: list,
+        betas: list,
+        inner_tol: float,
+        inner_max_iter: int,
+        **contract: Any,
+    ):
+        super().__init__(**contract)
+        self.name = f"kron_sbl[{method}]"
+        self.xp = xp = array_namespace(*mats, y)
+        self.method, self.prunes, self.inner_tol, self.inner_max_iter = (
+            method,
+            prunes,
+            inner_tol,
+            inner_max_iter,
+        )
+        dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
+        rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
+        self.dt, self.dev = dt, device(y)
+        self.mats = [xp.astype(F, dt) for F in mats]
+        self.Ms = [int(F.shape[0]) for F in mats]
+        self.Ns = [int(F.shape[1]) for F in mats]
+        y = xp.astype(y, dt)
+        self.Y = xp.reshape(y, tuple(self.Ms))
+        self.M = math.prod(self.Ms)
+        self.yy = float(to_numpy(xp.sum(_real(xp, xp.conj(y) * y))))
+        self.learn_noise = noise_var is None
+        self.s2 = float(noise_var) if noise_var is not None else max(0.1 * self.yy / self.M, 1e-12)
+        self.actives = [np.arange(n) for n in self.Ns]
+        self.base = [xp.ones((n,), dtype=rdt, device=self.dev) for n in self.Ns]  # gamma_i before coupling
+        self.Cs = [
+            None if b is None else _coupling_matrix(xp, n, b, rdt, self.dev)
+            for b, n in zip(betas, self.Ns, strict=True)
+        ]
+        self.gam = [self._effective(i, g) for i, g in enumerate(self.base)]
+        self.gamma_full_old = _full_gamma(xp, self.gam, self.actives, self.Ns)
+        self.x = xp.zeros((math.prod(self.Ns),), dtype=dt, device=self.dev)
+        self.n_inner: list[int] = []
+        self.cost = self.dg = None
+        self._pending_prune = False
+
+    def _effective(self, i: int, g: Array) -> Array:
+        C = self.Cs[i]
+        return g if C is None else 1e-5 + C @ g
+
+    def step(self) -> None:
+        xp = self.xp
+        if self._pending_prune:
+            self._prune()
+        mu, var, self.cost, rr, trace_term = _kron_estep(xp, self.mats, self.gam, self.Y, self.s2, self.dt)
+        self.x = _expand(xp, mu, _flat_active(self.actives, self.Ns), math.prod(self.Ns))
+        lam = xp.reshape(var + _real(xp, xp.conj(mu) * mu), tuple(g.shape[0] for g in self.gam))
+        if self.method == "svd":
+            self.gam = _svd_mstep(xp, lam)
+        else:
+            self.gam, self.base, its = _am_mstep(
+                xp, lam, self.gam, self.base, self.Cs, self._effective, self.inner_tol, self.inner_max_iter
+            )
+            self.n_inner.append(its)
+        if self.learn_noise:
+            self.s2 = max((rr + self.s2 * trace_term) / self.M, 1e-12 * self.yy / self.M)
+        gamma_full = _full_gamma(xp, self.gam, self.actives, self.Ns)
+        self.dg = xp.linalg.vector_norm(gamma_full - self.gamma_full_old) / xp.linalg.vector_norm(
+            self.gamma_full_old
+        )
+        self.gamma_full_old = gamma_full
+        self._pending_prune = True
+
+    def _prune(self) -> None:
+        """Factor-wise pruning: drop index j of factor i when gamma_i[j] < r_i max(gamma_i)."""
+        xp = self.xp
+        for i in range(len(self.gam)):
+            gi = to_numpy(self.gam[i])
+            keep = gi >= self.prunes[i] * gi.max()
+            if keep.all() or keep.sum() == 0:
+                continue
+            idx = xp.asarray(np.flatnonzero(keep), device=self.dev)
+            self.actives[i] = self.actives[i][keep]
+            self.mats[i] = xp.take(self.mats[i], idx, axis=1)
+            self.gam[i] = xp.take(self.gam[i], idx)
+            self.base[i] = xp.take(self.base[i], idx)
+            if self.Cs[i] is not None:
+                self.Cs[i] = xp.take(xp.take(self.Cs[i], idx, axis=0), idx, axis=1)
+
+    def metrics(self) -> dict[str, Any]:
+        return {"cost": self.cost, "rel_change": self.dg}
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def result(self, base: Result) -> SBLResult:
+        xp, Ns = self.xp, self.Ns
+        if base.stop_reason == "nan":
+            return SBLResult(**base._base(), noise_var=self.s2, inner_iterations=self.n_inner)
+        # final posterior at the last gamma
+        mu, var, _, _, _ = _kron_estep(xp, self.mats, self.gam, self.Y, self.s2, self.dt)
+        flat = _flat_active(self.actives, Ns)
+        N = math.prod(Ns)
+        fields = base._base()
+        fields["x"] = _expand(xp, mu, flat, N)
+        return SBLResult(
+            **fields,
+            gamma=_full_gamma(xp, self.gam, self.actives, Ns),
+            variance=_expand(xp, var, flat, N),
+            noise_var=self.s2,
+            support=flat,
+            inner_iterations=self.n_inner,
+            factors_gamma=[_expand(xp, g, a, n) for g, a, n in zip(self.gam, self.actives, Ns, strict=True)],
+        )
+
+
+def _factor_matrices(factors: Any, y: Array) -> list:
+    """The factor matrices of a Kronecker operator or a sequence of 2-D arrays / MatrixOperators."""
+    from ..operators import Kronecker
+
+    if isinstance(factors, Kronecker):
+        factors = factors.factors
+    if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence):
+        raise TypeError(
+            f"factors must be a Kronecker operator or a sequence of matrices, got {type(factors).__name__}"
+        )
+    if len(factors) < 2:
+        raise ValueError(f"factors: a Kronecker model needs at least two factors, got {len(factors)}")
+    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
+    for i, F in enumerate(mats):
+        if not bool(to_numpy(array_namespace(F).any(F != 0))):
+            raise ValueError(f"factors[{i}] is all zeros: the Kronecker dictionary has no atoms")
+    Ms = [int(F.shape[0]) for F in mats]
+    if y.ndim != 1 or y.shape[0] != math.prod(Ms):
+        raise ValueError(
+            f"factor shapes {[tuple(F.shape) for F in mats]} multiply out to {math.prod(Ms)} "
+            f"rows, but y has shape {tuple(y.shape)}"
+        )
+    xp = check_same_namespace(y=y, **{f"factors[{i}]": F for i, F in enumerate(mats)})
+    if any(xp.isdtype(F.dtype, "complex floating") for F in mats) and not xp.isdtype(
+        y.dtype, "complex floating"
+    ):
+        raise TypeError("factors are complex but y is real: pass complex y")
+    return mats
+
+
+def _per_factor(name: str, value: Any, I: int, check: Any) -> list:
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return [None if value is None else check(name, value)] * I
+    out = [None if v is None else check(name, v) for v in value]
+    if len(out) != I:
+        raise ValueError(f"{name} needs one entry per factor ({I}), got {len(out)}")
+    return out
+
+
 def kron_sbl(
-    factors: Sequence[Array],
+    factors: Any,
     y: Array,
     *,
     method: str = "svd",
@@ -345,17 +498,19 @@ def kron_sbl(
     coupling: float | Sequence[float | None] | None = None,
     prune: float | Sequence[float] | None = None,
     max_iter: int = 150,
-    tol: float = 1e-4,
+    tol: float | None = 1e-4,
     inner_tol: float = 1e-4,
     inner_max_iter: int = 10,
+    check_every: int = 1,
     callback: Any = None,
     progress: bool = False,
-) -> Result:
+    stop: StoppingRule | None = None,
+) -> SBLResult:
     """Kronecker-structured SBL: ``y = (A_1 ⊗ ... ⊗ A_I) x + n``, ``gamma = gamma_1 ⊗ ... ⊗ gamma_I``.
 
     Parameters
     ----------
-    factors : sequence of 2-D arrays (M_i, N_i), at least two
+    factors : Kronecker operator, or sequence of 2-D arrays (M_i, N_i), at least two
         ``y`` has length ``prod(M_i)`` in C order (first factor slowest, as ``numpy.kron``).
     y : array (prod M_i,)
     method : {"svd", "am"}
@@ -375,132 +530,48 @@ def kron_sbl(
     prune : float or sequence, optional
         Factor-wise pruning: drop index ``j`` of factor ``i`` when ``gamma_i[j] <
         r_i max(gamma_i)`` (default ``1e-2`` for AM, ``1e-3`` for SVD).
-    max_iter, tol : int, float
-        Stop at ``||gamma_k - gamma_{k-1}|| / ||gamma_{k-1}|| < tol`` (full length,
-        pruned entries zero) or after ``max_iter`` EM iterations (paper: 1e-4, 150).
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract: ``tol`` bounds ``||gamma_k - gamma_{k-1}|| / ||gamma_{k-1}||``
+        (full length, pruned entries zero); paper: 1e-4 and 150 iterations.
 
     Returns
     -------
-    Result
+    SBLResult
         ``x`` (posterior mean, length ``prod N_i``), ``gamma`` (full Kronecker
-        hyperparameter), ``factors_gamma`` (per factor, zeros where pruned),
-        ``variance`` (posterior ``diag(Sigma)``), ``noise_var``, ``support`` (flat
-        indices kept), ``cost`` history (the SBL cost ``log|B| + y^H B^{-1} y``).
+        hyperparameter), ``factors_gamma``, ``variance``, ``noise_var``,
+        ``support`` (flat indices kept), ``inner_iterations``, ``cost`` history
+        (the SBL cost ``log|B| + y^H B^{-1} y``).
     """
-    if method not in ("svd", "am"):
-        raise ValueError(f"method must be 'svd' or 'am', got {method!r}")
-    if len(factors) < 2:
-        raise ValueError(f"kron_sbl needs at least two factors, got {len(factors)}")
-    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
-    xp = array_namespace(*mats, y)
-    I = len(mats)
-    Ms = [int(F.shape[0]) for F in mats]
-    Ns = [int(F.shape[1]) for F in mats]
-    if not hasattr(y, "shape") or y.ndim != 1 or y.shape[0] != math.prod(Ms):
-        raise ValueError(
-            f"factor shapes {[tuple(F.shape) for F in mats]} multiply out to {math.prod(Ms)} rows, "
-            f"but y has shape {tuple(getattr(y, 'shape', ()))}"
-        )
-    _check_y(xp, y, math.prod(Ms), "the Kronecker product")
+    check_choice("method", method, ("svd", "am"))
+    y = check_array("y", y, ndim=1)
+    mats = _factor_matrices(factors, y)
     _check_noise(noise_var)
-    if any(xp.isdtype(F.dtype, "complex floating") for F in mats) and not xp.isdtype(
-        y.dtype, "complex floating"
-    ):
-        raise TypeError("factors are complex but y is real: pass complex y")
-    if prune is None:
-        prune = 1e-2 if method == "am" else 1e-3
-    prunes = [float(prune)] * I if isinstance(prune, (int, float)) else [float(p) for p in prune]
-    if isinstance(coupling, (int, float)) and not isinstance(coupling, bool):
-        betas: list[float | None] = [float(coupling)] * I
-    elif coupling is None:
-        betas = [None] * I
-    else:
-        betas = [None if b is None else float(b) for b in coupling]
-    if len(prunes) != I or len(betas) != I:
-        raise ValueError(f"prune and coupling need one entry per factor ({I})")
+    I = len(mats)
+    prunes = _per_factor(
+        "prune",
+        (1e-2 if method == "am" else 1e-3) if prune is None else prune,
+        I,
+        lambda n, v: check_scalar(n, v, low=0.0, high=1.0, high_open=True),
+    )
+    betas = _per_factor("coupling", coupling, I, lambda n, v: check_scalar(n, v))
     if any(b is not None for b in betas) and method != "am":
         raise ValueError("coupling (PC-KroSBL) is defined for method='am'")
-    dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
-    rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
-    dev = device(y)
-    mats = [xp.astype(F, dt) for F in mats]
-    y = xp.astype(y, dt)
-    Y = xp.reshape(y, tuple(Ms))
-    M = math.prod(Ms)
-    yy = float(to_numpy(xp.sum(_real(xp, xp.conj(y) * y))))
-    s2 = float(noise_var) if noise_var is not None else max(0.1 * yy / M, 1e-12)
-
-    actives = [np.arange(n) for n in Ns]
-    base = [xp.ones((n,), dtype=rdt, device=dev) for n in Ns]  # gamma_i (before coupling)
-    Cs = [None if b is None else _coupling_matrix(xp, n, b, rdt, dev) for b, n in zip(betas, Ns, strict=True)]
-
-    def effective(i: int, g: Array) -> Array:
-        C = Cs[i]
-        return g if C is None else 1e-5 + C @ g
-
-    gam = [effective(i, g) for i, g in enumerate(base)]
-    mon = Monitor(
+    return _KronSBL(
+        mats,
+        y,
+        method=method,
+        noise_var=noise_var,
+        prunes=prunes,
+        betas=betas,
+        inner_tol=check_scalar("inner_tol", inner_tol, low=0.0),
+        inner_max_iter=int(inner_max_iter),
         max_iter=max_iter,
-        tol=None,
-        check_every=1,
+        tol=tol,
+        check_every=check_every,
         callback=callback,
         progress=progress,
-        desc=f"kron_sbl[{method}]",
-        divergence=False,
-    )
-    gamma_full_old = _full_gamma(xp, gam, actives, Ns)
-    mu = var = None
-    k = 0
-    n_inner: list[int] = []
-    while k < max_iter:
-        k += 1
-        mu, var, cost, rr, trace_term = _kron_estep(xp, mats, gam, Y, s2, dt)
-        lam = xp.reshape(var + _real(xp, xp.conj(mu) * mu), tuple(g.shape[0] for g in gam))
-        if method == "svd":
-            gam = _svd_mstep(xp, lam)
-        else:
-            gam, base, its = _am_mstep(xp, lam, gam, base, Cs, effective, inner_tol, inner_max_iter)
-            n_inner.append(its)
-        if noise_var is None:
-            s2 = max((rr + s2 * trace_term) / M, 1e-12 * yy / M)
-        gamma_full = _full_gamma(xp, gam, actives, Ns)
-        dg = xp.linalg.vector_norm(gamma_full - gamma_full_old) / xp.linalg.vector_norm(gamma_full_old)
-        gamma_full_old = gamma_full
-        stop = mon.check(k, None, cost=cost, rel_change=dg)
-        if float(to_numpy(dg)) < tol:
-            mon.reason = "tol"
-            break
-        if stop:
-            break
-        # factor-wise pruning
-        for i in range(I):
-            gi = to_numpy(gam[i])
-            keep = gi >= prunes[i] * gi.max()
-            if keep.all() or keep.sum() == 0:
-                continue
-            idx = xp.asarray(np.flatnonzero(keep), device=dev)
-            actives[i] = actives[i][keep]
-            mats[i] = xp.take(mats[i], idx, axis=1)
-            gam[i] = xp.take(gam[i], idx)
-            base[i] = xp.take(base[i], idx)
-            if Cs[i] is not None:
-                Cs[i] = xp.take(xp.take(Cs[i], idx, axis=0), idx, axis=1)
-    # final posterior at the last gamma
-    mu, var, cost, _, _ = _kron_estep(xp, mats, gam, Y, s2, dt)
-    flat_active = _flat_active(actives, Ns)
-    N = math.prod(Ns)
-    res = mon.result(
-        _expand(xp, mu, flat_active, N),
-        gamma=_full_gamma(xp, gam, actives, Ns),
-        factors_gamma=[_expand(xp, g, a, n) for g, a, n in zip(gam, actives, Ns, strict=True)],
-        variance=_expand(xp, var, flat_active, N),
-        noise_var=s2,
-        support=flat_active,
-        inner_iterations=n_inner,
-        method=method,
-    )
-    res.converged = mon.reason == "tol"
-    return res
+        stop=stop,
+    ).solve()
 
 
 def _flat_active(actives: list[np.ndarray], Ns: list[int]) -> np.ndarray:
@@ -611,69 +682,132 @@ def _am_mstep(
 
 
 # ----------------------------------------------------------------------------- Kronecker OMP
+@dataclass(repr=False)
+class OMPResult(Result):
+    """Result of :func:`kron_omp`: ``support`` (sorted flat indices) and ``residual_norm`` ``||y - A x||``."""
+
+    support: Any = None
+    residual_norm: float = 0.0
+
+
+class _KronOMP(IterativeSolver):
+    """One atom per iteration; the estimate is the full-length least-squares fit on the support."""
+
+    name = "kron_omp"
+    tol_metric = "residual_norm"
+    divergence = False
+
+    def __init__(self, mats: list, y: Array, n_nonzero: int, **contract: Any):
+        super().__init__(**contract)
+        self.xp = xp = array_namespace(*mats, y)
+        dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
+        self.mats = [xp.astype(F, dt) for F in mats]
+        self.y = self.r = xp.astype(y, dt)
+        self.Ms = [int(F.shape[0]) for F in mats]
+        self.Ns = [int(F.shape[1]) for F in mats]
+        self.n_nonzero = n_nonzero
+        self.mats_h = [xp.conj(xp.matrix_transpose(F)) for F in self.mats]
+        # atoms are Kronecker products of factor columns: their norms are products of the factors' norms
+        norms = xp.reshape(_outer(xp, [xp.linalg.vector_norm(F, axis=0) for F in self.mats]), (-1,))
+        self.norms = xp.where(norms > 0, norms, xp.ones_like(norms))
+        self.support: list[int] = []
+        self.cols: list[Array] = []
+        self.repeated = False
+        self.x = xp.zeros((math.prod(self.Ns),), dtype=dt, device=device(y))
+
+    def rules(self) -> list[StoppingRule]:
+        return [Flag("support_full", "n_nonzero"), Flag("repeated", "stalled", converges=False)]
+
+    def step(self) -> None:
+        xp = self.xp
+        corr = xp.abs(xp.reshape(_modeprod(xp, xp.reshape(self.r, tuple(self.Ms)), self.mats_h), (-1,)))
+        j = int(to_numpy(xp.argmax(corr / self.norms)))
+        if j in self.support:  # the residual is orthogonal to every other atom: nothing left to add
+            self.repeated = True
+            return
+        self.support.append(j)
+        sub = np.unravel_index(j, self.Ns)
+        col = self.mats[0][:, int(sub[0])]
+        for F, sj in zip(self.mats[1:], sub[1:], strict=True):
+            col = xp.reshape(col[:, None] * F[:, int(sj)][None, :], (-1,))
+        self.cols.append(col)
+        As = xp.stack(self.cols, axis=1)
+        AsH = xp.conj(xp.matrix_transpose(As))
+        coef = xp.linalg.solve(AsH @ As, AsH @ self.y)
+        self.r = self.y - As @ coef
+        sup = np.asarray(self.support, dtype=np.int64)
+        order = np.argsort(sup)
+        self.x = _expand(
+            xp, xp.take(coef, xp.asarray(order, device=device(coef))), sup[order], math.prod(self.Ns)
+        )
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "residual_norm": self.xp.linalg.vector_norm(self.r),
+            "support_full": float(len(self.support) >= self.n_nonzero),
+            "repeated": float(self.repeated),
+        }
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def result(self, base: Result) -> OMPResult:
+        return OMPResult(
+            **base._base(),
+            support=np.sort(np.asarray(self.support, dtype=np.int64)),
+            residual_norm=float(to_numpy(self.xp.linalg.vector_norm(self.r))),
+        )
+
+
 def kron_omp(
-    factors: Sequence[Array],
+    factors: Any,
     y: Array,
     n_nonzero: int,
     *,
+    max_iter: int | None = None,
     tol: float | None = None,
-) -> Result:
+    check_every: int = 1,
+    callback: Any = None,
+    progress: bool = False,
+    stop: StoppingRule | None = None,
+) -> OMPResult:
     """Orthogonal matching pursuit with a Kronecker dictionary ``A_1 ⊗ ... ⊗ A_I``.
 
-    Each step picks the atom of largest normalised correlation ``|a_j^H r| / ||a_j||`` (mode products,
-    never forming ``A``), adds its column (a Kronecker product of factor
-    columns) and re-solves least squares on the support; stops after
-    ``n_nonzero`` atoms or when ``||r|| <= tol``.
+    Each iteration picks the atom of largest normalised correlation
+    ``|a_j^H r| / ||a_j||`` (mode products, never forming ``A``), adds its
+    column (a Kronecker product of factor columns) and re-solves least squares
+    on the support. Stops with ``"n_nonzero"`` (converged) when ``n_nonzero``
+    atoms are chosen, ``"tol"`` when ``||r|| < tol``, or ``"stalled"`` (not
+    converged) when the best atom is already in the support.
+
+    Parameters
+    ----------
+    factors : Kronecker operator, or sequence of 2-D arrays (at least two)
+    y : array (prod M_i,)
+    n_nonzero : int
+        Sparsity level, in ``[1, min(prod M_i, prod N_i)]``.
+    max_iter : int, optional
+        Iteration cap (default ``n_nonzero``).
+    tol, check_every, callback, progress, stop
+        The solver contract; ``tol`` bounds the residual norm ``||y - A x||``.
 
     References
     ----------
     C. Caiafa, A. Cichocki, "Computing sparse representations of
     multidimensional signals using Kronecker bases", Neural Comput. 2013.
     """
-    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
-    xp = array_namespace(*mats, y)
-    Ms = [int(F.shape[0]) for F in mats]
-    Ns = [int(F.shape[1]) for F in mats]
-    _check_y(xp, y, math.prod(Ms), "the Kronecker product")
-    if not isinstance(n_nonzero, int) or not 1 <= n_nonzero <= min(math.prod(Ms), math.prod(Ns)):
-        cap = min(math.prod(Ms), math.prod(Ns))
-        raise ValueError(f"n_nonzero must be an int in [1, {cap}], got {n_nonzero!r}")
-    dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
-    mats = [xp.astype(F, dt) for F in mats]
-    y = xp.astype(y, dt)
-    N = math.prod(Ns)
-    mats_h = [xp.conj(xp.matrix_transpose(F)) for F in mats]
-    # atoms are Kronecker products of factor columns: their norms are products of the factors' norms
-    norms = xp.reshape(_outer(xp, [xp.linalg.vector_norm(F, axis=0) for F in mats]), (-1,))
-    r = y
-    support: list[int] = []
-    cols: list[Array] = []
-    coef = None
-    for _ in range(n_nonzero):
-        corr = xp.abs(xp.reshape(_modeprod(xp, xp.reshape(r, tuple(Ms)), mats_h), (-1,))) / norms
-        j = int(to_numpy(xp.argmax(corr)))
-        if j in support:
-            break
-        support.append(j)
-        sub = np.unravel_index(j, Ns)
-        col = mats[0][:, int(sub[0])]
-        for F, s in zip(mats[1:], sub[1:], strict=True):
-            col = xp.reshape(col[:, None] * F[:, int(s)][None, :], (-1,))
-        cols.append(col)
-        As = xp.stack(cols, axis=1)
-        AhA = xp.conj(xp.matrix_transpose(As)) @ As
-        coef = xp.linalg.solve(AhA, xp.conj(xp.matrix_transpose(As)) @ y)
-        r = y - As @ coef
-        if tol is not None and float(to_numpy(xp.linalg.vector_norm(r))) <= tol:
-            break
-    sup = np.asarray(support, dtype=np.int64)
-    order = np.argsort(sup)
-    x = _expand(xp, xp.take(coef, xp.asarray(order, device=device(y))), sup[order], N)
-    return Result(
-        x=x,
-        n_iter=len(support),
-        converged=True,
-        stop_reason="n_nonzero",
-        history={},
-        extra={"support": sup[order], "residual_norm": float(to_numpy(xp.linalg.vector_norm(r)))},
-    )
+    y = check_array("y", y, ndim=1)
+    mats = _factor_matrices(factors, y)
+    cap = min(math.prod(int(F.shape[0]) for F in mats), math.prod(int(F.shape[1]) for F in mats))
+    n_nonzero = check_int("n_nonzero", n_nonzero, low=1, high=cap)
+    return _KronOMP(
+        mats,
+        y,
+        n_nonzero,
+        max_iter=n_nonzero if max_iter is None else max_iter,
+        tol=tol,
+        check_every=check_every,
+        callback=callback,
+        progress=progress,
+        stop=stop,
+    ).solve()
