@@ -36,7 +36,7 @@ from .ot import (
 )
 from .pdhg import PDHGResult, pdhg
 from .proximal import Backtracking, FixedStep, ProxGradResult, ProximalGradient, column_norms, fista, ista
-from .sbl import kron_omp, kron_sbl, sbl
+from .sbl import OMPResult, SBLResult, kron_omp, kron_sbl, sbl
 from .spright import SparseSpectrum, SpectrumResult, spright
 from .tv import TVResult, tv_denoise
 
@@ -57,6 +57,7 @@ __all__ = [
     "LSQRResult",
     "MaxIter",
     "Monitor",
+    "OMPResult",
     "OTResult",
     "ObjectiveTol",
     "OnlineOrthogonalDictionary",
@@ -66,6 +67,7 @@ __all__ = [
     "RelativeChange",
     "ResidualTol",
     "Result",
+    "SBLResult",
     "SNSResult",
     "Soft",
     "SparseSpectrum",

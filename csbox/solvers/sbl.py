@@ -31,63 +31,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .._sparse import scatter
-from ..backend import array_namespace, device, to_numpy
+from .._validation import check_array, check_choice, check_int, check_same_namespace, check_scalar
+from ..backend import Array, array_namespace, device, to_numpy
 from ..linop import LinearOperator
-from ._core import Monitor, Result
+from ._core import Flag, IterativeSolver, Result, StoppingRule
 
-__all__ = ["kron_omp", "kron_sbl", "sbl"]
-
-Array = Any
+__all__ = ["OMPResult", "SBLResult", "kron_omp", "kron_sbl", "sbl"]
 
 
 # ----------------------------------------------------------------------------- helpers
 def _as_matrix(A: Any, name: str) -> Array:
+    """A finite, non-empty 2-D matrix (from an array or a MatrixOperator; integers cast to float)."""
     from ..operators import MatrixOperator
 
     if isinstance(A, MatrixOperator):
         return A.matrix
     if isinstance(A, LinearOperator):
         raise TypeError(f"{name} must be a 2-D array or a MatrixOperator, got {A!r}")
-    if not hasattr(A, "shape") or len(A.shape) != 2:
-        raise ValueError(f"{name} must be a 2-D array, got shape {getattr(A, 'shape', None)}")
-    xp = array_namespace(A)
-    if xp.isdtype(A.dtype, ("integral", "bool")):
-        A = xp.astype(A, xp.float64)  # integer inputs run in float64, not int64 to NaN
-    if 0 in tuple(A.shape):
-        raise ValueError(f"{name} is empty (shape {tuple(A.shape)})")
-    if not bool(to_numpy(xp.all(xp.isfinite(A)))):
-        raise ValueError(f"{name} contains NaN or Inf")
-    return A
-
-
-def _factors(factors: Any) -> list[Array]:
-    """The factor matrices of a list of 2-D arrays / MatrixOperators or of a ``Kronecker`` operator."""
-    from ..operators import Kronecker
-
-    if isinstance(factors, Kronecker):
-        factors = factors.factors
-    if isinstance(factors, LinearOperator) or not isinstance(factors, (list, tuple)):
-        raise TypeError(f"factors must be a list of 2-D arrays or a Kronecker operator, got {factors!r}")
-    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
-    for i, F in enumerate(mats):
-        xp = array_namespace(F)
-        if not bool(to_numpy(xp.all(xp.linalg.vector_norm(F, axis=0) > 0))):
-            raise ValueError(f"factors[{i}] has a zero column: its atoms cannot be normalised")
-    return mats
-
-
-def _check_y(xp: Any, y: Array, m: int, what: str) -> None:
-    if not hasattr(y, "shape") or y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array, got shape {getattr(y, 'shape', None)}")
-    if y.shape[0] != m:
-        raise ValueError(f"y has length {y.shape[0]}, but {what} has {m} rows")
-    if not bool(to_numpy(xp.all(xp.isfinite(y)))):
-        raise ValueError("y contains NaN or Inf")
+    return check_array(name, A, ndim=2)
 
 
 def _check_noise(noise_var: float | None) -> None:
@@ -109,29 +76,172 @@ def _real(xp: Any, v: Array) -> Array:
 
 
 # ----------------------------------------------------------------------------- classic SBL
+@dataclass(repr=False)
+class SBLResult(Result):
+    """Result of :func:`sbl` and :func:`kron_sbl`.
+
+    Attributes
+    ----------
+    gamma : array (n,)
+        Prior variances (zeros where pruned).
+    variance : array (n,)
+        Posterior variances ``diag(Sigma)`` (zeros where pruned).
+    noise_var : float
+        Noise variance (given, or learned by EM).
+    support : ndarray of int
+        Indices kept by pruning.
+    factors_gamma : list of arrays
+        :func:`kron_sbl` only: the per-factor ``gamma_i`` (zeros where pruned).
+    inner_iterations : list of int
+        :func:`kron_sbl` with ``method="am"``: inner M-step sweeps per EM iteration.
+    """
+
+    gamma: Any = None
+    variance: Any = None
+    noise_var: float = 0.0
+    support: Any = None
+    factors_gamma: list = field(default_factory=list)
+    inner_iterations: list = field(default_factory=list)
+
+
+class _SBL(IterativeSolver):
+    """Classic SBL by EM; the estimate is the full-length posterior mean (zeros where pruned)."""
+
+    name = "sbl"
+    tol_metric = "rel_change"
+    divergence = False
+
+    def __init__(
+        self, A: Array, y: Array, noise_var: float | None, prune: float, update: str, **contract: Any
+    ):
+        super().__init__(**contract)
+        self.xp = xp = array_namespace(A, y)
+        self.m, self.n = A.shape
+        dt = xp.result_type(A.dtype, y.dtype)
+        self.A, self.y, self.dt = xp.astype(A, dt), xp.astype(y, dt), dt
+        self.rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
+        self.dev = dev = device(y)
+        self.yy = float(to_numpy(xp.sum(_real(xp, xp.conj(self.y) * self.y))))
+        self.learn_noise = noise_var is None
+        self.s2 = float(noise_var) if noise_var is not None else max(0.1 * self.yy / self.m, 1e-12)
+        self.prune, self.update = prune, update
+        self.active = np.arange(self.n)
+        self.gamma = xp.ones((self.n,), dtype=self.rdt, device=dev)
+        self.Aa = self.A
+        self.gram = self.Ah_y = None
+        self.x = xp.zeros((self.n,), dtype=dt, device=dev)
+        self.gamma_full, self.var_full, self.support = self.gamma, self.gamma, self.active
+        self.cost = self.dg = None
+
+    def _posterior(self) -> tuple[Array, Array, Array]:
+        """Posterior mean, variances and SBL cost on the active set (Woodbury while n_active >= m)."""
+        xp, Aa, y, s2, m, dt = self.xp, self.Aa, self.y, self.s2, self.m, self.dt
+        gamma = self.gamma
+        na = gamma.shape[0]
+        gdt = xp.astype(gamma, dt)
+        if na >= m:
+            B = s2 * xp.eye(m, dtype=dt, device=self.dev) + (Aa * gdt[None, :]) @ xp.conj(
+                xp.matrix_transpose(Aa)
+            )
+            sol = xp.linalg.solve(B, xp.concat([y[:, None], Aa], axis=1))
+            Biy, BiA = sol[:, 0], sol[:, 1:]
+            mu = gdt * (xp.conj(xp.matrix_transpose(Aa)) @ Biy)
+            var = gamma - gamma * gamma * _real(xp, xp.sum(xp.conj(Aa) * BiA, axis=0))
+            cost = _real(xp, xp.linalg.slogdet(B)[1]) + _real(xp, xp.sum(xp.conj(y) * Biy))
+            return mu, var, cost
+        if self.gram is None or self.gram.shape[0] != na:
+            AhA = xp.conj(xp.matrix_transpose(Aa))
+            self.gram, self.Ah_y = AhA @ Aa, AhA @ y
+        H = self.gram / s2 + xp.astype(xp.eye(na, dtype=self.rdt, device=self.dev) / gamma[:, None], dt)
+        Sig = xp.linalg.inv(H)
+        mu = Sig @ self.Ah_y / s2
+        var = _real(xp, xp.linalg.diagonal(Sig))
+        # log|B| = m log s2 + log|Gamma| + log|H|; y^H B^-1 y = (||y||^2 - y^H A mu) / s2
+        cost = (
+            m * math.log(s2)
+            + xp.sum(xp.log(gamma))
+            + _real(xp, xp.linalg.slogdet(H)[1])
+            + (self.yy - _real(xp, xp.sum(xp.conj(self.Ah_y) * mu))) / s2
+        )
+        return mu, var, cost
+
+    def step(self) -> None:
+        xp = self.xp
+        gamma_old = self.gamma
+        mu, var, self.cost = self._posterior()
+        mu2 = _real(xp, xp.conj(mu) * mu)
+        if self.update == "em":
+            self.gamma = mu2 + var
+        else:
+            self.gamma = mu2 / xp.clip(1.0 - var / gamma_old, min=1e-12)
+        if self.learn_noise:
+            r = self.y - self.Aa @ mu
+            rr = float(to_numpy(xp.sum(_real(xp, xp.conj(r) * r))))
+            trace = float(to_numpy(xp.sum(1.0 - var / gamma_old)))
+            self.s2 = max((rr + self.s2 * trace) / self.m, 1e-12 * self.yy / self.m)
+        # relative change on the full-length gamma (pruned entries count as zero)
+        self.dg = xp.linalg.vector_norm(self.gamma - gamma_old) / xp.linalg.vector_norm(self.gamma)
+        n, act = self.n, self.active
+        self.x = _expand(xp, mu, act, n)
+        self.gamma_full, self.var_full, self.support = (
+            _expand(xp, self.gamma, act, n),
+            _expand(xp, var, act, n),
+            act,
+        )
+        self._prune()
+
+    def _prune(self) -> None:
+        xp = self.xp
+        g = to_numpy(self.gamma)
+        keep = g >= self.prune * float(g.max()) if np.all(np.isfinite(g)) else np.ones(g.shape, bool)
+        if not keep.all():
+            idx = xp.asarray(np.flatnonzero(keep), device=self.dev)
+            self.active = self.active[keep]
+            self.gamma = xp.take(self.gamma, idx)
+            self.Aa = xp.take(self.Aa, idx, axis=1)
+
+    def metrics(self) -> dict[str, Any]:
+        return {"cost": self.cost, "rel_change": self.dg}
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def result(self, base: Result) -> SBLResult:
+        return SBLResult(
+            **base._base(),
+            gamma=self.gamma_full,
+            variance=self.var_full,
+            noise_var=self.s2,
+            support=self.support,
+        )
+
+
 def sbl(
     A: Any,
     y: Array,
     *,
     noise_var: float | None = None,
     max_iter: int = 1000,
-    tol: float = 1e-4,
+    tol: float | None = 1e-4,
     prune: float = 1e-6,
     update: str = "em",
+    check_every: int = 1,
     callback: Any = None,
     progress: bool = False,
-) -> Result:
+    stop: StoppingRule | None = None,
+) -> SBLResult:
     """Classic SBL by EM (Tipping; Wipf-Rao) for ``y = A x + n``, real or complex.
 
     Parameters
     ----------
     A : array (m, n) or MatrixOperator
     y : array (m,)
+        Integer data are cast to float64.
     noise_var : float, optional
         Known noise variance ``s2``; ``None`` learns it by EM:
         ``s2 = (||y - A mu||^2 + s2 sum_j (1 - Sigma_jj / gamma_j)) / m``.
-    max_iter, tol : int, float
-        Stop when ``||gamma_k - gamma_{k-1}|| / ||gamma_k|| < tol``.
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract: ``tol`` bounds ``||gamma_k - gamma_{k-1}|| / ||gamma_k||``.
     prune : float
         Drop coefficients whose ``gamma_j < prune * max(gamma)`` (and their columns).
     update : {"em", "mackay"}
@@ -140,10 +250,9 @@ def sbl(
 
     Returns
     -------
-    Result
-        ``x``: posterior mean (zeros where pruned); ``gamma``; ``variance``:
-        posterior variances ``diag(Sigma)`` (zeros where pruned); ``noise_var``;
-        ``support``: indices kept; history of ``cost`` and ``rel_change``.
+    SBLResult
+        ``x``: posterior mean (zeros where pruned, always full length); ``gamma``;
+        ``variance``; ``noise_var``; ``support``; history of ``cost`` and ``rel_change``.
 
     Notes
     -----
@@ -154,88 +263,28 @@ def sbl(
     ``n_active x n_active`` matrix ``A^H A / s2 + Gamma^{-1}`` instead.
     """
     A = _as_matrix(A, "A")
-    xp = array_namespace(A, y)
-    m, n = A.shape
-    _check_y(xp, y, m, "A")
+    y = check_array("y", y, ndim=1)
+    if y.shape[0] != A.shape[0]:
+        raise ValueError(f"y has length {y.shape[0]}, but A has {A.shape[0]} rows")
     _check_noise(noise_var)
-    if update not in ("em", "mackay"):
-        raise ValueError(f"update must be 'em' or 'mackay', got {update!r}")
+    check_choice("update", update, ("em", "mackay"))
+    prune = check_scalar("prune", prune, low=0.0, high=1.0, high_open=True)
+    xp = check_same_namespace(A=A, y=y)
     if xp.isdtype(A.dtype, "complex floating") and not xp.isdtype(y.dtype, "complex floating"):
         raise TypeError("A is complex but y is real: pass complex y (or real A)")
-    dt = xp.result_type(A.dtype, y.dtype)
-    A, y = xp.astype(A, dt), xp.astype(y, dt)
-    rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
-    dev = device(y)
-    yy = float(to_numpy(xp.sum(_real(xp, xp.conj(y) * y))))
-    s2 = float(noise_var) if noise_var is not None else max(0.1 * yy / m, 1e-12)
-    active = np.arange(n)
-    gamma = xp.ones((n,), dtype=rdt, device=dev)
-    Aa = A
-    eye = xp.eye(m, dtype=dt, device=dev)
-    mon = Monitor(max_iter=max_iter, tol=None, check_every=1, callback=callback, progress=progress,
-                  desc="sbl", divergence=False)
-    mu = xp.zeros((n,), dtype=dt, device=dev)
-    var = gamma
-    k = 0
-    Ah_y = None
-    gram = None
-    while k < max_iter:
-        k += 1
-        na = gamma.shape[0]
-        gdt = xp.astype(gamma, dt)
-        gamma_old = gamma
-        if na >= m:
-            # Woodbury (m x m) form: B = s2 I + A Gamma A^H
-            B = s2 * eye + (Aa * gdt[None, :]) @ xp.conj(xp.matrix_transpose(Aa))
-            sol = xp.linalg.solve(B, xp.concat([y[:, None], Aa], axis=1))
-            Biy, BiA = sol[:, 0], sol[:, 1:]
-            mu = gdt * (xp.conj(xp.matrix_transpose(Aa)) @ Biy)
-            var = gamma - gamma * gamma * _real(xp, xp.sum(xp.conj(Aa) * BiA, axis=0))
-            cost = _real(xp, xp.linalg.slogdet(B)[1]) + _real(xp, xp.sum(xp.conj(y) * Biy))
-        else:
-            # n x n form once pruning has left fewer coefficients than measurements
-            if gram is None or gram.shape[0] != na:
-                AhA = xp.conj(xp.matrix_transpose(Aa))
-                gram, Ah_y = AhA @ Aa, AhA @ y
-            H = gram / s2 + xp.astype(xp.eye(na, dtype=rdt, device=dev) / gamma[:, None], dt)
-            Sig = xp.linalg.inv(H)
-            mu = Sig @ Ah_y / s2
-            var = _real(xp, xp.linalg.diagonal(Sig))
-            # log|B| = m log s2 + log|Gamma| + log|H|; y^H B^-1 y = (||y||^2 - y^H A mu) / s2
-            cost = (m * math.log(s2) + xp.sum(xp.log(gamma)) + _real(xp, xp.linalg.slogdet(H)[1])
-                    + (yy - _real(xp, xp.sum(xp.conj(Ah_y) * mu))) / s2)
-        mu2 = _real(xp, xp.conj(mu) * mu)
-        if update == "em":
-            gamma = mu2 + var
-        else:
-            gamma = mu2 / xp.clip(1.0 - var / gamma_old, min=1e-12)
-        if noise_var is None:
-            r = y - Aa @ mu
-            rr = float(to_numpy(xp.sum(_real(xp, xp.conj(r) * r))))
-            s2 = max((rr + s2 * float(to_numpy(xp.sum(1.0 - var / gamma_old)))) / m, 1e-12 * yy / m)
-        # relative change on the full-length gamma (pruned entries count as zero)
-        dg = xp.linalg.vector_norm(gamma - gamma_old) / xp.linalg.vector_norm(gamma)
-        if mon.check(k, mu, cost=cost, rel_change=dg):
-            break
-        if float(to_numpy(dg)) < tol:
-            mon.reason = "tol"
-            break
-        keep = to_numpy(gamma) >= prune * float(to_numpy(xp.max(gamma)))
-        if not keep.all():
-            idx = xp.asarray(np.flatnonzero(keep), device=dev)
-            active = active[keep]
-            gamma = xp.take(gamma, idx)
-            Aa = xp.take(Aa, idx, axis=1)
-    # the loop leaves mu, var and gamma on the same active set (pruning follows the last check)
-    res = mon.result(
-        _expand(xp, mu, active, n),
-        gamma=_expand(xp, gamma, active, n),
-        variance=_expand(xp, var, active, n),
-        noise_var=s2,
-        support=active,
-    )
-    res.converged = mon.reason == "tol"
-    return res
+    return _SBL(
+        A,
+        y,
+        noise_var,
+        prune,
+        update,
+        max_iter=max_iter,
+        tol=tol,
+        check_every=check_every,
+        callback=callback,
+        progress=progress,
+        stop=stop,
+    ).solve()
 
 
 # ----------------------------------------------------------------------------- Kronecker SBL
@@ -276,8 +325,170 @@ def _nnls(xp: Any, C: Array, s: Array, x0: Array, iters: int = 60) -> Array:
     return x
 
 
+class _KronSBL(IterativeSolver):
+    """Kronecker SBL by EM; pruning is deferred to the start of the next iteration (never after the last)."""
+
+    tol_metric = "rel_change"
+    divergence = False
+
+    def __init__(
+        self,
+        mats: list,
+        y: Array,
+        *,
+        method: str,
+        noise_var: float | None,
+        prunes: list,
+        betas: list,
+        inner_tol: float,
+        inner_max_iter: int,
+        **contract: Any,
+    ):
+        super().__init__(**contract)
+        self.name = f"kron_sbl[{method}]"
+        self.xp = xp = array_namespace(*mats, y)
+        self.method, self.prunes, self.inner_tol, self.inner_max_iter = (
+            method,
+            prunes,
+            inner_tol,
+            inner_max_iter,
+        )
+        dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
+        rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
+        self.dt, self.dev = dt, device(y)
+        self.mats = [xp.astype(F, dt) for F in mats]
+        self.Ms = [int(F.shape[0]) for F in mats]
+        self.Ns = [int(F.shape[1]) for F in mats]
+        y = xp.astype(y, dt)
+        self.Y = xp.reshape(y, tuple(self.Ms))
+        self.M = math.prod(self.Ms)
+        self.yy = float(to_numpy(xp.sum(_real(xp, xp.conj(y) * y))))
+        self.learn_noise = noise_var is None
+        self.s2 = float(noise_var) if noise_var is not None else max(0.1 * self.yy / self.M, 1e-12)
+        self.actives = [np.arange(n) for n in self.Ns]
+        self.base = [xp.ones((n,), dtype=rdt, device=self.dev) for n in self.Ns]  # gamma_i before coupling
+        self.Cs = [
+            None if b is None else _coupling_matrix(xp, n, b, rdt, self.dev)
+            for b, n in zip(betas, self.Ns, strict=True)
+        ]
+        self.gam = [self._effective(i, g) for i, g in enumerate(self.base)]
+        self.gamma_full_old = _full_gamma(xp, self.gam, self.actives, self.Ns)
+        self.x = xp.zeros((math.prod(self.Ns),), dtype=dt, device=self.dev)
+        self.n_inner: list[int] = []
+        self.cost = self.dg = None
+        self._pending_prune = False
+
+    def _effective(self, i: int, g: Array) -> Array:
+        C = self.Cs[i]
+        return g if C is None else 1e-5 + C @ g
+
+    def step(self) -> None:
+        xp = self.xp
+        if self._pending_prune:
+            self._prune()
+        mu, var, self.cost, rr, trace_term = _kron_estep(xp, self.mats, self.gam, self.Y, self.s2, self.dt)
+        self.x = _expand(xp, mu, _flat_active(self.actives, self.Ns), math.prod(self.Ns))
+        lam = xp.reshape(var + _real(xp, xp.conj(mu) * mu), tuple(g.shape[0] for g in self.gam))
+        if self.method == "svd":
+            self.gam = _svd_mstep(xp, lam)
+        else:
+            self.gam, self.base, its = _am_mstep(
+                xp, lam, self.gam, self.base, self.Cs, self._effective, self.inner_tol, self.inner_max_iter
+            )
+            self.n_inner.append(its)
+        if self.learn_noise:
+            self.s2 = max((rr + self.s2 * trace_term) / self.M, 1e-12 * self.yy / self.M)
+        gamma_full = _full_gamma(xp, self.gam, self.actives, self.Ns)
+        self.dg = xp.linalg.vector_norm(gamma_full - self.gamma_full_old) / xp.linalg.vector_norm(
+            self.gamma_full_old
+        )
+        self.gamma_full_old = gamma_full
+        self._pending_prune = True
+
+    def _prune(self) -> None:
+        """Factor-wise pruning: drop index j of factor i when gamma_i[j] < r_i max(gamma_i)."""
+        xp = self.xp
+        for i in range(len(self.gam)):
+            gi = to_numpy(self.gam[i])
+            keep = gi >= self.prunes[i] * gi.max()
+            if keep.all() or keep.sum() == 0:
+                continue
+            idx = xp.asarray(np.flatnonzero(keep), device=self.dev)
+            self.actives[i] = self.actives[i][keep]
+            self.mats[i] = xp.take(self.mats[i], idx, axis=1)
+            self.gam[i] = xp.take(self.gam[i], idx)
+            self.base[i] = xp.take(self.base[i], idx)
+            if self.Cs[i] is not None:
+                self.Cs[i] = xp.take(xp.take(self.Cs[i], idx, axis=0), idx, axis=1)
+
+    def metrics(self) -> dict[str, Any]:
+        return {"cost": self.cost, "rel_change": self.dg}
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def result(self, base: Result) -> SBLResult:
+        xp, Ns = self.xp, self.Ns
+        if base.stop_reason == "nan":
+            return SBLResult(**base._base(), noise_var=self.s2, inner_iterations=self.n_inner)
+        # final posterior at the last gamma
+        mu, var, _, _, _ = _kron_estep(xp, self.mats, self.gam, self.Y, self.s2, self.dt)
+        flat = _flat_active(self.actives, Ns)
+        N = math.prod(Ns)
+        fields = base._base()
+        fields["x"] = _expand(xp, mu, flat, N)
+        return SBLResult(
+            **fields,
+            gamma=_full_gamma(xp, self.gam, self.actives, Ns),
+            variance=_expand(xp, var, flat, N),
+            noise_var=self.s2,
+            support=flat,
+            inner_iterations=self.n_inner,
+            factors_gamma=[_expand(xp, g, a, n) for g, a, n in zip(self.gam, self.actives, Ns, strict=True)],
+        )
+
+
+def _factor_matrices(factors: Any, y: Array) -> list:
+    """The factor matrices of a Kronecker operator or a sequence of 2-D arrays / MatrixOperators."""
+    from ..operators import Kronecker
+
+    if isinstance(factors, Kronecker):
+        factors = factors.factors
+    if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence):
+        raise TypeError(
+            f"factors must be a Kronecker operator or a sequence of matrices, got {type(factors).__name__}"
+        )
+    if len(factors) < 2:
+        raise ValueError(f"factors: a Kronecker model needs at least two factors, got {len(factors)}")
+    mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
+    for i, F in enumerate(mats):
+        if not bool(to_numpy(array_namespace(F).any(F != 0))):
+            raise ValueError(f"factors[{i}] is all zeros: the Kronecker dictionary has no atoms")
+    Ms = [int(F.shape[0]) for F in mats]
+    if y.ndim != 1 or y.shape[0] != math.prod(Ms):
+        raise ValueError(
+            f"factor shapes {[tuple(F.shape) for F in mats]} multiply out to {math.prod(Ms)} "
+            f"rows, but y has shape {tuple(y.shape)}"
+        )
+    xp = check_same_namespace(y=y, **{f"factors[{i}]": F for i, F in enumerate(mats)})
+    if any(xp.isdtype(F.dtype, "complex floating") for F in mats) and not xp.isdtype(
+        y.dtype, "complex floating"
+    ):
+        raise TypeError("factors are complex but y is real: pass complex y")
+    return mats
+
+
+def _per_factor(name: str, value: Any, I: int, check: Any) -> list:
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return [None if value is None else check(name, value)] * I
+    out = [None if v is None else check(name, v) for v in value]
+    if len(out) != I:
+        raise ValueError(f"{name} needs one entry per factor ({I}), got {len(out)}")
+    return out
+
+
 def kron_sbl(
-    factors: Sequence[Array],
+    factors: Any,
     y: Array,
     *,
     method: str = "svd",
@@ -285,17 +496,19 @@ def kron_sbl(
     coupling: float | Sequence[float | None] | None = None,
     prune: float | Sequence[float] | None = None,
     max_iter: int = 150,
-    tol: float = 1e-4,
+    tol: float | None = 1e-4,
     inner_tol: float = 1e-4,
     inner_max_iter: int = 10,
+    check_every: int = 1,
     callback: Any = None,
     progress: bool = False,
-) -> Result:
+    stop: StoppingRule | None = None,
+) -> SBLResult:
     """Kronecker-structured SBL: ``y = (A_1 ⊗ ... ⊗ A_I) x + n``, ``gamma = gamma_1 ⊗ ... ⊗ gamma_I``.
 
     Parameters
     ----------
-    factors : sequence of 2-D arrays (M_i, N_i), at least two
+    factors : Kronecker operator, or sequence of 2-D arrays (M_i, N_i), at least two
         ``y`` has length ``prod(M_i)`` in C order (first factor slowest, as ``numpy.kron``).
     y : array (prod M_i,)
     method : {"svd", "am"}
@@ -315,125 +528,48 @@ def kron_sbl(
     prune : float or sequence, optional
         Factor-wise pruning: drop index ``j`` of factor ``i`` when ``gamma_i[j] <
         r_i max(gamma_i)`` (default ``1e-2`` for AM, ``1e-3`` for SVD).
-    max_iter, tol : int, float
-        Stop at ``||gamma_k - gamma_{k-1}|| / ||gamma_{k-1}|| < tol`` (full length,
-        pruned entries zero) or after ``max_iter`` EM iterations (paper: 1e-4, 150).
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract: ``tol`` bounds ``||gamma_k - gamma_{k-1}|| / ||gamma_{k-1}||``
+        (full length, pruned entries zero); paper: 1e-4 and 150 iterations.
 
     Returns
     -------
-    Result
+    SBLResult
         ``x`` (posterior mean, length ``prod N_i``), ``gamma`` (full Kronecker
-        hyperparameter), ``factors_gamma`` (per factor, zeros where pruned),
-        ``variance`` (posterior ``diag(Sigma)``), ``noise_var``, ``support`` (flat
-        indices kept), ``cost`` history (the SBL cost ``log|B| + y^H B^{-1} y``).
+        hyperparameter), ``factors_gamma``, ``variance``, ``noise_var``,
+        ``support`` (flat indices kept), ``inner_iterations``, ``cost`` history
+        (the SBL cost ``log|B| + y^H B^{-1} y``).
     """
-    if method not in ("svd", "am"):
-        raise ValueError(f"method must be 'svd' or 'am', got {method!r}")
-    if len(factors) < 2:
-        raise ValueError(f"kron_sbl needs at least two factors, got {len(factors)}")
-    mats = _factors(factors)
-    xp = array_namespace(*mats, y)
-    I = len(mats)
-    Ms = [int(F.shape[0]) for F in mats]
-    Ns = [int(F.shape[1]) for F in mats]
-    if not hasattr(y, "shape") or y.ndim != 1 or y.shape[0] != math.prod(Ms):
-        raise ValueError(
-            f"factor shapes {[tuple(F.shape) for F in mats]} multiply out to {math.prod(Ms)} rows, "
-            f"but y has shape {tuple(getattr(y, 'shape', ()))}"
-        )
-    _check_y(xp, y, math.prod(Ms), "the Kronecker product")
+    check_choice("method", method, ("svd", "am"))
+    y = check_array("y", y, ndim=1)
+    mats = _factor_matrices(factors, y)
     _check_noise(noise_var)
-    if any(xp.isdtype(F.dtype, "complex floating") for F in mats) and not xp.isdtype(
-        y.dtype, "complex floating"
-    ):
-        raise TypeError("factors are complex but y is real: pass complex y")
-    if prune is None:
-        prune = 1e-2 if method == "am" else 1e-3
-    prunes = [float(prune)] * I if isinstance(prune, (int, float)) else [float(p) for p in prune]
-    if isinstance(coupling, (int, float)) and not isinstance(coupling, bool):
-        betas: list[float | None] = [float(coupling)] * I
-    elif coupling is None:
-        betas = [None] * I
-    else:
-        betas = [None if b is None else float(b) for b in coupling]
-    if len(prunes) != I or len(betas) != I:
-        raise ValueError(f"prune and coupling need one entry per factor ({I})")
+    I = len(mats)
+    prunes = _per_factor(
+        "prune",
+        (1e-2 if method == "am" else 1e-3) if prune is None else prune,
+        I,
+        lambda n, v: check_scalar(n, v, low=0.0, high=1.0, high_open=True),
+    )
+    betas = _per_factor("coupling", coupling, I, lambda n, v: check_scalar(n, v))
     if any(b is not None for b in betas) and method != "am":
         raise ValueError("coupling (PC-KroSBL) is defined for method='am'")
-    dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
-    rdt = xp.float32 if dt in (xp.float32, xp.complex64) else xp.float64
-    dev = device(y)
-    mats = [xp.astype(F, dt) for F in mats]
-    y = xp.astype(y, dt)
-    Y = xp.reshape(y, tuple(Ms))
-    M = math.prod(Ms)
-    yy = float(to_numpy(xp.sum(_real(xp, xp.conj(y) * y))))
-    s2 = float(noise_var) if noise_var is not None else max(0.1 * yy / M, 1e-12)
-
-    actives = [np.arange(n) for n in Ns]
-    base = [xp.ones((n,), dtype=rdt, device=dev) for n in Ns]  # gamma_i (before coupling)
-    Cs = [None if b is None else _coupling_matrix(xp, n, b, rdt, dev) for b, n in zip(betas, Ns, strict=True)]
-
-    def effective(i: int, g: Array) -> Array:
-        C = Cs[i]
-        return g if C is None else 1e-5 + C @ g
-
-    gam = [effective(i, g) for i, g in enumerate(base)]
-    mon = Monitor(max_iter=max_iter, tol=None, check_every=1, callback=callback, progress=progress,
-                  desc=f"kron_sbl[{method}]", divergence=False)
-    gamma_full_old = _full_gamma(xp, gam, actives, Ns)
-    mu = var = None
-    k = 0
-    n_inner: list[int] = []
-    while k < max_iter:
-        k += 1
-        mu, var, cost, rr, trace_term = _kron_estep(xp, mats, gam, Y, s2, dt)
-        lam = xp.reshape(var + _real(xp, xp.conj(mu) * mu), tuple(g.shape[0] for g in gam))
-        if method == "svd":
-            gam = _svd_mstep(xp, lam)
-        else:
-            gam, base, its = _am_mstep(xp, lam, gam, base, Cs, effective, inner_tol, inner_max_iter)
-            n_inner.append(its)
-        if noise_var is None:
-            s2 = max((rr + s2 * trace_term) / M, 1e-12 * yy / M)
-        gamma_full = _full_gamma(xp, gam, actives, Ns)
-        dg = xp.linalg.vector_norm(gamma_full - gamma_full_old) / xp.linalg.vector_norm(gamma_full_old)
-        gamma_full_old = gamma_full
-        stop = mon.check(k, None, cost=cost, rel_change=dg)
-        if float(to_numpy(dg)) < tol:
-            mon.reason = "tol"
-            break
-        if stop:
-            break
-        # factor-wise pruning
-        for i in range(I):
-            gi = to_numpy(gam[i])
-            keep = gi >= prunes[i] * gi.max()
-            if keep.all() or keep.sum() == 0:
-                continue
-            idx = xp.asarray(np.flatnonzero(keep), device=dev)
-            actives[i] = actives[i][keep]
-            mats[i] = xp.take(mats[i], idx, axis=1)
-            gam[i] = xp.take(gam[i], idx)
-            base[i] = xp.take(base[i], idx)
-            if Cs[i] is not None:
-                Cs[i] = xp.take(xp.take(Cs[i], idx, axis=0), idx, axis=1)
-    # final posterior at the last gamma
-    mu, var, cost, _, _ = _kron_estep(xp, mats, gam, Y, s2, dt)
-    flat_active = _flat_active(actives, Ns)
-    N = math.prod(Ns)
-    res = mon.result(
-        _expand(xp, mu, flat_active, N),
-        gamma=_full_gamma(xp, gam, actives, Ns),
-        factors_gamma=[_expand(xp, g, a, n) for g, a, n in zip(gam, actives, Ns, strict=True)],
-        variance=_expand(xp, var, flat_active, N),
-        noise_var=s2,
-        support=flat_active,
-        inner_iterations=n_inner,
+    return _KronSBL(
+        mats,
+        y,
         method=method,
-    )
-    res.converged = mon.reason == "tol"
-    return res
+        noise_var=noise_var,
+        prunes=prunes,
+        betas=betas,
+        inner_tol=check_scalar("inner_tol", inner_tol, low=0.0),
+        inner_max_iter=int(inner_max_iter),
+        max_iter=max_iter,
+        tol=tol,
+        check_every=check_every,
+        callback=callback,
+        progress=progress,
+        stop=stop,
+    ).solve()
 
 
 def _flat_active(actives: list[np.ndarray], Ns: list[int]) -> np.ndarray:
@@ -496,8 +632,14 @@ def _svd_mstep(xp: Any, lam: Array) -> list[Array]:
 
 
 def _am_mstep(
-    xp: Any, lam: Array, gam: list[Array], base: list[Array], Cs: list[Array | None], effective: Any,
-    inner_tol: float, inner_max_iter: int,
+    xp: Any,
+    lam: Array,
+    gam: list[Array],
+    base: list[Array],
+    Cs: list[Array | None],
+    effective: Any,
+    inner_tol: float,
+    inner_max_iter: int,
 ) -> tuple[list[Array], list[Array], int]:
     """Cyclic closed-form factor updates of ``sum lambda / gamma + log gamma``, with normalisation."""
     I = len(gam)
@@ -538,66 +680,132 @@ def _am_mstep(
 
 
 # ----------------------------------------------------------------------------- Kronecker OMP
+@dataclass(repr=False)
+class OMPResult(Result):
+    """Result of :func:`kron_omp`: ``support`` (sorted flat indices) and ``residual_norm`` ``||y - A x||``."""
+
+    support: Any = None
+    residual_norm: float = 0.0
+
+
+class _KronOMP(IterativeSolver):
+    """One atom per iteration; the estimate is the full-length least-squares fit on the support."""
+
+    name = "kron_omp"
+    tol_metric = "residual_norm"
+    divergence = False
+
+    def __init__(self, mats: list, y: Array, n_nonzero: int, **contract: Any):
+        super().__init__(**contract)
+        self.xp = xp = array_namespace(*mats, y)
+        dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
+        self.mats = [xp.astype(F, dt) for F in mats]
+        self.y = self.r = xp.astype(y, dt)
+        self.Ms = [int(F.shape[0]) for F in mats]
+        self.Ns = [int(F.shape[1]) for F in mats]
+        self.n_nonzero = n_nonzero
+        self.mats_h = [xp.conj(xp.matrix_transpose(F)) for F in self.mats]
+        # atoms are Kronecker products of factor columns: their norms are products of the factors' norms
+        norms = xp.reshape(_outer(xp, [xp.linalg.vector_norm(F, axis=0) for F in self.mats]), (-1,))
+        self.norms = xp.where(norms > 0, norms, xp.ones_like(norms))
+        self.support: list[int] = []
+        self.cols: list[Array] = []
+        self.repeated = False
+        self.x = xp.zeros((math.prod(self.Ns),), dtype=dt, device=device(y))
+
+    def rules(self) -> list[StoppingRule]:
+        return [Flag("support_full", "n_nonzero"), Flag("repeated", "stalled", converges=False)]
+
+    def step(self) -> None:
+        xp = self.xp
+        corr = xp.abs(xp.reshape(_modeprod(xp, xp.reshape(self.r, tuple(self.Ms)), self.mats_h), (-1,)))
+        j = int(to_numpy(xp.argmax(corr / self.norms)))
+        if j in self.support:  # the residual is orthogonal to every other atom: nothing left to add
+            self.repeated = True
+            return
+        self.support.append(j)
+        sub = np.unravel_index(j, self.Ns)
+        col = self.mats[0][:, int(sub[0])]
+        for F, sj in zip(self.mats[1:], sub[1:], strict=True):
+            col = xp.reshape(col[:, None] * F[:, int(sj)][None, :], (-1,))
+        self.cols.append(col)
+        As = xp.stack(self.cols, axis=1)
+        AsH = xp.conj(xp.matrix_transpose(As))
+        coef = xp.linalg.solve(AsH @ As, AsH @ self.y)
+        self.r = self.y - As @ coef
+        sup = np.asarray(self.support, dtype=np.int64)
+        order = np.argsort(sup)
+        self.x = _expand(
+            xp, xp.take(coef, xp.asarray(order, device=device(coef))), sup[order], math.prod(self.Ns)
+        )
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "residual_norm": self.xp.linalg.vector_norm(self.r),
+            "support_full": float(len(self.support) >= self.n_nonzero),
+            "repeated": float(self.repeated),
+        }
+
+    def estimate(self) -> Array:
+        return self.x
+
+    def result(self, base: Result) -> OMPResult:
+        return OMPResult(
+            **base._base(),
+            support=np.sort(np.asarray(self.support, dtype=np.int64)),
+            residual_norm=float(to_numpy(self.xp.linalg.vector_norm(self.r))),
+        )
+
+
 def kron_omp(
-    factors: Sequence[Array],
+    factors: Any,
     y: Array,
     n_nonzero: int,
     *,
+    max_iter: int | None = None,
     tol: float | None = None,
-) -> Result:
+    check_every: int = 1,
+    callback: Any = None,
+    progress: bool = False,
+    stop: StoppingRule | None = None,
+) -> OMPResult:
     """Orthogonal matching pursuit with a Kronecker dictionary ``A_1 ⊗ ... ⊗ A_I``.
 
-    Each step picks the atom of largest normalised correlation ``|a_j^H r| / ||a_j||`` (mode products,
-    never forming ``A``), adds its column (a Kronecker product of factor
-    columns) and re-solves least squares on the support; stops after
-    ``n_nonzero`` atoms or when ``||r|| <= tol``.
+    Each iteration picks the atom of largest normalised correlation
+    ``|a_j^H r| / ||a_j||`` (mode products, never forming ``A``), adds its
+    column (a Kronecker product of factor columns) and re-solves least squares
+    on the support. Stops with ``"n_nonzero"`` (converged) when ``n_nonzero``
+    atoms are chosen, ``"tol"`` when ``||r|| < tol``, or ``"stalled"`` (not
+    converged) when the best atom is already in the support.
+
+    Parameters
+    ----------
+    factors : Kronecker operator, or sequence of 2-D arrays (at least two)
+    y : array (prod M_i,)
+    n_nonzero : int
+        Sparsity level, in ``[1, min(prod M_i, prod N_i)]``.
+    max_iter : int, optional
+        Iteration cap (default ``n_nonzero``).
+    tol, check_every, callback, progress, stop
+        The solver contract; ``tol`` bounds the residual norm ``||y - A x||``.
 
     References
     ----------
     C. Caiafa, A. Cichocki, "Computing sparse representations of
     multidimensional signals using Kronecker bases", Neural Comput. 2013.
     """
-    mats = _factors(factors)
-    xp = array_namespace(*mats, y)
-    Ms = [int(F.shape[0]) for F in mats]
-    Ns = [int(F.shape[1]) for F in mats]
-    _check_y(xp, y, math.prod(Ms), "the Kronecker product")
-    if not isinstance(n_nonzero, int) or not 1 <= n_nonzero <= min(math.prod(Ms), math.prod(Ns)):
-        cap = min(math.prod(Ms), math.prod(Ns))
-        raise ValueError(f"n_nonzero must be an int in [1, {cap}], got {n_nonzero!r}")
-    dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
-    dt = xp.float64 if xp.isdtype(dt, ("integral", "bool")) else dt
-    mats = [xp.astype(F, dt) for F in mats]
-    y = xp.astype(y, dt)
-    N = math.prod(Ns)
-    mats_h = [xp.conj(xp.matrix_transpose(F)) for F in mats]
-    # atoms are Kronecker products of factor columns: their norms are products of the factors' norms
-    norms = xp.reshape(_outer(xp, [xp.linalg.vector_norm(F, axis=0) for F in mats]), (-1,))
-    r = y
-    support: list[int] = []
-    cols: list[Array] = []
-    coef = None
-    for _ in range(n_nonzero):
-        corr = xp.abs(xp.reshape(_modeprod(xp, xp.reshape(r, tuple(Ms)), mats_h), (-1,))) / norms
-        j = int(to_numpy(xp.argmax(corr)))
-        if j in support:
-            break
-        support.append(j)
-        sub = np.unravel_index(j, Ns)
-        col = mats[0][:, int(sub[0])]
-        for F, s in zip(mats[1:], sub[1:], strict=True):
-            col = xp.reshape(col[:, None] * F[:, int(s)][None, :], (-1,))
-        cols.append(col)
-        As = xp.stack(cols, axis=1)
-        AhA = xp.conj(xp.matrix_transpose(As)) @ As
-        coef = xp.linalg.solve(AhA, xp.conj(xp.matrix_transpose(As)) @ y)
-        r = y - As @ coef
-        if tol is not None and float(to_numpy(xp.linalg.vector_norm(r))) <= tol:
-            break
-    sup = np.asarray(support, dtype=np.int64)
-    order = np.argsort(sup)
-    x = _expand(xp, xp.take(coef, xp.asarray(order, device=device(y))), sup[order], N)
-    finite = bool(to_numpy(xp.all(xp.isfinite(x))))  # a singular LS solve gives NaN: never "converged"
-    return Result(x=x, n_iter=len(support), converged=finite, stop_reason="n_nonzero" if finite else "nan",
-                  history={},
-                  extra={"support": sup[order], "residual_norm": float(to_numpy(xp.linalg.vector_norm(r)))})
+    y = check_array("y", y, ndim=1)
+    mats = _factor_matrices(factors, y)
+    cap = min(math.prod(int(F.shape[0]) for F in mats), math.prod(int(F.shape[1]) for F in mats))
+    n_nonzero = check_int("n_nonzero", n_nonzero, low=1, high=cap)
+    return _KronOMP(
+        mats,
+        y,
+        n_nonzero,
+        max_iter=n_nonzero if max_iter is None else max_iter,
+        tol=tol,
+        check_every=check_every,
+        callback=callback,
+        progress=progress,
+        stop=stop,
+    ).solve()
