@@ -462,8 +462,9 @@ def _factor_matrices(factors: Any, y: Array) -> list:
         raise ValueError(f"factors: a Kronecker model needs at least two factors, got {len(factors)}")
     mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
     for i, F in enumerate(mats):
-        if not bool(to_numpy(array_namespace(F).any(F != 0))):
-            raise ValueError(f"factors[{i}] is all zeros: the Kronecker dictionary has no atoms")
+        fxp = array_namespace(F)
+        if not bool(to_numpy(fxp.all(fxp.any(F != 0, axis=0)))):
+            raise ValueError(f"factors[{i}] has a zero column: its Kronecker atoms would be zero")
     Ms = [int(F.shape[0]) for F in mats]
     if y.ndim != 1 or y.shape[0] != math.prod(Ms):
         raise ValueError(
