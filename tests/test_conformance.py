@@ -46,7 +46,29 @@ def _operators():
                                            op.MatrixOperator(r.standard_normal((2, 5)))]),
         "Wavelet": lambda: op.Wavelet((16, 8), "db2", level=2),
         "Hadamard": lambda: op.Hadamard(16),
+        "Gradient": lambda: op.Gradient((6, 5)),
+        "Convolve": lambda: op.Convolve(r.standard_normal((3, 3)), (8, 7)),
+        "VStack": lambda: op.VStack([op.Identity(4), op.MatrixOperator(r.standard_normal((3, 4)))]),
+        "HStack": lambda: op.HStack([op.Identity(4), op.MatrixOperator(r.standard_normal((4, 3)))]),
+        "BlockDiag": lambda: op.BlockDiag([op.Identity(4), op.MatrixOperator(r.standard_normal((2, 3)))]),
+        "NUFFT": lambda: op.NUFFT((8, 6), r.uniform(-3, 3, (20, 2)), impl="generic"),
+        "Sense": _sense,
+        "ChannelSubsampling": lambda: _us().ChannelSubsampling((2, 8, 16), np.arange(8) % 2 == 0),
+        "SlowTimeSubsampling": lambda: _us().SlowTimeSubsampling((6, 5, 8), np.arange(8) % 3 != 0),
     }
+
+
+def _us():
+    import csbox.ultrasound as us
+
+    return us
+
+
+def _sense():
+    from csbox.mri import Sense, birdcage_maps
+    from csbox.sampling import uniform_random
+
+    return Sense(birdcage_maps((10, 10), 3), uniform_random((10, 10), 40, seed=2))
 
 
 OPERATORS = _operators()
@@ -55,7 +77,9 @@ OPERATORS = _operators()
 @pytest.mark.parametrize("name", sorted(OPERATORS))
 def test_operator_conformance(name, backend):
     A = OPERATORS[name]()
-    check_operator(A, xp=backend.xp, device=backend.device, dtype=backend.real)
+    # the NUFFT's Toeplitz normal equals A^H A to its accuracy eps (1e-6), not to rounding
+    rtol = 1e-5 if name == "NUFFT" else None
+    check_operator(A, xp=backend.xp, device=backend.device, dtype=backend.real, normal_rtol=rtol)
 
 
 # ---------------------------------------------------------------------------- solvers
@@ -71,10 +95,15 @@ def _lasso():
 
 def _solvers():
     from csbox import solvers
+    from csbox.penalties import L1
 
     return {
         "fista": (solvers.fista, _lasso, {"lam": 0.1, "max_iter": 20}, (40,)),
         "ista": (solvers.ista, _lasso, {"lam": 0.1, "max_iter": 20}, (40,)),
+        "cg": (solvers.cg, _lasso, {"damp": 0.1, "max_iter": 20}, (40,)),
+        "lsqr": (solvers.lsqr, _lasso, {"damp": 0.1, "max_iter": 20}, (40,)),
+        "admm": (solvers.admm, _lasso, {"penalties": [L1(0.1)], "max_iter": 20}, (40,)),
+        "pdhg": (solvers.pdhg, _lasso, {"penalties": [L1(0.1)], "max_iter": 20}, (40,)),
     }
 
 
@@ -100,6 +129,11 @@ def _penalties():
         "MCP": lambda: pen.MCP(0.4, gamma=3.0),
         "CEL0": lambda: pen.CEL0(0.4, col_norms=0.5),
         "InBasis": lambda: pen.L1(0.3).in_basis(Wavelet((8, 8), "db2", level=1)),
+        "TV": lambda: pen.TV(0.2, max_inner=400),
+        "Tikhonov": lambda: pen.Tikhonov(0.5),
+        "GroupL21": lambda: pen.GroupL21(0.4, axis=0),
+        "NuclearNorm": lambda: pen.NuclearNorm(0.4),
+        "LocallyLowRank": lambda: pen.LocallyLowRank(4, 0.4, random_shift=False),
     }
 
 
@@ -111,12 +145,18 @@ def test_penalty_conformance(name):
     from csbox.testing import check_penalty
 
     P = PENALTIES[name]()
-    check_penalty(P, shape=(8, 8))
+    check_penalty(P, shape=(3, 8, 8) if name == "LocallyLowRank" else (8, 8))
     with pytest.raises(ValueError, match="lam must be"):
         P.with_lam(-1.0)
 
 
 # ---------------------------------------------------------------------------- other functions
+def _sv():
+    import csbox.solvers as sv
+
+    return sv
+
+
 def _function_cases():
     """name -> list of (callable, exception, regex naming the argument)."""
     from csbox import sampling as s
@@ -137,6 +177,10 @@ def _function_cases():
         "point_spread_function": [(lambda: s.point_spread_function(np.zeros(4, bool)), ValueError, "mask")],
         "dottest": [(lambda: __import__("csbox.testing").testing.dottest(np.eye(2)), TypeError, "A must be")],
         "check_operator": [(lambda: check_operator(np.eye(2)), TypeError, "A must be")],
+        "grid_cost": [(lambda: _sv().grid_cost((3, 3), p=-1), ValueError, "p must be")],
+        "cost_matrix": [(lambda: _sv().cost_matrix(np.ones((3, 2)) * 1j, np.ones((3, 2))), TypeError, "X")],
+        "wasserstein_grid": [(lambda: _sv().wasserstein_grid(np.ones((4, 4)) / 16, np.ones((4, 4)) / 16,
+                                                              method="foo"), ValueError, "method")],
     }
 
 
@@ -159,6 +203,14 @@ EXEMPT = {
     "Backend", "available_backends", "backend", "check_solver", "check_penalty",
     # base classes: every concrete subclass has its own case
     "Penalty", "Separable",
+    # typed results and records (dataclasses filled by the solvers; the contract tests check them)
+    "ADMMResult", "CGResult", "LSQRResult", "OMPResult", "OTResult", "PDHGResult", "ProxGradResult",
+    "SBLResult", "SNSResult", "SpectrumResult", "TVResult", "WassersteinResult", "SparseSpectrum",
+    "DopplerMaps", "ChannelData", "BatchError", "Failure",
+    # constants
+    "C0", "C_SOUND", "WORKER_ENV",
+    # step-size strategies and the solver class behind fista/ista (validated in tests/solvers/test_fista.py)
+    "Backtracking", "FixedStep", "ProximalGradient",
 }
 
 
@@ -181,12 +233,29 @@ def test_public_api_is_covered():
     assert not missing, f"public names without a conformance case: {missing}"
 
 
-# Cases still to write (the lead empties this when the 0.2 branches are merged).
-_PENDING = {"lobe_width", "Hard", "Soft", "Threshold", "column_norms", "cost_matrix", "dictionary_recovery",
-            "get_threshold", "grid_cost", "sparse_code", "wasserstein_grid"}
+# Cases still to write here (their validation is tested elsewhere, or not yet: see the notes).
+_PENDING = {"lobe_width", "Hard", "Soft", "Threshold", "column_norms", "dictionary_recovery", "get_threshold",
+            "sparse_code", "to_db", "support_recovery", "steering", "irs_channel", "IRSChannel"}
 
 # Names checked elsewhere in the suite, with where (kept explicit so coverage is a decision).
 _OTHER_CASES = {
+    # bad-input cases of the domain and io packages live beside their tests
+    **dict.fromkeys(["Probe", "Transmit", "PulseEcho", "RotatingDisk", "bmode", "clutter_filter_svd", "das",
+                     "das_matrix", "demodulation_cutoff", "diverging_waves", "image_grid", "kasai",
+                     "plane_waves", "rf2iq", "simulate", "simulate_rf", "slow_time_recovery"],
+                    "tests/ultrasound/"),
+    **dict.fromkeys(["read_cfl", "write_cfl", "read_dca1000", "write_dca1000", "read_mat", "read_uff",
+                     "write_uff"], "tests/io/"),
+    **dict.fromkeys(["birdcage_maps", "cg_sense", "density_compensation", "espirit_maps", "gridded_density",
+                     "gridded_kspace", "gridding_reconstruction", "l1_wavelet_sense", "llr_sense", "radial",
+                     "rss", "shepp_logan_kspace", "spiral", "stack_of_stars", "tv_sense", "walsh_maps"],
+                    "tests/mri/"),
+    **dict.fromkeys(["FMCW", "ImageGrid", "MIMOArray", "MIMOSAR", "empm", "linear_scan", "planar_scan",
+                     "psf_widths", "sparse_reconstruction", "target_to_clutter_db"], "tests/sar/test_sar.py"),
+    **dict.fromkeys(["map_batches", "sweep"], "tests/test_distributed.py"),
+    **dict.fromkeys(["psnr", "nmse_db"], "tests/test_structure.py"),
+    "tv_denoise": "tests/solvers/test_tv.py",
+    "Indicator": "tests/test_penalties_convex.py (real arrays only: check_penalty also tries complex ones)",
     # 0.1 solver families not yet on the conformance table: checked in tests/solvers/test_contract.py
     "sbl": "tests/solvers/test_contract.py", "kron_sbl": "tests/solvers/test_contract.py",
     "kron_omp": "tests/solvers/test_contract.py", "spright": "tests/solvers/test_contract.py",

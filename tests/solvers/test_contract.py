@@ -206,7 +206,7 @@ def test_max_iter_zero_returns_the_start(case):
 @pytest.mark.parametrize("case", _params())
 def test_user_stop_rule_is_honoured(case):
     res = case.run(None, max_iter=50, tol=0.0, check_every=1, stop=_StopAt(3))
-    if res.converged and res.n_iter < 3:  # finished by its own rule first (OMP's n_nonzero, spright's peeling)
+    if res.converged and res.n_iter < 3:  # finished by its own rule first (OMP n_nonzero, spright peeling)
         return
     assert (res.n_iter, res.converged, res.stop_reason) == (3, False, "user")
 
