@@ -206,6 +206,7 @@ class LinearOperator:
         key = (getattr(xp, "__name__", "numpy"), str(device), max_iter, tol, seed)
         if key in self._lipschitz:
             return self._lipschitz[key]
+        check_memory(f"{self.name}.lipschitz power iteration", 4.0 * self.size_in + 2.0 * self.size_out)
         rng = np.random.default_rng(seed)
         v = rng.standard_normal(self.ishape)
         if self.is_complex:

@@ -81,7 +81,7 @@ def _odl(Y: Any = YD, **kw: Any) -> Any:
 
 def _online(**kw: Any) -> Any:
     Y = kw.pop("Y", YD)
-    return _sv().OnlineOrthogonalDictionary(**kw).fit(Y.T)
+    return _sv().OnlineOrthogonalDictionary(16, **kw).fit(Y.T)
 
 
 S = CASES
@@ -89,8 +89,8 @@ for label, arg, f in [
     ("fista(y NaN)", "y", lambda: _fista(y=np.where(np.arange(20) == 0, NAN, Y))),
     ("fista(y empty)", "y|shape", lambda: _fista(y=Y[:0])),
     ("fista(y wrong shape)", "y|shape", lambda: _fista(y=Y[:5])),
-    ("fista(y int)", "y", lambda: _fista(y=np.ones(20, int))),
-    ("fista(plain matrix)", "A", lambda: _fista(A=M)),
+    ("fista(y int)", "accept", lambda: _fista(y=np.ones(20, int))),
+    ("fista(plain matrix)", "accept", lambda: _fista(A=M)),
     ("fista(lam=-1)", "lam", lambda: _fista(lam=-1.0)),
     ("fista(lam=nan)", "lam", lambda: _fista(lam=NAN)),
     ("fista(step=0)", "step", lambda: _fista(step=0.0)),
@@ -107,14 +107,14 @@ for label, arg, f in [
 for label, arg, f in [
     ("sbl(y NaN)", "y", lambda: _sbl(y=np.where(np.arange(20) == 0, NAN, Y))),
     ("sbl(empty)", "y|empty", lambda: _sbl(A=M[:0], y=Y[:0])),
-    ("sbl(int data)", "y", lambda: _sbl(A=np.ones((20, 40), int), y=np.ones(20, int))),
+    ("sbl(int data)", "accept", lambda: _sbl(A=np.ones((20, 40), int), y=np.ones(20, int))),
     ("sbl(noise_var=-1)", "noise_var", lambda: _sbl(noise_var=-1.0)),
     ("sbl(update='x')", "update", lambda: _sbl(update="x")),
     ("sbl(max_iter=-1)", "max_iter", lambda: _sbl(max_iter=-1)),
     ("sbl(A NaN)", "A", lambda: _sbl(A=np.where(M > 2, NAN, M))),
     ("sbl(shape mismatch)", "y|shape", lambda: _sbl(y=Y[:7])),
     ("kron_sbl(factor NaN)", "factor", lambda: _ksbl(factors=[np.where(F1 > 1, NAN, F1), F2])),
-    ("kron_sbl(int y)", "y", lambda: _ksbl(y=np.ones(30, int))),
+    ("kron_sbl(int y)", "accept", lambda: _ksbl(y=np.ones(30, int))),
     ("kron_sbl(method='x')", "method", lambda: _ksbl(method="x")),
     ("kron_sbl(y wrong length)", "y|shape", lambda: _ksbl(y=YK[:7])),
     ("kron_sbl(one factor)", "factor", lambda: _ksbl(factors=[F1])),
@@ -130,8 +130,8 @@ for label, arg, f in [
     ("spright(n=0)", "n|log2", lambda: _sv().spright(np.ones(1), 0)),
     ("spright(length != 2^n)", "signal|length", lambda: _sv().spright(np.ones(1000), 10)),
     ("spright(NaN signal)", "signal", lambda: _spright(signal=np.full(1024, NAN))),
-    ("spright(K=-1)", "K|n_nonzero", lambda: _spright(**{"K": -1})),
-    ("spright(noise_sd=-1)", "noise", lambda: _spright(noise_sd=-1.0)),
+    ("spright(n_nonzero=-1)", "n_nonzero", lambda: _spright(n_nonzero=-1)),
+    ("spright(noise_var=-1)", "noise", lambda: _spright(noise_var=-1.0)),
     ("spright(delays='x')", "delays", lambda: _spright(delays="x")),
     ("spright(bins=2**40)", "bins|memory|needs", lambda: _spright(bins=2**40)),
     (
@@ -176,13 +176,13 @@ for label, arg, f in [
     ("odl(empty)", "Y", lambda: _odl(Y=np.ones((16, 0)))),
     ("odl(1-D)", "Y", lambda: _odl(Y=np.ones(16))),
     ("online(n_epochs=0)", "n_epochs", lambda: _online(n_epochs=0)),
-    ("online(NaN)", "X", lambda: _online(Y=np.full((16, 200), NAN))),
+    ("online(NaN)", "X|Y", lambda: _online(Y=np.full((16, 200), NAN))),
     (
         "sparse_code(n_nonzero=0)",
         "n_nonzero",
-        lambda: _sv().sparse_code(np.eye(4), np.ones((4, 3)), n_nonzero=0),
+        lambda: _sv().sparse_code(np.eye(4), np.ones((3, 4)), n_nonzero=0),
     ),
-    ("sparse_code(method='x')", "method", lambda: _sv().sparse_code(np.eye(4), np.ones((4, 3)), method="x")),
+    ("sparse_code(method='x')", "method", lambda: _sv().sparse_code(np.eye(4), np.ones((3, 4)), method="x")),
     (
         "sparse_code(D/Y mismatch)",
         "D|Y|shape",

@@ -28,6 +28,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from .._validation import check_axes
 from ..backend import ArrayCache, array_namespace
 from ..linop import LinearOperator, _as_shape
 
@@ -352,7 +353,7 @@ class Wavelet(LinearOperator):
 
         shape = _as_shape(shape, "shape")
         self.filters = _Filters(wavelet)
-        axes = tuple(range(len(shape))) if axes is None else tuple(a % len(shape) for a in axes)
+        axes = tuple(range(len(shape))) if axes is None else check_axes("axes", axes, len(shape))
         sizes = [shape[a] for a in axes]
         if level is None:
             level = max(pywt.dwt_max_level(min(sizes), self.filters.length), 1)
