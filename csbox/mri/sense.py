@@ -126,6 +126,7 @@ class Sense(LinearOperator):
         self._nufft = NUFFT(self.image_shape, coords)
         self.mask, self.frames, self._fast, self._normal_mask = None, (), False, None
         self._coil_maps = ArrayCache(self.maps)
+        self._coil_maps_conj = ArrayCache(array_namespace(self.maps).conj(self.maps))
 
     # ------------------------------------------------------------------ Cartesian k-space step
     def _setup_cartesian(self, mask: Array | None) -> None:
