@@ -124,3 +124,57 @@ def test_online_rejects_zero_epochs():
     Y = np.random.default_rng(0).standard_normal((50, 4))
     with pytest.raises(ValueError, match="n_epochs"):
         OnlineOrthogonalDictionary(4, n_epochs=0).fit(Y)
+
+
+def test_msp_rejects_p_two_instead_of_a_flat_converged_run():
+    """For p = 2, ||Y D||_F^2 = ||Y||_F^2 for every orthogonal D: the run would 'converge' at once."""
+    _D0, Y = _data(n=8, T=200)
+    with pytest.raises(ValueError, match="p must be a number > 2"):
+        orthogonal_dictionary_learning(Y, p=2)
+    with pytest.raises(ValueError, match="p must be"):
+        orthogonal_dictionary_learning(Y, p=1.5)
+
+
+def test_msp_result_tolerance_is_on_the_dictionary():
+    from csbox.solvers import DictionaryResult
+
+    _D0, Y = _data(n=8, T=400)
+    res = orthogonal_dictionary_learning(Y, max_iter=200, tol=1e-10, seed=1)
+    assert isinstance(res, DictionaryResult)
+    assert res.converged and res.stop_reason == "tol" and res.n_iter < 200
+    assert res.history["rel_change"][-1] < 1e-10
+    assert res.objective == pytest.approx(res.history["objective"][-1])
+    assert res.n_samples_seen == 400 and res.gap_history == []
+    np.testing.assert_allclose(res.x.T @ res.x, np.eye(8), atol=1e-10)
+    # warm start at the answer: done after one step
+    warm = orthogonal_dictionary_learning(Y, x0=res.x, max_iter=200, tol=1e-8)
+    assert warm.converged and warm.n_iter <= 2
+    with pytest.raises(ValueError, match="x0 must be an"):
+        orthogonal_dictionary_learning(Y, x0=np.eye(7))
+
+
+def test_online_fit_runs_on_the_solver_loop():
+    from csbox.solvers import DictionaryResult
+
+    _D0, Y = _data(n=8, T=400)
+    seen = []
+    m = OnlineOrthogonalDictionary(8, batch_size=20, n_epochs=2, check_every=5, callback=seen.append)
+    m.fit(Y)
+    res = m.result_
+    assert isinstance(res, DictionaryResult)
+    assert (res.n_iter, res.stop_reason, res.converged) == (40, "max_iter", False)
+    assert m.n_steps_ == 40 and len(res.gap_history) == 40 and res.n_samples_seen == 800
+    assert [s.iteration for s in seen] == list(range(5, 41, 5))
+    assert all(s.x.shape == (8, 8) for s in seen) and res.x is m.dictionary_
+    # the same steps as partial_fit on the same batches
+    ref = OnlineOrthogonalDictionary(8, batch_size=20, n_epochs=2)
+    ref._init(Y)
+    for batch in ref._batches(Y):
+        ref._step(batch)
+    np.testing.assert_allclose(m.dictionary_, ref.dictionary_, atol=1e-14)
+    # max_iter caps the steps; tol stops on the dictionary's relative change
+    short = OnlineOrthogonalDictionary(8, batch_size=20, max_iter=7).fit(Y)
+    assert short.n_steps_ == 7 and short.result_.stop_reason == "max_iter"
+    loose = OnlineOrthogonalDictionary(8, batch_size=20, tol=0.5, check_every=1).fit(Y)
+    assert loose.result_.converged and loose.result_.stop_reason == "tol"
+    assert loose.result_.history["rel_change"][-1] < 0.5
