@@ -35,6 +35,7 @@ conditional gradient methods", AISTATS 2018 (gradient tracking).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -85,8 +86,8 @@ def _check_samples(Y: Array, n_features: int | None, name: str = "Y") -> Any:
     if not hasattr(Y, "shape") or Y.ndim != 2:
         got = getattr(Y, "shape", None)
         raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got {got}")
-    if Y.shape[0] == 0:
-        raise ValueError(f"{name} is empty")
+    if Y.shape[0] == 0 or Y.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(Y.shape)})")
     if n_features is not None and Y.shape[1] != n_features:
         raise ValueError(f"{name} has {Y.shape[1]} features, expected {n_features} (as fitted)")
     xp = array_namespace(Y)
@@ -220,13 +221,59 @@ class _OnlineFW(IterativeSolver):
         return DictionaryResult(**base._base(), gap_history=list(m.gap_history_), n_samples_seen=seen)
 
 
-class OnlineOrthogonalDictionary:
+class _Estimator:
+    """scikit-learn's parameter protocol without importing scikit-learn.
+
+    The constructor's keyword parameters are the hyper-parameters: ``get_params``
+    reads them back, ``set_params`` writes them (so ``sklearn.base.clone`` and
+    grid searches work); fitted state ends in ``_``.
+    """
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return sorted(n for n, p in sig.parameters.items() if n != "self" and p.kind != p.VAR_KEYWORD)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in self._param_names()}
+
+    def set_params(self, **params: Any) -> _Estimator:
+        valid = self._param_names()
+        for n, v in params.items():
+            if n not in valid:
+                raise ValueError(f"invalid parameter {n!r} for {type(self).__name__}; valid: {valid}")
+            setattr(self, n, v)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        # only scikit-learn's own tooling calls this, so importing it here keeps it optional
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(),
+            input_tags=InputTags(),
+        )
+
+    def __repr__(self) -> str:
+        sig = inspect.signature(type(self).__init__)
+        changed = [
+            f"{n}={getattr(self, n)!r}"
+            for n, p in sig.parameters.items()
+            if n != "self" and (p.default is p.empty or getattr(self, n) is not p.default)
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+class OnlineOrthogonalDictionary(_Estimator):
     """Online orthogonal dictionary learning by stochastic Frank-Wolfe (Xue and Lau), scikit-learn style.
 
     Parameters
     ----------
-    n_components : int
-        Number of atoms; must equal the signal dimension (a complete orthogonal dictionary).
+    n_components : int, optional
+        Number of atoms; must equal the signal dimension (a complete orthogonal
+        dictionary). None (default): the number of features of the data.
     p : float
         Exponent of the ``l_p`` objective (3 or 4 in the paper).
     step_schedule : (callable, callable), optional
@@ -276,11 +323,13 @@ class OnlineOrthogonalDictionary:
         Frank-Wolfe gap ``<G_t, S_t - D_{t-1}>`` of every step.
     result_ : DictionaryResult
         The run of the last :meth:`fit` (stop reason, history of ``rel_change`` and ``gap``).
+    n_iter_ : int
+        Frank-Wolfe steps of the last :meth:`fit`.
     """
 
     def __init__(
         self,
-        n_components: int,
+        n_components: int | None = None,
         *,
         p: float = 3.0,
         step_schedule: tuple[Callable[[int], float], Callable[[int], float]] | None = None,
@@ -314,6 +363,8 @@ class OnlineOrthogonalDictionary:
         self.x0 = x0
 
     def _validate_params(self, n_features: int) -> None:
+        if self.n_components is None:
+            return self._validate_rest()
         if not isinstance(self.n_components, int) or self.n_components < 1:
             raise ValueError(f"n_components must be a positive int, got {self.n_components!r}")
         if self.n_components > n_features:
@@ -326,6 +377,9 @@ class OnlineOrthogonalDictionary:
                 f"n_components = {self.n_components} must equal the signal dimension {n_features} "
                 "(complete orthogonal dictionary)"
             )
+        self._validate_rest()
+
+    def _validate_rest(self) -> None:
         if not self.p > 2:
             raise ValueError(f"p must be > 2 (l_p maximisation favours sparsity only if p > 2), got {self.p}")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
@@ -364,7 +418,7 @@ class OnlineOrthogonalDictionary:
         self.n_steps_ = t
         self.n_samples_seen_ += int(Y.shape[0])
 
-    def partial_fit(self, Y: Array) -> OnlineOrthogonalDictionary:
+    def partial_fit(self, Y: Array, y: Any = None) -> OnlineOrthogonalDictionary:
         """One Frank-Wolfe step on the mini-batch ``Y`` (``n_samples x n_features``)."""
         first = not hasattr(self, "dictionary_")
         _check_samples(Y, None if first else self.n_features_in_)
@@ -408,7 +462,12 @@ class OnlineOrthogonalDictionary:
             self.dictionary_ = polar(res.x) if self.project else res.x
             res.x = self.dictionary_
         self.result_ = res
+        self.n_iter_ = res.n_iter
         return self
+
+    def fit_transform(self, Y: Array, y: Any = None, **coding: Any) -> Array:
+        """:meth:`fit` then :meth:`transform` on ``Y``."""
+        return self.fit(Y).transform(Y, **coding)
 
     @property
     def components_(self) -> Array:
@@ -420,7 +479,7 @@ class OnlineOrthogonalDictionary:
         if not hasattr(self, "dictionary_"):
             raise ValueError("this OnlineOrthogonalDictionary is not fitted yet")
         _check_samples(Y, self.n_features_in_)
-        opts = {"method": "omp", "n_nonzero": max(1, self.n_components // 10)}
+        opts = {"method": "omp", "n_nonzero": max(1, self.n_features_in_ // 10)}
         opts.update(self.coding or {})
         opts.update(coding)
         return sparse_code(self.dictionary_, Y, **opts)

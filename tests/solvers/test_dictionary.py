@@ -178,3 +178,46 @@ def test_online_fit_runs_on_the_solver_loop():
     loose = OnlineOrthogonalDictionary(8, batch_size=20, tol=0.5, check_every=1).fit(Y)
     assert loose.result_.converged and loose.result_.stop_reason == "tol"
     assert loose.result_.history["rel_change"][-1] < 0.5
+
+
+# scikit-learn checks that cannot apply to OnlineOrthogonalDictionary, and why.
+_N_COMPONENTS = "sklearn's checks set n_components=1; a complete orthogonal dictionary has n_features atoms"
+_ARRAY_API = "csbox takes real floating arrays of any array-API namespace as given and never converts them"
+_SKLEARN_NOT_APPLICABLE = {
+    "check_dont_overwrite_parameters": _N_COMPONENTS,
+    "check_methods_sample_order_invariance": _N_COMPONENTS,
+    "check_methods_subset_invariance": _N_COMPONENTS,
+    "check_fit2d_1sample": _N_COMPONENTS,
+    "check_fit2d_predict1d": _N_COMPONENTS,
+    "check_estimators_dtypes": _ARRAY_API + " (integer input is refused, not cast)",
+    "check_complex_data": _ARRAY_API + " (complex input is refused with a TypeError)",
+    "check_dtype_object": _ARRAY_API + " (object arrays are refused)",
+    "check_estimator_sparse_tag": _ARRAY_API + " (scipy.sparse is not an array-API array)",
+    "check_estimator_sparse_array": _ARRAY_API + " (scipy.sparse is not an array-API array)",
+    "check_estimator_sparse_matrix": _ARRAY_API + " (scipy.sparse is not an array-API array)",
+    "check_transformer_data_not_an_array": _ARRAY_API + " (list-like wrappers are refused)",
+    "check_n_features_in_after_fitting": "csbox's message ('has 3 features, expected 4') is not sklearn's",
+    "check_estimators_empty_data_messages": "csbox's message ('Y is empty (shape ...)') is not sklearn's",
+}
+
+
+def test_sklearn_estimator_api():
+    """get_params/set_params/clone without importing sklearn in csbox; check_estimator where it applies."""
+    import warnings
+
+    from sklearn.base import clone
+    from sklearn.utils.estimator_checks import check_estimator
+
+    m = OnlineOrthogonalDictionary(8, p=4.0, batch_size=10)
+    assert m.get_params()["p"] == 4.0 and m.get_params()["n_components"] == 8
+    c = clone(m)
+    assert c.get_params() == m.get_params() and not hasattr(c, "dictionary_")
+    assert m.set_params(batch_size=5) is m and m.batch_size == 5
+    with pytest.raises(ValueError, match="invalid parameter"):
+        m.set_params(alpha=1.0)
+    _D0, Y = _data(n=8, T=200)
+    X = OnlineOrthogonalDictionary(batch_size=20).fit_transform(Y, n_nonzero=2)
+    assert X.shape == (200, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_estimator(OnlineOrthogonalDictionary(), expected_failed_checks=_SKLEARN_NOT_APPLICABLE)
