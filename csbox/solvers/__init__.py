@@ -18,6 +18,7 @@ from ._core import (
 )
 from .admm import ADMMResult, admm
 from .dictionary import (
+    DictionaryResult,
     OnlineOrthogonalDictionary,
     dictionary_recovery,
     orthogonal_dictionary_learning,
@@ -47,6 +48,7 @@ __all__ = [
     "Backtracking",
     "Below",
     "CGResult",
+    "DictionaryResult",
     "DivergenceGuard",
     "FixedStep",
     "Flag",

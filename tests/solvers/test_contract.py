@@ -121,9 +121,6 @@ def _spright(backend: Any) -> tuple[tuple, dict]:
     return (fwht(X), n), {"n_nonzero": 3}
 
 
-_NOT_PORTED = "not yet on IterativeSolver (0.1 loop)"
-
-
 def _duals(res: Result) -> tuple:
     return (res.f.shape[-1] + res.g.shape[-1],)
 
@@ -134,8 +131,8 @@ CASES: dict[str, Case] = {
     "sbl": Case(sbl, _sbl),
     "kron_sbl": Case(kron_sbl, _kron),
     "kron_omp": Case(kron_omp, _kron_omp),
-    "orthogonal_dictionary_learning": Case(orthogonal_dictionary_learning, _dictionary, xfail=_NOT_PORTED),
-    "OnlineOrthogonalDictionary.fit": Case(_online_fit, _dictionary, xfail=_NOT_PORTED),
+    "orthogonal_dictionary_learning": Case(orthogonal_dictionary_learning, _dictionary),
+    "OnlineOrthogonalDictionary.fit": Case(_online_fit, _dictionary),
     "spright": Case(spright, _spright, numpy_only=True),
     "sinkhorn": Case(sinkhorn, _ot, estimate_shape=_duals),
     "sinkhorn_newton_sparse": Case(sinkhorn_newton_sparse, _ot, estimate_shape=_duals),
