@@ -206,7 +206,7 @@ EXEMPT = {
     # typed results and records (dataclasses filled by the solvers; the contract tests check them)
     "ADMMResult", "CGResult", "LSQRResult", "OMPResult", "OTResult", "PDHGResult", "ProxGradResult",
     "SBLResult", "SNSResult", "SpectrumResult", "TVResult", "WassersteinResult", "SparseSpectrum",
-    "DopplerMaps", "ChannelData", "BatchError", "Failure",
+    "DopplerMaps", "ChannelData", "BatchError", "Failure", "DictionaryResult",
     # constants
     "C0", "C_SOUND", "WORKER_ENV",
     # step-size strategies and the solver class behind fista/ista (validated in tests/solvers/test_fista.py)
