@@ -62,8 +62,18 @@ def test_ot_quick(tmp_path):
             assert abs(sns["cost"] - sk["cost"]) < 1e-5 * sns["cost"], name
 
 
-@pytest.mark.parametrize("name", ["spright", "sar", "irs-channel", "kron-sbl", "dictionary", "ultrasound",
-                                  "dps-fourier", "dps-ultrasound", "ultrasound-doppler"])
+# Quick runs that take over a minute on 2 cores are `slow` (run them with `pytest -m slow`): the
+# default run keeps one smoke test per area within the ~10 minute budget.
+_SLOW = pytest.mark.slow
+
+
+_HEAVY = ["irs-channel", "kron-sbl", "dictionary", "dps-fourier", "dps-ultrasound", "ultrasound-doppler"]
+
+
+_DEMOS = ["spright", "sar", "ultrasound", *(pytest.param(n, marks=_SLOW) for n in _HEAVY)]
+
+
+@pytest.mark.parametrize("name", _DEMOS)
 def test_every_demo_runs_quick(name, tmp_path):
     """Each registered demo runs in --quick mode, writes its PNG figures and returns metrics."""
     from csbox.demos import get

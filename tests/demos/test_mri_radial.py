@@ -3,6 +3,7 @@
 import pytest
 
 
+@pytest.mark.slow  # a quick run takes over a minute on 2 cores
 def test_mri_radial_quick(tmp_path):
     pytest.importorskip("torch")
     from csbox.demos import mri_radial

@@ -1,10 +1,12 @@
 """The mri-tv demo in quick mode: figures written, TV improves on zero filling, the SSIM helper."""
 
 import numpy as np
+import pytest
 
 from csbox.demos.mri_tv import run, ssim
 
 
+@pytest.mark.slow  # a quick run takes over a minute on 2 cores
 def test_mri_tv_quick(tmp_path):
     m = run(tmp_path, quick=True)
     assert (tmp_path / "mri_tv_reconstructions.png").exists()

@@ -1,8 +1,11 @@
 """Quick run of the mri-parallel demo: figures written, the methods ranked as they should be."""
 
+import pytest
+
 from csbox.demos import get
 
 
+@pytest.mark.slow  # a quick run takes over a minute on 2 cores
 def test_mri_parallel_quick(tmp_path):
     m = get("mri-parallel").run(tmp_path, quick=True)
     assert (tmp_path / "mri_parallel_recon.png").exists() and (tmp_path / "mri_parallel_maps.png").exists()
