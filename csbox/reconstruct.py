@@ -17,51 +17,34 @@ and of SigPy's apps. ``solver="auto"`` picks:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
 from .linop import LinearOperator
-from .penalties.base import InBasis, Penalty
-from .penalties.separable import L1
+from .penalties.base import Penalty
 from .penalties.tv import TV
 from .solvers._core import Result
 from .solvers._splitting import check_penalties
 from .solvers.admm import admm
 from .solvers.linear import cg
 from .solvers.pdhg import pdhg
+from .solvers.proximal import fista
 
 __all__ = ["reconstruct"]
 
 _SOLVERS = ("auto", "cg", "fista", "admm", "pdhg")
 
 
-def _fista(A: LinearOperator, y: Any, penalty: Penalty, **kw: Any) -> Result:
-    """FISTA on one penalty: the one place that knows how :func:`~csbox.solvers.fista` takes it.
-
-    The 0.2 ``fista`` takes ``penalty=``; the 0.1 one takes ``lam`` and
-    ``transform`` for l1 (in a basis) only.
-    """
-    from .solvers.proximal import fista
-
-    if "penalty" in inspect.signature(fista).parameters:
-        return fista(A, y, penalty=penalty, **kw)
-    if isinstance(penalty, L1):
-        return fista(A, y, penalty.lam, **kw)
-    if isinstance(penalty, InBasis) and type(penalty.penalty) is L1:
-        return fista(A, y, penalty.lam, transform=penalty.W, cycle_spin=penalty.cycle_spin, seed=penalty.seed,
-                     **kw)
-    raise NotImplementedError(f"this fista takes l1 penalties only, got {penalty!r}")
-
-
-def _fista_takes(penalty: Penalty) -> bool:
-    from .solvers.proximal import fista
-
-    if isinstance(penalty, TV):  # its prox is itself iterative: split it instead
-        return False
-    if "penalty" in inspect.signature(fista).parameters:
-        return True
-    return isinstance(penalty, L1) or (isinstance(penalty, InBasis) and type(penalty.penalty) is L1)
+def _choose(solver: str, pens: list[Penalty], quadratic: bool) -> str:
+    """The ``"auto"`` rule: CG for quadratic-only problems, FISTA for one penalty with a direct prox
+    (not TV, whose prox is itself iterative: it is split instead), ADMM otherwise."""
+    if solver != "auto":
+        return solver
+    if quadratic:
+        return "cg"
+    if len(pens) == 1 and not isinstance(pens[0], TV):
+        return "fista"
+    return "admm"
 
 
 def reconstruct(
@@ -126,13 +109,7 @@ def reconstruct(
         raise ValueError(f"solver must be one of {list(_SOLVERS)}, got {solver!r}")
     pens = [] if isinstance(penalties, Sequence) and not penalties else check_penalties(penalties)
     quadratic = all(getattr(p, "quadratic", False) for p in pens)
-    if solver == "auto":
-        if quadratic:
-            solver = "cg"
-        elif len(pens) == 1 and _fista_takes(pens[0]):
-            solver = "fista"
-        else:
-            solver = "admm"
+    solver = _choose(solver, pens, quadratic)
     kw: dict[str, Any] = {"max_iter": max_iter, "x0": x0, "callback": callback, "progress": progress}
     kw.update(options)
     if tol is not None:
@@ -146,7 +123,7 @@ def reconstruct(
     if solver == "fista":
         if len(pens) != 1:
             raise ValueError(f"solver='fista' takes one penalty, got {len(pens)}")
-        return _fista(A, y, pens[0], **kw)
+        return fista(A, y, penalty=pens[0], **kw)
     if solver == "admm":
         return admm(A, y, pens, **kw)
     return pdhg(A, y, pens, **kw)

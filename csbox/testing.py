@@ -110,6 +110,27 @@ def _dtype_name(dtype: Any) -> str:
     return name.rsplit(".", 1)[-1].strip("'>")
 
 
+def _random_input(A: LinearOperator, shape: tuple, xp: Any, device: Any, single: bool, rng: Any) -> Any:
+    """Seeded standard-normal test array (complex for a complex ``A``) on ``xp``, in the test precision."""
+    a = rng.standard_normal(shape)
+    if A.is_complex:
+        a = a + 1j * rng.standard_normal(shape)
+    arr = xp.asarray(a, device=device) if device is not None else xp.asarray(a)
+    if A.is_complex:
+        return xp.astype(arr, xp.complex64 if single else xp.complex128)
+    return xp.astype(arr, xp.float32 if single else xp.float64)
+
+
+def _check_output(A: LinearOperator, name: str, arr: Any, shape: tuple, xp: Any) -> None:
+    """An operator output has the expected shape, stays in the input's namespace and is finite."""
+    if tuple(arr.shape) != tuple(shape):
+        raise AssertionError(f"{A!r}: {name} has shape {tuple(arr.shape)}, expected {shape}")
+    if array_namespace(arr).__name__ != xp.__name__:
+        raise AssertionError(f"{A!r}: {name} left the input's namespace")
+    if not bool(to_numpy(xp.all(xp.isfinite(arr)))):
+        raise AssertionError(f"{A!r}: {name} contains NaN or Inf on finite input")
+
+
 def dottest(
     A: LinearOperator,
     *,
@@ -157,30 +178,13 @@ def dottest(
         rtol = check_scalar("rtol", rtol, low=0.0, low_open=True)
     xp = xnp if xp is None else xp
     single = dtype is not None and _dtype_name(dtype) == "float32"
-    real = xp.float32 if single else xp.float64
-    cplx = xp.complex64 if single else xp.complex128
     rng = np.random.default_rng(seed)
-
-    def rand(shape: tuple[int, ...]) -> Any:
-        a = rng.standard_normal(shape)
-        dt = real
-        if A.is_complex:
-            a = a + 1j * rng.standard_normal(shape)
-            dt = cplx
-        arr = xp.asarray(a, device=device) if device is not None else xp.asarray(a)
-        return xp.astype(arr, dt)
-
-    x = rand((*batch, *A.ishape))
-    y = rand((*batch, *A.oshape))
+    x = _random_input(A, (*batch, *A.ishape), xp, device, single, rng)
+    y = _random_input(A, (*batch, *A.oshape), xp, device, single, rng)
     Ax = A @ x
     AHy = A.H @ y
     for name, arr, shape in (("A @ x", Ax, A.oshape), ("A.H @ y", AHy, A.ishape)):
-        if tuple(arr.shape) != (*batch, *shape):
-            raise AssertionError(f"{A!r}: {name} has shape {tuple(arr.shape)}, expected {shape}")
-        if array_namespace(arr).__name__ != xp.__name__:
-            raise AssertionError(f"{A!r}: {name} left the input's namespace")
-        if not bool(to_numpy(xp.all(xp.isfinite(arr)))):
-            raise AssertionError(f"{A!r}: {name} contains NaN or Inf on finite input")
+        _check_output(A, name, arr, (*batch, *shape), xp)
     lhs = complex(to_numpy(xp.sum(xp.conj(y) * Ax)))
     rhs = complex(to_numpy(xp.sum(xp.conj(AHy) * x)))
     err = abs(lhs - rhs) / max(abs(lhs), abs(rhs), np.finfo(float).tiny)
@@ -238,13 +242,7 @@ def check_operator(
     out = {"dottest": dottest(A, xp=xp, device=device, dtype=dtype)}
     out["dottest_batch"] = dottest(A, xp=xp, device=device, dtype=dtype, batch=(2,), seed=1)
     single = dtype is not None and _dtype_name(dtype) == "float32"
-    rng = np.random.default_rng(7)
-    x = rng.standard_normal((2, *A.ishape))
-    if A.is_complex:
-        x = x + 1j * rng.standard_normal(x.shape)
-    xa = xp.asarray(x, device=device) if device is not None else xp.asarray(x)
-    if single:
-        xa = xp.astype(xa, xp.complex64 if A.is_complex else xp.float32)
+    xa = _random_input(A, (2, *A.ishape), xp, device, single, np.random.default_rng(7))
     both = to_numpy(A @ xa)
     each = np.stack([to_numpy(A @ xa[i, ...]) for i in range(2)])
     tol = 1e-4 if single else 1e-10

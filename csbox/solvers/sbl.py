@@ -488,6 +488,20 @@ def _per_factor(name: str, value: Any, I: int, check: Any) -> list:
     return out
 
 
+def _kron_hyper(method: str, prune: Any, coupling: Any, I: int) -> tuple[list, list]:
+    """Per-factor pruning ratios (defaults 1e-2 for AM, 1e-3 for SVD) and coupling weights, validated."""
+    prunes = _per_factor(
+        "prune",
+        (1e-2 if method == "am" else 1e-3) if prune is None else prune,
+        I,
+        lambda n, v: check_scalar(n, v, low=0.0, high=1.0, high_open=True),
+    )
+    betas = _per_factor("coupling", coupling, I, lambda n, v: check_scalar(n, v))
+    if any(b is not None for b in betas) and method != "am":
+        raise ValueError("coupling (PC-KroSBL) is defined for method='am'")
+    return prunes, betas
+
+
 def kron_sbl(
     factors: Any,
     y: Array,
@@ -545,16 +559,7 @@ def kron_sbl(
     y = check_array("y", y, ndim=1)
     mats = _factor_matrices(factors, y)
     _check_noise(noise_var)
-    I = len(mats)
-    prunes = _per_factor(
-        "prune",
-        (1e-2 if method == "am" else 1e-3) if prune is None else prune,
-        I,
-        lambda n, v: check_scalar(n, v, low=0.0, high=1.0, high_open=True),
-    )
-    betas = _per_factor("coupling", coupling, I, lambda n, v: check_scalar(n, v))
-    if any(b is not None for b in betas) and method != "am":
-        raise ValueError("coupling (PC-KroSBL) is defined for method='am'")
+    prunes, betas = _kron_hyper(method, prune, coupling, len(mats))
     return _KronSBL(
         mats,
         y,
@@ -563,7 +568,7 @@ def kron_sbl(
         prunes=prunes,
         betas=betas,
         inner_tol=check_scalar("inner_tol", inner_tol, low=0.0),
-        inner_max_iter=int(inner_max_iter),
+        inner_max_iter=check_int("inner_max_iter", inner_max_iter, low=1),
         max_iter=max_iter,
         tol=tol,
         check_every=check_every,
