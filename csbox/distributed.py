@@ -518,6 +518,46 @@ def _place(results: np.ndarray | None, value: np.ndarray, start: int, stop: int,
 
 
 # ----------------------------------------------------------------------------- map_batches
+def _check_batch_data(data: Any) -> tuple[Any, int]:
+    """``data`` opened (a path) and checked: an indexable array with a non-empty leading axis."""
+    if isinstance(data, (str, os.PathLike)):
+        data = _open_path(data)
+    shape = getattr(data, "shape", None)
+    if shape is None or not hasattr(data, "__getitem__"):
+        raise TypeError(f"data must be an array (NumPy, memmap, zarr, HDF5 dataset, dask) or a path, "
+                        f"got {type(data).__name__}")
+    if len(shape) == 0 or int(shape[0]) == 0:
+        raise ValueError(f"data must have a non-empty leading axis to split, got shape {tuple(shape)}")
+    return data, int(shape[0])
+
+
+def _run_chunks(client: Any, fn: Callable, kwargs: dict, source: tuple, bounds: list, todo: list,
+                store: Any, progress: bool) -> tuple[np.ndarray | None, list[Failure]]:
+    """Run ``fn`` on the chunks ``todo``; write each to ``store`` (or stack them) as it finishes."""
+    source, kind = source
+    n = bounds[-1][1]
+    results: np.ndarray | None = None
+    failures: list[Failure] = []
+    with _open_client(client) as c:
+        items = ((ci, source(*bounds[ci])) for ci in todo)
+        # closing(): an error here cancels the tasks in flight before the client goes away
+        with contextlib.closing(_execute(c, _apply_chunk, (fn, kwargs), items, total=len(todo),
+                                         progress=progress, desc=f"map_batches ({kind})")) as run:
+            for ci, value, err, tb in run:
+                start, stop = bounds[ci]
+                if err is None:
+                    try:
+                        if store is not None:
+                            store.write(ci, start, stop, value)
+                        else:
+                            results = _place(results, value, start, stop, n)
+                    except (TypeError, ValueError) as exc:
+                        err, tb = exc, traceback.format_exc()
+                if err is not None:
+                    failures.append(Failure(ci, {"start": start, "stop": stop}, _error_text(err), tb, err))
+    return results, failures
+
+
 def map_batches(
     fn: Callable[..., Any],
     data: Any,
@@ -596,43 +636,17 @@ def map_batches(
     client = _check_client(client)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
-    if isinstance(data, (str, os.PathLike)):
-        data = _open_path(data)
-    shape = getattr(data, "shape", None)
-    if shape is None or not hasattr(data, "__getitem__"):
-        raise TypeError(f"data must be an array (NumPy, memmap, zarr, HDF5 dataset, dask) or a path, "
-                        f"got {type(data).__name__}")
-    if len(shape) == 0 or int(shape[0]) == 0:
-        raise ValueError(f"data must have a non-empty leading axis to split, got shape {tuple(shape)}")
+    data, n = _check_batch_data(data)
     if out is not None and not isinstance(out, (str, os.PathLike)):
         raise TypeError(f"out must be a path or None, got {type(out).__name__}")
-    n = int(shape[0])
     bounds = [(i, min(i + chunk, n)) for i in range(0, n, chunk)]
-    source, kind = _chunk_source(data)
+    source = _chunk_source(data)
     store = _ZarrOut(out, n, chunk) if out is not None else None
     done = store.finished(len(bounds)) if store is not None else set()
     todo = [c for c in range(len(bounds)) if c not in done]
-    results: np.ndarray | None = None
-    failures: list[Failure] = []
+    results, failures = None, []
     if todo:
-        with _open_client(client) as c:
-            items = ((ci, source(*bounds[ci])) for ci in todo)
-            # closing(): an error here cancels the tasks in flight before the client goes away
-            with contextlib.closing(_execute(c, _apply_chunk, (fn, kwargs), items, total=len(todo),
-                                             progress=progress, desc=f"map_batches ({kind})")) as run:
-                for ci, value, err, tb in run:
-                    start, stop = bounds[ci]
-                    if err is None:
-                        try:
-                            if store is not None:
-                                store.write(ci, start, stop, value)
-                            else:
-                                results = _place(results, value, start, stop, n)
-                        except (TypeError, ValueError) as exc:
-                            err, tb = exc, traceback.format_exc()
-                    if err is not None:
-                        rows = {"start": start, "stop": stop}
-                        failures.append(Failure(ci, rows, _error_text(err), tb, err))
+        results, failures = _run_chunks(client, fn, kwargs, source, bounds, todo, store, progress)
     final = store.z if store is not None else results
     if failures:
         raise BatchError(failures, len(bounds), final, saved=store is not None)
