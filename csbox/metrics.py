@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_scalar
+from ._validation import check_int, check_scalar
 from .backend import to_numpy
 
 __all__ = ["lobe_width", "nmse_db", "psnr", "support_recovery", "to_db"]
@@ -90,7 +90,13 @@ def support_recovery(x_hat: Any, x: Any, *, rel_threshold: float = 1e-3) -> floa
 
 def to_db(x: Any, *, floor: float = 1e-12) -> np.ndarray:
     """``20 log10(|x| / max |x| + floor)``: a magnitude image in dB below its peak (for display)."""
-    a = np.abs(to_numpy(x))
+    floor = check_scalar("floor", floor, low=0.0, low_open=True)
+    a = to_numpy(x)
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise TypeError(f"x must be a numeric array, got dtype {a.dtype}")
+    a = np.abs(a)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("x contains NaN or Inf")
     m = a.max() if a.size else 0.0
     if not m > 0:
         raise ValueError("x is empty or all zero; it has no dB scale")
@@ -104,6 +110,17 @@ def lobe_width(profile: np.ndarray, coords: np.ndarray, peak: int, level: float)
     interpolates the crossings linearly between samples (``coords`` gives their positions).
     """
     profile = np.asarray(profile, dtype=float)
+    coords = np.asarray(coords, dtype=float)
+    if profile.ndim != 1 or profile.size < 2:
+        raise ValueError(f"profile must be a 1-D array of at least 2 samples, got shape {profile.shape}")
+    if coords.shape != profile.shape:
+        raise ValueError(f"coords has shape {coords.shape} but profile has {profile.shape}; they must match")
+    if not (np.all(np.isfinite(profile)) and np.all(np.isfinite(coords))):
+        raise ValueError("profile and coords must be finite")
+    peak = check_int("peak", peak, low=0, high=profile.size - 1)
+    level = check_scalar("level", level)
+    if not profile[peak] > level:
+        raise ValueError(f"level ({level:g}) must be below the profile at peak ({profile[peak]:g})")
     lo = peak
     while lo > 0 and profile[lo] > level:
         lo -= 1

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._validation import check_scalar
 from ..backend import ArrayCache, array_namespace, real_dtype
 from .base import _check_step
 
@@ -61,8 +62,9 @@ class Threshold:
         raise NotImplementedError
 
     def prox(self, u: Array, lam: float, g: float = 1.0) -> Array:
-        """Proximal map of ``g * lam * phi`` at ``u`` (real or complex); ``g > 0``."""
+        """Proximal map of ``g * lam * phi`` at ``u`` (real or complex); ``lam >= 0``, ``g > 0``."""
         g = _check_step(g)
+        lam = check_scalar("lam", lam, low=0.0)
         xp = array_namespace(u)
         m = xp.abs(u)
         new = self.shrink(m, lam, g)
@@ -98,8 +100,8 @@ class Soft(Threshold):
 
     def prox(self, u: Array, lam: float, g: float = 1.0) -> Array:
         xp = array_namespace(u)
-        t = _check_step(g) * lam
-        if t <= 0:
+        t = _check_step(g) * check_scalar("lam", lam, low=0.0)
+        if t == 0:
             return u
         # u * (1 - t / max(|u|, t)): zero below the threshold, four passes in all
         mt = xp.maximum(xp.abs(u), t)

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_choice, check_int, check_same_namespace, check_scalar
 from ..backend import array_namespace, device, to_numpy
 from ._core import IterativeSolver, IterState, Result, StoppingRule
 
@@ -71,7 +71,11 @@ def polar(G: Array) -> Array:
 
 def dictionary_recovery(D0: Array, D: Array) -> float:
     """``||D0^T D||_4^4 / n``: 1 exactly when ``D`` equals ``D0`` up to a signed permutation."""
-    xp = array_namespace(D0, D)
+    xp = _check_samples(D0, None, "D0")
+    _check_samples(D, None, "D")
+    if tuple(D.shape) != tuple(D0.shape):
+        raise ValueError(f"D has shape {tuple(D.shape)} but D0 has {tuple(D0.shape)}; they must match")
+    check_same_namespace(D0=D0, D=D)
     M = xp.matrix_transpose(D0) @ D
     return float(to_numpy(xp.sum(M**4))) / D0.shape[1]
 
@@ -107,19 +111,22 @@ def sparse_code(
     ``"hard"`` / ``"soft"``: thresholding of ``D^T y`` at ``alpha`` (exact l0 / l1 coding
     for an orthogonal ``D``).
     """
-    xp = array_namespace(D, Y)
+    check_choice("method", method, ("omp", "hard", "soft"))
+    _check_samples(D, None, "D")
+    xp = _check_samples(Y, D.shape[0], "Y")
+    check_same_namespace(D=D, Y=Y)
     C = Y @ D  # (b, k) correlations D^T y
     if method in ("hard", "soft"):
-        if alpha is None or not alpha >= 0:
-            raise ValueError(f"alpha must be given and >= 0 for {method} thresholding, got {alpha!r}")
+        if alpha is None:
+            raise ValueError(f"alpha must be given for {method} thresholding")
+        alpha = check_scalar("alpha", alpha, low=0.0)
         if method == "hard":
             return xp.where(xp.abs(C) > alpha, C, xp.zeros_like(C))
         return xp.sign(C) * xp.clip(xp.abs(C) - alpha, min=0.0)
-    if method != "omp":
-        raise ValueError(f"method must be 'omp', 'hard' or 'soft', got {method!r}")
     k = D.shape[1]
-    if not isinstance(n_nonzero, int) or not 1 <= n_nonzero <= min(k, D.shape[0]):
-        raise ValueError(f"n_nonzero must be an int in [1, {min(k, D.shape[0])}], got {n_nonzero!r}")
+    if n_nonzero is None:
+        raise ValueError("n_nonzero must be given for method='omp'")
+    n_nonzero = check_int("n_nonzero", n_nonzero, low=1, high=min(k, D.shape[0]))
     b = Y.shape[0]
     dev = device(Y)
     Dt = xp.matrix_transpose(D)  # (k, n): row j is atom j

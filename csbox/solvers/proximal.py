@@ -459,6 +459,8 @@ def column_norms(A: LinearOperator, **kw: Any) -> np.ndarray:
     """Deprecated since 0.2: use ``A.column_norms()``."""
     warnings.warn("column_norms(A) is deprecated since 0.2: use A.column_norms()", DeprecationWarning,
                   stacklevel=2)
+    if not isinstance(A, LinearOperator):
+        raise TypeError(f"A must be a LinearOperator, got {type(A).__name__}")
     return A.column_norms(**kw)
 
 
