@@ -1,5 +1,7 @@
 """Sampling masks: exact counts, seeds, calibration region, conventions."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -141,3 +143,34 @@ def test_poisson_disc_3d_exact_count():
     m = poisson_disc((24, 20, 16), acceleration=5, calib=4, seed=2)
     assert m.shape == (24, 20, 16) and m.sum() == round(24 * 20 * 16 / 5)
     assert m[10:14, 8:12, 6:10].all()
+
+
+@pytest.mark.parametrize("shape, acceleration", [((512, 384), 200), ((40, 48, 36), 150)])
+def test_poisson_disc_sparse_masks_keep_the_radius(shape, acceleration):
+    # large radii are thrown on blocks (O(N) instead of O(N r^d)); a final greedy pass at the true
+    # radius guarantees the minimum distance; the count is exact and (nearly) all points come
+    # from the throw, so their nearest-neighbour distance is at least the RSA radius scale
+    from scipy.spatial import cKDTree
+
+    from csbox.sampling.masks import _block_size, _dart_throw, _radius_for_density, _rsa_radius
+
+    n = math.prod(shape)
+    k = round(n / acceleration)
+    m = poisson_disc(shape, acceleration=acceleration, seed=4)
+    assert m.sum() == k
+    density = k / n
+    block = _block_size(_rsa_radius(density, len(shape)), len(shape))
+    assert block > 1
+    r = _radius_for_density(shape, density, 4, block)
+    prio = np.random.default_rng(0).permutation(n).reshape(shape)
+    thrown = np.argwhere(_dart_throw(np.zeros(shape, bool), r, prio, block=block))
+    d = cKDTree(thrown).query(thrown, k=2)[0][:, 1]
+    assert d.min() >= r * (1 - 1e-9)
+    # the throw reaches the requested density within 20 % (the bisection aims at >= k)
+    assert 0.8 * k <= len(thrown) <= 1.25 * k
+
+
+def test_poisson_disc_few_samples_on_a_large_grid():
+    # 8 samples over 2048^2 need a radius of ~600 cells: thrown on blocks, not a 1200^2 filter
+    m = poisson_disc((2048, 2048), 8, seed=0)
+    assert m.sum() == 8
