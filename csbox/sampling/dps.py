@@ -57,6 +57,7 @@ from ..operators import FFT
 __all__ = [
     "DPSSampler",
     "UnrolledISTA",
+    "evaluate",
     "load_mask",
     "save_mask",
     "train_dps",
@@ -266,17 +267,34 @@ class UnrolledISTA(nn.Module):
     ``x_{k+1} = P_k( S_{theta_k}( x_k - eta_k F^H (mask ⊙ F x_k - y) ) )`` with ``S`` the
     complex soft threshold, ``F`` csbox's unitary (centred) :class:`~csbox.operators.FFT`
     applied to torch tensors, and ``P_k`` an optional residual CNN (``cnn_width > 0``).
+    The CNN's initial weights are drawn from ``seed`` (torch's global generator is left
+    untouched), so two models built alike are equal; ``seed=None`` draws from the global one.
     """
 
-    def __init__(self, shape: tuple[int, ...], n_iter: int = 5, *, centered: bool = True, cnn_width: int = 0):
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        n_iter: int = 5,
+        *,
+        centered: bool = True,
+        cnn_width: int = 0,
+        seed: int | None = 0,
+    ):
         super().__init__()
         n_iter = check_int("n_iter", n_iter, low=1)
         check_int("cnn_width", cnn_width, low=0)
+        if seed is not None:
+            check_int("seed", seed, low=0)
         self.F = FFT(check_shape("shape", shape), centered=centered)
         self.n_iter = n_iter
         self.log_eta = nn.Parameter(torch.zeros(n_iter))
         self.log_theta = nn.Parameter(torch.full((n_iter,), -4.0))
-        self.prox = nn.ModuleList([_Prox(cnn_width) for _ in range(n_iter)]) if cnn_width else None
+        self.prox = None
+        if cnn_width:
+            with torch.random.fork_rng(devices=[]):
+                if seed is not None:
+                    torch.manual_seed(seed)
+                self.prox = nn.ModuleList([_Prox(cnn_width) for _ in range(n_iter)])
 
     def forward(self, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Reconstruct from full-size (zero-filled) k-space ``y`` and the (straight-through) mask."""

@@ -177,3 +177,19 @@ def test_nan_loss_stops_training_with_a_warning():
         hist = train_dps(model, X, mask=np.ones(8, bool), measure=bad_measure, epochs=2)
     assert hist["stop_reason"] == "nan" and hist["loss"] == []
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_unrolled_ista_is_seeded_and_leaves_the_global_generator():
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    a = UnrolledISTA((8, 8), 2, cnn_width=4)
+    after = torch.rand(3)
+    b = UnrolledISTA((8, 8), 2, cnn_width=4)
+    c = UnrolledISTA((8, 8), 2, cnn_width=4, seed=1)
+    assert torch.equal(before, after)  # building the model drew nothing from the global generator
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(pa, pb)
+    assert any(not torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters(), strict=True))
+    with pytest.raises(ValueError, match="seed"):
+        UnrolledISTA((8, 8), 2, seed=-1)
