@@ -234,3 +234,15 @@ def test_old_module_is_gone():
 
     with pytest.raises(ImportError):
         importlib.import_module("csbox.operators.sar")
+
+
+def test_psf_widths_single_plane_axis_is_nan():
+    """A one-plane x-y volume (known range) has no z lobe: NaN, not an IndexError; x and y widths as 2-D."""
+    x = np.linspace(-1.0, 1.0, 201)
+    grid = ImageGrid(x, x, np.array([0.5]))
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    img = np.exp(-(X**2) / (2 * 0.1**2) - Y**2 / (2 * 0.2**2))[..., None]
+    w = psf_widths(img, grid)
+    k = 2 * np.sqrt(2 * np.log(10 ** (3 / 20)))  # -3 dB full width of a Gaussian / its sigma (see above)
+    assert w["x"] == pytest.approx(k * 0.1, rel=1e-3) and w["y"] == pytest.approx(k * 0.2, rel=1e-3)
+    assert np.isnan(w["z"]) and w["peak_z"] == 0.5
