@@ -136,7 +136,7 @@ print(f"Doppler: {n_pulses} pulses simulated and beamformed in {t_sim:.2f} s; in
 # %%
 # The colour map is masked to pixels within 15 dB of the peak Doppler power,
 # the usual display threshold; the profile compares the estimate along the
-# disk's centre row with the truth (outside the disk, |x| > 3 mm, the estimate
+# disk's centre row with the truth (outside the disk, beyond 3 mm from x_c, the estimate
 # is of the filtered residue leaking through the (5, 3) window and sidelobes, and
 # the truth is undefined).
 ext = [1e3 * xd[0], 1e3 * xd[-1], 1e3 * zd[-1], 1e3 * zd[0]]
