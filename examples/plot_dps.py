@@ -25,9 +25,9 @@ from csbox.sampling import uniform_random
 
 try:
     import torch
-except ImportError:  # DPS needs the optional torch dependency (csbox[dps])
+except ImportError:  # DPS needs the optional torch dependency (csbox[learn])
     torch = None
-    print("torch is not installed: this example needs it (pip install 'csbox[dps]'); skipping the training")
+    print("torch is not installed: this example needs it (pip install 'csbox[learn]'); skipping the training")
 
 # %%
 # Data and budget
