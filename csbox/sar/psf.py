@@ -20,6 +20,8 @@ def psf_widths(image: Any, grid: ImageGrid, level_db: float = -3.0) -> dict[str,
     Linear interpolation between samples on both sides of the peak
     (:func:`csbox.metrics.lobe_width`). Returns ``{"y": ..., "z": ...}`` (and
     ``"x"`` for volumes) plus the peak position ``peak_y``, ``peak_z`` (``peak_x``).
+    An axis with a single sample (e.g. a one-plane x-y image at a known range) has no
+    lobe to measure: its width is NaN.
     """
     if not isinstance(grid, ImageGrid):
         raise TypeError(f"grid must be a csbox.sar.ImageGrid, got {type(grid).__name__}")
@@ -36,7 +38,7 @@ def psf_widths(image: Any, grid: ImageGrid, level_db: float = -3.0) -> dict[str,
     for ax, (name, coords) in enumerate(axes.items()):
         line = np.moveaxis(mag, ax, 0)[(slice(None), *[p for i, p in enumerate(peak) if i != ax])]
         i0 = peak[ax]
-        out[name] = lobe_width(line, coords, i0, level)
+        out[name] = lobe_width(line, coords, i0, level) if line.size > 1 else float("nan")
         out[f"peak_{name}"] = float(coords[i0])
     return out
 

@@ -286,11 +286,19 @@ def _resample(xp: Any, img: Array, ap: _Aperture, dz: float, grid: ImageGrid) ->
     """Linear interpolation of the RMA volume onto ``grid`` (y, z; and x when planar, periodic in x-y)."""
     ny_f = img.shape[1]
     yq = xp.asarray(((grid.y - ap.y0) / ap.dy) % ny_f * ap.dy, device=device(img))
-    out = _interp_uniform(xp, img, 0.0, ap.dy, xp.reshape(yq, (1, -1, 1)), axis=1)
+    # the FFT grid is periodic: a query in the last interval [(n - 1) d, n d) lies between the
+    # last sample and the first, so append the first sample before interpolating
+    out = _interp_uniform(xp, _wrap(xp, img, 1), 0.0, ap.dy, xp.reshape(yq, (1, -1, 1)), axis=1)
     zq = xp.asarray(grid.z, device=device(img))
     out = _interp_uniform(xp, out, 0.0, dz, xp.reshape(zq, (1, 1, -1)), axis=2)
     if ap.planar:
         nx_f = img.shape[0]
         xq = xp.asarray(((grid.x - ap.x0) / ap.dx) % nx_f * ap.dx, device=device(img))
-        return _interp_uniform(xp, out, 0.0, ap.dx, xp.reshape(xq, (-1, 1, 1)), axis=0)
+        return _interp_uniform(xp, _wrap(xp, out, 0), 0.0, ap.dx, xp.reshape(xq, (-1, 1, 1)), axis=0)
     return out[0]
+
+
+def _wrap(xp: Any, a: Array, axis: int) -> Array:
+    """``a`` with its first sample along ``axis`` appended at the end (one period closed)."""
+    first = xp.take(a, xp.asarray([0], device=device(a)), axis=axis)
+    return xp.concat([a, first], axis=axis)
