@@ -80,7 +80,7 @@ print(f"CG: PSNR {scores[4]:.2f} dB after 5 iterations, {scores[-1]:.2f} dB afte
 # that CG keeps. The PSNRs stay modest at this undersampling: the reference is
 # the pixel phantom, while the data are band-limited to a disc of radius
 # :math:`n/2` and come from a finer phantom (Gibbs ringing and partial-volume
-# edges count as error). Data made by the reconstruction's own operator (an
+# edges count as error). Noiseless data made by the reconstruction's own operator (an
 # inverse crime) give about 1.5 dB more for gridding and 2 dB more for CG.
 W = Wavelet((n, n), "db4", level=3)
 res_cs = fista(A, y, penalty=L1().in_basis(W), lam_rel=1e-3, max_iter=60, tol=None)
