@@ -118,9 +118,9 @@ for name in ("SVD-KroSBL", "Kronecker OMP"):
 
 # %%
 # KroSBL approaches the oracle as the SNR grows. Kronecker OMP, even told the
-# sparsity, does not: the 18-point steering dictionaries are coherent (a
-# path between grid points spreads over neighbouring atoms), so its greedy
-# picks go wrong early and least squares cannot undo them.
+# sparsity, does not: the factors are wide (3 x 18 on the MS side, 6 x 18 on
+# the IRS side), so their columns are strongly coherent, a greedy pick goes
+# wrong early and the least-squares refits cannot undo it.
 fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
 for name, c in curves.items():
     ax.plot(snrs, c, "o-", label=name)
