@@ -97,7 +97,10 @@ fig.colorbar(h, ax=ax, fraction=0.02, label="magnitude (a.u.)")
 # Maps of the first four coils
 # ----------------------------
 # Magnitudes of the true, ESPIRiT and Walsh maps. ESPIRiT's crop leaves the
-# background at zero; Walsh's maps are defined (and noisy) everywhere.
+# background at zero; Walsh's maps are defined (and noisy) everywhere and
+# carry some of the object's structure: its calibration images are low
+# resolution along the phase-encode axis only. Inside the object both agree
+# with the truth to better than 0.2%, yet the CG-SENSE images differ by 2 dB.
 fig, ax = plt.subplots(3, 4, figsize=(11, 8.2), layout="constrained")
 for row, (name, m) in enumerate([("true", unit), *maps.items()]):
     for c in range(4):
