@@ -74,7 +74,7 @@ ax.plot(np.arange(n), est["SBL"], "C0+", ms=9, label="SBL")
 ax.set(xlabel="coefficient index", ylabel="amplitude (a.u.)",
        title=f"m = {m}, n = {n}, k = {k}, SNR 25 dB: "
              f"NMSE l1 {scores['l1 (FISTA)']['nmse'][-1]:.1f} dB, SBL {scores['SBL']['nmse'][-1]:.1f} dB")
-ax.legend(ncol=3)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
 
 # %%
 # Kronecker SBL: IRS-assisted MIMO channel estimation

@@ -90,7 +90,7 @@ ax[1].stem(support, values, linefmt="k-", markerfmt="ko", basefmt=" ", label="tr
 ax[1].plot(res.support, res.values, "C1x", ms=9, label="SPRIGHT, 10 dB")
 ax[1].set(xlabel="Walsh index k", ylabel="X[k] (a.u.)",
           title=f"N = 2^{n}, 10 dB SNR: {res.n_samples} queries, {found.sum()}/{K} found")
-ax[1].legend()
+ax[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
 
 # %%
 # See also
