@@ -95,7 +95,7 @@ def spoke_selection(quick: bool) -> dict:
     from .dps_fourier import lines_and_circles
 
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
-    size = 12 if quick else 32
+    size = 16 if quick else 32  # lines_and_circles needs size >= 16 (rings of radius up to 6)
     n_train, n_val = (16, 8) if quick else (256, 128)
     M, K = (12, 3) if quick else (48, 10)
     t0 = time.perf_counter()
