@@ -116,8 +116,8 @@ for label, r in runs.items():
 # The l1 solution shrinks every kept coefficient by :math:`\lambda`; the
 # non-convex penalties keep large coefficients unbiased but also keep the
 # aliasing artefacts that rise above their threshold. On this phantom at 4x
-# that costs them 1.1 to 1.5 dB against l1; the threshold is not the cause:
-# with :math:`\tau` at 1e-3, 3e-3 and 1e-2 of :math:`\|W A^H y\|_\infty`
+# that costs them 1.1 to 1.5 dB against l1, and the threshold does not close
+# the gap: with :math:`\tau` at 1e-3, 3e-3 and 1e-2 of :math:`\|W A^H y\|_\infty`
 # each moves by at most 0.5 dB and the best (l0 at 1e-2, 21.46 dB) stays below
 # l1 (22.24 dB). Their advantage shows in exact recovery of strictly sparse
 # signals, see

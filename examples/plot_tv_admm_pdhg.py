@@ -69,8 +69,8 @@ print(f"reconstruct chose {type(auto).__name__}: PSNR {psnr(auto.x, img):.2f} dB
 # PDHG's steps are :math:`\sigma_i = 1/(b\|K_i\|^2)`, :math:`\tau = b/m`:
 # the ``balance`` :math:`b` trades primal against dual progress. Its default
 # (1) is slow on this problem, where the data term is much better conditioned
-# than the gradient; :math:`b = 300` (found by trying 0.1 to 1000) is shown
-# next to it.
+# than the gradient; :math:`b = 300` (the lowest objective after 100
+# iterations among 0.1, 1, 10, 100, 300 and 1000) is shown next to it.
 curves = {}
 for name, solver, kw in [("ADMM", admm, {}), ("PDHG, balance 1", pdhg, {}),
                          ("PDHG, balance 300", pdhg, {"balance": 300.0})]:
