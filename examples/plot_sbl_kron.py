@@ -65,8 +65,8 @@ for name, s in scores.items():
 
 # %%
 # The last trial's coefficients: l1 shrinks every kept coefficient towards
-# zero and keeps small spurious ones; SBL's posterior mean is close to the
-# least-squares fit on the true support.
+# zero and keeps small spurious ones; SBL's posterior mean keeps the large
+# coefficients nearly unbiased and sets almost all others to zero.
 fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
 ax.stem(np.arange(n), x, linefmt="k-", markerfmt="ko", basefmt=" ", label="true x")
 ax.plot(np.arange(n), est["l1 (FISTA)"], "C1x", label="l1 (FISTA)")
