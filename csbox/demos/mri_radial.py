@@ -33,6 +33,7 @@ from ..mri import Sense
 from ..mri.dcf import density_compensation, gridding_reconstruction
 from ..mri.trajectories import radial, spiral
 from ..operators import NUFFT, Wavelet
+from ..penalties import L1
 from ..phantoms import shepp_logan
 from ..solvers import cg, fista
 from ._plot import plt, save
@@ -81,8 +82,8 @@ def reconstruct(E, k: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, quick: b
     grid = np.sqrt(np.sum(np.abs(grid) ** 2, axis=0)) if coils else grid
     x_cg = cg(E, y, max_iter=6 if quick else 12, tol=None).x
     W = Wavelet((n, n), "db4", level=3)
-    x_cs = fista(E, y, lam_rel=LAM_REL, transform=W, max_iter=15 if quick else 100, cycle_spin=not quick,
-                 tol=None).x
+    x_cs = fista(E, y, lam_rel=LAM_REL, penalty=L1().in_basis(W, cycle_spin=not quick),
+                 max_iter=15 if quick else 100, tol=None).x
     return {"gridding": grid, "cg": x_cg, "cs": x_cs}
 
 
@@ -94,7 +95,7 @@ def spoke_selection(quick: bool) -> dict:
     from .dps_fourier import lines_and_circles
 
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
-    size = 12 if quick else 32
+    size = 16 if quick else 32  # lines_and_circles needs size >= 16 (rings of radius up to 6)
     n_train, n_val = (16, 8) if quick else (256, 128)
     M, K = (12, 3) if quick else (48, 10)
     t0 = time.perf_counter()

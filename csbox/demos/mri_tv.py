@@ -98,7 +98,7 @@ def _convergence(img: np.ndarray, W: Wavelet, n_iter: int) -> dict:
     kw = {"max_iter": n_iter, "tol": None, "check_every": 1}
     runs = {
         "l1-wavelet": {
-            "FISTA": fista(A, y, lam_w, transform=W, **kw),
+            "FISTA": fista(A, y, penalty=L1(lam_w).in_basis(W), **kw),
             "ADMM": admm(A, y, [L1(lam_w).in_basis(W)], **kw),
             "PDHG": pdhg(A, y, [L1(lam_w).in_basis(W)], **kw),
         },

@@ -17,3 +17,13 @@ def test_mri_radial_quick(tmp_path):
     # with coils, CG-SENSE gains over the coil-combined gridding image
     assert m["radial multi-coil"]["cg"]["psnr"] > m["radial multi-coil"]["gridding"]["psnr"] + 0.5
     assert set(m["spoke selection"]) >= {"dps", "golden", "uniform"}
+
+
+def test_spoke_selection_quick_sizes_are_valid():
+    # the quick mode once asked lines_and_circles for 12x12 images (it needs >= 16) and raised
+    pytest.importorskip("torch")
+    from csbox.demos import mri_radial
+
+    out = mri_radial.spoke_selection(quick=True)
+    assert out["size"] >= 16
+    assert set(out["scores"]) >= {"dps", "golden", "uniform"}
