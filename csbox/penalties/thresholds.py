@@ -38,14 +38,11 @@ thresholds for sparse coding.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from ..backend import ArrayCache, array_namespace, real_dtype
+from ..backend import Array, ArrayCache, array_namespace, real_dtype
 from .base import _check_step
 
 __all__ = ["CEL0", "MCP", "Half", "Hard", "Soft", "Threshold", "get_threshold"]
-
-Array = Any
 
 
 class Threshold:
