@@ -71,6 +71,33 @@ def _norm_sq(K: LinearOperator, xp: Any, dev: Any) -> float:
     return 1.01 * K.lipschitz(xp=xp, device=dev)
 
 
+def _primal_term(terms: list[Term]) -> tuple[Term | None, list[Term]]:
+    """The one term on ``x`` itself (``K = I``), proxed in the primal step, and the dual terms."""
+    ident = [t for t in terms if isinstance(t.K, Identity)]
+    if len(ident) != 1:
+        return None, terms
+    return ident[0], [t for t in terms if t is not ident[0]]
+
+
+def _step_sizes(ops: list[LinearOperator], sigma: Sequence[float] | None, tau: float | None,
+                balance: float, xp: Any, dev: Any) -> tuple[list[float], float]:
+    """Dual steps ``sigma_i = 1 / (balance ||K_i||^2)`` and ``tau = balance / n_blocks`` unless given.
+
+    Then ``tau sigma_i ||K_i||^2 = 1 / n_blocks``, so ``tau * sum_i sigma_i ||K_i||^2 = 1``.
+    """
+    if sigma is None:
+        norms = [_norm_sq(K, xp, dev) for K in ops]
+        if not norms[0] > 0:
+            raise ValueError(f"{ops[0]!r} is zero (||A||^2 = {norms[0]})")
+        sigma = [1.0 / (balance * n) for n in norms]
+    else:
+        sigma = [check_scalar(f"sigma[{i}]", s, low=0.0, low_open=True) for i, s in enumerate(sigma)]
+        if len(sigma) != len(ops):
+            raise ValueError(f"sigma must have {len(ops)} entries (data block first), got {len(sigma)}")
+    tau = balance / len(ops) if tau is None else check_scalar("tau", tau, low=0.0, low_open=True)
+    return sigma, tau
+
+
 class _PDHG(IterativeSolver):
     name = "pdhg"
     tol_metric = "rel_change"
@@ -227,23 +254,8 @@ def pdhg(
     balance = check_scalar("balance", balance, low=0.0, low_open=True)
     theta = check_scalar("theta", theta, low=0.0, high=1.0)
     dev = device(y)
-    terms = [split(p, A.ishape) for p in pens]
-    f = None
-    ident = [t for t in terms if isinstance(t.K, Identity)]
-    if len(ident) == 1:
-        f = ident[0]
-        terms = [t for t in terms if t is not f]
-    ops = [A] + [t.K for t in terms]
-    if sigma is None:
-        norms = [_norm_sq(K, xp, dev) for K in ops]
-        if not norms[0] > 0:
-            raise ValueError(f"{A!r} is zero (||A||^2 = {norms[0]})")
-        sigma = [1.0 / (balance * n) for n in norms]
-    else:
-        sigma = [check_scalar(f"sigma[{i}]", s, low=0.0, low_open=True) for i, s in enumerate(sigma)]
-        if len(sigma) != len(ops):
-            raise ValueError(f"sigma must have {len(ops)} entries (data block first), got {len(sigma)}")
-    tau = balance / len(ops) if tau is None else check_scalar("tau", tau, low=0.0, low_open=True)
+    f, terms = _primal_term([split(p, A.ishape) for p in pens])
+    sigma, tau = _step_sizes([A] + [t.K for t in terms], sigma, tau, balance, xp, dev)
     x = _check_x0(x0, xp, (*batch, *A.ishape), xdt, dev)
     y_c = xp.astype(y, xdt) if y.dtype != xdt else y
     if not isinstance(adaptive, bool):
