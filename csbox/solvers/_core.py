@@ -506,3 +506,11 @@ def _finite(x: Any) -> bool:
         return True
     xp = array_namespace(x)
     return bool(to_numpy(xp.all(xp.isfinite(x))))
+
+
+def relative_change(x: Array, x_prev: Array) -> Array:
+    """``||x - x_prev|| / ||x||`` as a 0-d array on the device (``||x - x_prev||`` where ``x = 0``):
+    the ``rel_change`` metric that ``tol`` bounds by default."""
+    xp = array_namespace(x)
+    nrm = xp.linalg.vector_norm(x)
+    return xp.linalg.vector_norm(x - x_prev) / xp.where(nrm > 0, nrm, xp.ones_like(nrm))

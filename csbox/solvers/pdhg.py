@@ -36,7 +36,7 @@ from ..linop import LinearOperator
 from ..operators.basic import Identity
 from ..operators.gradient import Gradient
 from ..penalties.base import Penalty
-from ._core import IterativeSolver, IterState, Result, StoppingRule
+from ._core import IterativeSolver, IterState, Result, StoppingRule, relative_change
 from ._splitting import Term, check_penalties, check_problem, split, sqnorm
 from .linear import _check_x0
 
@@ -175,10 +175,7 @@ class _PDHG(IterativeSolver):
         return obj
 
     def metrics(self) -> dict[str, Any]:
-        xp = self.xp
-        nrm = xp.linalg.vector_norm(self.x)
-        dx = xp.linalg.vector_norm(self.x - self.x_prev)
-        return {"objective": self.objective(), "rel_change": dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm))}
+        return {"objective": self.objective(), "rel_change": relative_change(self.x, self.x_prev)}
 
     def estimate(self) -> Array:
         return self.x
