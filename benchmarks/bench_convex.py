@@ -25,9 +25,10 @@ import tempfile
 import time
 
 import numpy as np
+from _problems import cs_mri_problem
 
 from _timing import versions
-from csbox.demos.mri import problem, psnr
+from csbox.metrics import psnr
 from csbox.operators import Gradient
 from csbox.penalties import TV
 from csbox.phantoms import shepp_logan
@@ -68,7 +69,7 @@ def _read_cfl(path):
 
 def bench_mri() -> None:
     img = shepp_logan(256)
-    A, y = problem(img, 4)
+    A, y = cs_mri_problem(img, 4)
     lam = 1e-3 * float(np.abs(A.H @ y).max())
     print(f"TV CS-MRI 256x256, 4x, lam = {lam:.3g}, complex64 data, {N_ITER} iterations")
 

@@ -22,24 +22,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _problems import cs_mri_problem
 
 from _timing import best_time, versions
 from csbox.metrics import psnr
-from csbox.operators import PartialFourier, Wavelet
+from csbox.operators import Wavelet
 from csbox.penalties import L1
 from csbox.phantoms import shepp_logan
-from csbox.sampling import cartesian, variable_density
 from csbox.solvers import fista
-
-
-def problem(img: np.ndarray, acceleration: float) -> tuple[PartialFourier, np.ndarray]:
-    """The CS-MRI demo's problem: centred partial Fourier, Cartesian Gaussian VD mask, complex64 data."""
-    n = img.shape[0]
-    lines = variable_density(n, acceleration=acceleration, density="gauss", sigma=0.2, calib=max(8, n // 16),
-                             seed=0)
-    A = PartialFourier(img.shape, cartesian(lines, img.shape, axis=0), centered=True)
-    return A, (A @ img).astype(np.complex64)
-
 
 N_ITER = 100
 LAM_REL = 1e-3
@@ -128,7 +118,7 @@ def main() -> None:
         print(subprocess.run([bart, "version"], capture_output=True, text=True).stdout.strip(), "(BART)")
     n = 256
     img = shepp_logan(n)
-    A, y = problem(img, 4)
+    A, y = cs_mri_problem(img, 4)
     W = Wavelet((n, n), "db4", level=4)
     lam = LAM_REL * float(np.abs(W @ (A.H @ y)).max())
     print(f"256x256 Shepp-Logan, R = {A.acceleration:.2f}, lam = {lam:.4g}, {N_ITER} iterations")

@@ -11,24 +11,15 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from _problems import cs_mri_problem
 
 from _timing import versions
 from csbox.backend import to_numpy
 from csbox.metrics import psnr
-from csbox.operators import Kronecker, PartialFourier, Wavelet
+from csbox.operators import Kronecker, Wavelet
 from csbox.penalties import L1
 from csbox.phantoms import shepp_logan
-from csbox.sampling import cartesian, variable_density
 from csbox.solvers import fista
-
-
-def problem(img: np.ndarray, acceleration: float) -> tuple[PartialFourier, np.ndarray]:
-    """The CS-MRI demo's problem: centred partial Fourier, Cartesian Gaussian VD mask, complex64 data."""
-    n = img.shape[0]
-    lines = variable_density(n, acceleration=acceleration, density="gauss", sigma=0.2, calib=max(8, n // 16),
-                             seed=0)
-    A = PartialFourier(img.shape, cartesian(lines, img.shape, axis=0), centered=True)
-    return A, (A @ img).astype(np.complex64)
 
 
 def _backends():
@@ -69,7 +60,7 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     for n in (256, 512):
         img = shepp_logan(n)
-        A, y = problem(img, 4)
+        A, y = cs_mri_problem(img, 4)
         W = Wavelet((n, n), "db4", level=4)
         lam = 1e-3 * float(np.abs(W @ (A.H @ y)).max())
         for name, to, sync in backends:

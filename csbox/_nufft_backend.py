@@ -40,11 +40,9 @@ import array_api_compat
 import numpy as np
 
 from ._validation import check_memory
-from .backend import ArrayCache, _fft_module, _is_cupy, array_namespace, device, is_numpy
+from .backend import Array, ArrayCache, _fft_module, _is_cupy, array_namespace, device, is_numpy
 
 __all__ = ["FinufftPlan", "GriddingPlan", "have_finufft", "kaiser_bessel", "kaiser_bessel_ft", "kb_width"]
-
-Array = Any
 
 
 # ----------------------------------------------------------------------------- kernel

@@ -439,6 +439,13 @@ def _call_point(fn: Callable[..., Any], params: dict) -> Any:
     return fn(**params)
 
 
+def _finish(failures: list[Failure], n_items: int, results: Any, *, saved: bool) -> Any:
+    """``results``, or a :class:`BatchError` holding them when some items failed."""
+    if failures:
+        raise BatchError(failures, n_items, results, saved=saved)
+    return results
+
+
 # ----------------------------------------------------------------------------- map_batches output
 class _ZarrOut:
     """A zarr array of the stacked results plus a file of finished chunk numbers (the resume record).
@@ -517,6 +524,18 @@ def _place(results: np.ndarray | None, value: np.ndarray, start: int, stop: int,
     return results
 
 
+def _check_run_args(fn: Any, client: Any, progress: Any, out: Any) -> Any:
+    """The arguments :func:`map_batches` and :func:`sweep` share, checked; returns the client spec."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    client = _check_client(client)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a path or None, got {type(out).__name__}")
+    return client
+
+
 # ----------------------------------------------------------------------------- map_batches
 def _check_batch_data(data: Any) -> tuple[Any, int]:
     """``data`` opened (a path) and checked: an indexable array with a non-empty leading axis."""
@@ -531,13 +550,17 @@ def _check_batch_data(data: Any) -> tuple[Any, int]:
     return data, int(shape[0])
 
 
-def _run_chunks(client: Any, fn: Callable, kwargs: dict, source: tuple, bounds: list, todo: list,
+def _run_chunks(client: Any, fn: Callable, kwargs: dict, source: tuple, bounds: list,
                 store: Any, progress: bool) -> tuple[np.ndarray | None, list[Failure]]:
-    """Run ``fn`` on the chunks ``todo``; write each to ``store`` (or stack them) as it finishes."""
+    """Run ``fn`` on the chunks ``store`` has not recorded; write each (or stack them) as it finishes."""
     source, kind = source
     n = bounds[-1][1]
+    done = store.finished(len(bounds)) if store is not None else set()
+    todo = [c for c in range(len(bounds)) if c not in done]
     results: np.ndarray | None = None
     failures: list[Failure] = []
+    if not todo:
+        return results, failures
     with _open_client(client) as c:
         items = ((ci, source(*bounds[ci])) for ci in todo)
         # closing(): an error here cancels the tasks in flight before the client goes away
@@ -630,27 +653,13 @@ def map_batches(
     M. Rocklin, "Dask: parallel computation with blocked algorithms and task
     scheduling", Proc. SciPy 2015.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     chunk = check_int("chunk", chunk, low=1)
-    client = _check_client(client)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+    client = _check_run_args(fn, client, progress, out)
     data, n = _check_batch_data(data)
-    if out is not None and not isinstance(out, (str, os.PathLike)):
-        raise TypeError(f"out must be a path or None, got {type(out).__name__}")
     bounds = [(i, min(i + chunk, n)) for i in range(0, n, chunk)]
-    source = _chunk_source(data)
     store = _ZarrOut(out, n, chunk) if out is not None else None
-    done = store.finished(len(bounds)) if store is not None else set()
-    todo = [c for c in range(len(bounds)) if c not in done]
-    results, failures = None, []
-    if todo:
-        results, failures = _run_chunks(client, fn, kwargs, source, bounds, todo, store, progress)
-    final = store.z if store is not None else results
-    if failures:
-        raise BatchError(failures, len(bounds), final, saved=store is not None)
-    return final
+    results, failures = _run_chunks(client, fn, kwargs, _chunk_source(data), bounds, store, progress)
+    return _finish(failures, len(bounds), store.z if store is not None else results, saved=store is not None)
 
 
 # ----------------------------------------------------------------------------- sweep
@@ -749,6 +758,41 @@ class _RowLog:
             os.fsync(f.fileno())
 
 
+def _check_json_grid(grid: Mapping[str, Sequence[Any]]) -> None:
+    """Refuse grid values that cannot be written to a JSON-lines ``out`` file."""
+    for key, values in grid.items():
+        try:
+            json.dumps(_plain(list(values)))
+        except TypeError:
+            raise TypeError(f"grid[{key!r}] must hold JSON values (numbers, strings) to be written to "
+                            f"out, got {list(values)!r}") from None
+
+
+def _run_points(client: Any, fn: Callable, points: list[dict], rows: list, log: Any,
+                progress: bool) -> list[Failure]:
+    """Run ``fn`` on the points whose row is still ``None``; fill ``rows`` (and ``log``) as they finish."""
+    todo = [i for i, row in enumerate(rows) if row is None]
+    failures: list[Failure] = []
+    if not todo:
+        return failures
+    with _open_client(client) as c:
+        items = ((i, points[i]) for i in todo)
+        with contextlib.closing(_execute(c, _call_point, fn, items, total=len(todo),
+                                         progress=progress, desc="sweep")) as run:
+            for i, value, err, tb in run:
+                if err is None:
+                    try:
+                        row = _make_row(points[i], value, to_file=log is not None)
+                        if log is not None:
+                            log.append(i, row)
+                        rows[i] = row
+                    except (TypeError, ValueError) as exc:
+                        err, tb = exc, traceback.format_exc()
+                if err is not None:
+                    failures.append(Failure(i, dict(points[i]), _error_text(err), tb, err))
+    return failures
+
+
 def sweep(
     fn: Callable[..., Mapping[str, Any]],
     grid: Mapping[str, Sequence[Any]],
@@ -800,44 +844,14 @@ def sweep(
     M. Rocklin, "Dask: parallel computation with blocked algorithms and task
     scheduling", Proc. SciPy 2015.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    client = _check_client(client)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
-    if out is not None and not isinstance(out, (str, os.PathLike)):
-        raise TypeError(f"out must be a path or None, got {type(out).__name__}")
+    client = _check_run_args(fn, client, progress, out)
     points = _grid_points(grid)
     log = _RowLog(out, points) if out is not None else None
     if log is not None:
-        for key, values in grid.items():
-            try:
-                json.dumps(_plain(list(values)))
-            except TypeError:
-                raise TypeError(f"grid[{key!r}] must hold JSON values (numbers, strings) to be written to "
-                                f"out, got {list(values)!r}") from None
+        _check_json_grid(grid)
     rows: list[dict | None] = [None] * len(points)
     if log is not None:
         for i, row in log.finished().items():
             rows[i] = row
-    todo = [i for i, row in enumerate(rows) if row is None]
-    failures: list[Failure] = []
-    if todo:
-        with _open_client(client) as c:
-            items = ((i, points[i]) for i in todo)
-            with contextlib.closing(_execute(c, _call_point, fn, items, total=len(todo),
-                                             progress=progress, desc="sweep")) as run:
-                for i, value, err, tb in run:
-                    if err is None:
-                        try:
-                            row = _make_row(points[i], value, to_file=log is not None)
-                            if log is not None:
-                                log.append(i, row)
-                            rows[i] = row
-                        except (TypeError, ValueError) as exc:
-                            err, tb = exc, traceback.format_exc()
-                    if err is not None:
-                        failures.append(Failure(i, dict(points[i]), _error_text(err), tb, err))
-    if failures:
-        raise BatchError(failures, len(points), rows, saved=log is not None)
-    return rows  # type: ignore[return-value]
+    failures = _run_points(client, fn, points, rows, log, progress)
+    return _finish(failures, len(points), rows, saved=log is not None)

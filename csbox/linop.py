@@ -26,11 +26,10 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_int, check_memory, check_scalar, check_shape
-from .backend import array_namespace, result_dtype, to_numpy
+from .backend import Array, array_namespace, result_dtype, to_numpy
 
 __all__ = ["LinearOperator"]
 
-Array = Any
 Shape = tuple[int, ...]
 
 

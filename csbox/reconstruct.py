@@ -47,6 +47,15 @@ def _choose(solver: str, pens: list[Penalty], quadratic: bool) -> str:
     return "admm"
 
 
+def _forwarded(options: dict[str, Any], tol: float | None, **contract: Any) -> dict[str, Any]:
+    """The keywords for the chosen solver: the contract ones and ``options``, then ``tol`` unless
+    it is None (each solver then keeps its own default tolerance)."""
+    kw = {**contract, **options}
+    if tol is not None:
+        kw["tol"] = tol
+    return kw
+
+
 def reconstruct(
     A: LinearOperator,
     y: Any,
@@ -110,10 +119,7 @@ def reconstruct(
     pens = [] if isinstance(penalties, Sequence) and not penalties else check_penalties(penalties)
     quadratic = all(getattr(p, "quadratic", False) for p in pens)
     solver = _choose(solver, pens, quadratic)
-    kw: dict[str, Any] = {"max_iter": max_iter, "x0": x0, "callback": callback, "progress": progress}
-    kw.update(options)
-    if tol is not None:
-        kw["tol"] = tol
+    kw = _forwarded(options, tol, max_iter=max_iter, x0=x0, callback=callback, progress=progress)
     if solver == "cg":
         if not quadratic:
             raise ValueError(f"solver='cg' needs quadratic penalties only (Tikhonov), got {pens!r}")

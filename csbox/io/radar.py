@@ -51,6 +51,31 @@ def _interleave(data: np.ndarray, layout: str) -> np.ndarray:
     return np.concatenate([pairs_re, pairs_im], axis=-1).ravel()  # I I Q Q per sample pair
 
 
+def _check_dca1000_size(path: Path, n_samples: int, n_rx: int, n_tx: int, chirps_per_tx: int) -> None:
+    """The file exists and holds a whole number of scan positions of int16 I/Q words."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    size = path.stat().st_size
+    per_position = 2 * n_samples * n_rx * n_tx * chirps_per_tx  # int16 words
+    if size % 2 or size == 0 or (size // 2) % per_position:
+        raise ValueError(
+            f"{path}: file size {size} bytes is not a whole number of positions: each holds "
+            f"{2 * per_position} bytes (2 x {n_samples} samples x {n_rx} RX x {n_tx} TX x "
+            f"{chirps_per_tx} chirps of int16 I/Q); check n_samples, n_rx, n_tx, chirps_per_tx"
+        )
+
+
+def _dca1000_halves(words: np.ndarray, n_chirps: int, n_samples: int, n_rx: int,
+                    layout: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two interleaved int streams ``(chirp, rx, sample)`` of the capture card's ``layout``."""
+    if layout == "iwr1443":
+        w = words.reshape(n_chirps, n_samples, 2, n_rx)  # (chirp, sample, I|Q, rx)
+        return w[:, :, 0, :].transpose(0, 2, 1), w[:, :, 1, :].transpose(0, 2, 1)
+    w = words.reshape(n_chirps, n_rx, n_samples // 2, 2, 2)  # (chirp, rx, pair, I|Q, sample of pair)
+    shape = (n_chirps, n_rx, n_samples)
+    return w[:, :, :, 0, :].reshape(shape), w[:, :, :, 1, :].reshape(shape)
+
+
 def read_dca1000(
     path: str | Path,
     *,
@@ -105,28 +130,13 @@ def read_dca1000(
         raise ValueError(
             f"the xwr18xx layout packs samples in pairs: n_samples must be even, got {n_samples}"
         )
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    size = path.stat().st_size
-    per_position = 2 * n_samples * n_rx * n_tx * chirps_per_tx  # int16 words
-    if size % 2 or size == 0 or (size // 2) % per_position:
-        raise ValueError(
-            f"{path}: file size {size} bytes is not a whole number of positions: each holds "
-            f"{2 * per_position} bytes (2 x {n_samples} samples x {n_rx} RX x {n_tx} TX x "
-            f"{chirps_per_tx} chirps of int16 I/Q); check n_samples, n_rx, n_tx, chirps_per_tx"
-        )
+    _check_dca1000_size(path, n_samples, n_rx, n_tx, chirps_per_tx)
     words = np.fromfile(path, dtype="<i2").astype(np.int32)
     if adc_bits != 16:
         top = 2 ** (adc_bits - 1) - 1
         words = np.where(words > top, words - 2**adc_bits, words)
     n_chirps = words.size // (2 * n_samples * n_rx)
-    if layout == "iwr1443":
-        w = words.reshape(n_chirps, n_samples, 2, n_rx)  # (chirp, sample, I|Q, rx)
-        first, second = w[:, :, 0, :].transpose(0, 2, 1), w[:, :, 1, :].transpose(0, 2, 1)
-    else:
-        w = words.reshape(n_chirps, n_rx, n_samples // 2, 2, 2)  # (chirp, rx, pair, I|Q, sample of pair)
-        first = w[:, :, :, 0, :].reshape(n_chirps, n_rx, n_samples)
-        second = w[:, :, :, 1, :].reshape(n_chirps, n_rx, n_samples)
+    first, second = _dca1000_halves(words, n_chirps, n_samples, n_rx, layout)
     i_part, q_part = (second, first) if iq_swap else (first, second)
     cplx = (i_part + 1j * q_part).astype(np.complex64)
     L = n_chirps // (n_tx * chirps_per_tx)

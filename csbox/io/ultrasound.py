@@ -218,6 +218,39 @@ def _uff_transmit(w: Any, path: Any, probe: Probe, c: float) -> tuple[Transmit, 
     return Transmit("diverging", 0.0, (xs, zs)), delay
 
 
+def _uff_pulse(g: Any, path: Path, f_mod: float) -> tuple[float, float]:
+    """Centre frequency and fractional bandwidth (a fraction, 0 when unknown) of a channel-data group."""
+    if "pulse" in g:
+        fc = _uff_value(g["pulse"], "center_frequency", path)
+        bw = (
+            _uff_value(g["pulse"], "fractional_bandwidth", path, default=0.0)
+            if "fractional_bandwidth" in g["pulse"]
+            else 0.0
+        )
+    elif f_mod > 0:
+        fc, bw = f_mod, 0.0
+    else:
+        raise _fail(path, f"{g.name}/pulse", "is missing (the centre frequency of RF data)")
+    return fc, bw / 100 if bw > 2 else bw
+
+
+def _check_uff_data(data: np.ndarray, path: Path, n_waves: int, n_elements: int) -> np.ndarray:
+    """UFF data as ``(frames, waves, channels, samples)``, finite and matching the sequence and probe."""
+    if not np.all(np.isfinite(data)):
+        raise _fail(path, "data", "contains NaN or Inf")
+    data = data.reshape((1,) * (4 - data.ndim) + data.shape) if data.ndim < 4 else data
+    if data.ndim != 4:
+        raise _fail(path, "data", f"must have at most 4 axes [time channel wave frame], got {data.ndim}")
+    if data.shape[1] != n_waves or data.shape[2] != n_elements:
+        raise _fail(
+            path,
+            "data",
+            f"has (frames, waves, channels, samples) = {data.shape}, but the sequence "
+            f"has {n_waves} waves and the probe {n_elements} elements",
+        )
+    return data
+
+
 def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
     """Read a ``uff.channel_data`` object from a UFF file (USTB's HDF5 format).
 
@@ -256,18 +289,7 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
         for key in ("PRF", "prf"):
             if key in g:
                 prf = _uff_value(g, key, path)
-        if "pulse" in g:
-            fc = _uff_value(g["pulse"], "center_frequency", path)
-            bw = (
-                _uff_value(g["pulse"], "fractional_bandwidth", path, default=0.0)
-                if "fractional_bandwidth" in g["pulse"]
-                else 0.0
-            )
-        elif f_mod > 0:
-            fc, bw = f_mod, 0.0
-        else:
-            raise _fail(path, f"{g.name}/pulse", "is missing (the centre frequency of RF data)")
-        bw = bw / 100 if bw > 2 else bw
+        fc, bw = _uff_pulse(g, path, f_mod)
         if "probe" not in g:
             raise _fail(path, f"{g.name}/probe", "is missing")
         probe = _uff_probe(g["probe"], path, fc, bw if bw > 0 else 0.6)
@@ -275,19 +297,8 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
             raise _fail(path, f"{g.name}/sequence", "is missing")
         pairs = [_uff_transmit(w, path, probe, c) for w in _uff_waves(g["sequence"], path)]
         data = _uff_value(g, "data", path, scalar=False)
-    if not np.all(np.isfinite(data)):
-        raise _fail(path, "data", "contains NaN or Inf")
-    data = data.reshape((1,) * (4 - data.ndim) + data.shape) if data.ndim < 4 else data
-    if data.ndim != 4:
-        raise _fail(path, "data", f"must have at most 4 axes [time channel wave frame], got {data.ndim}")
     transmits = [t for t, _ in pairs]
-    if data.shape[1] != len(transmits) or data.shape[2] != probe.n_elements:
-        raise _fail(
-            path,
-            "data",
-            f"has (frames, waves, channels, samples) = {data.shape}, but the sequence "
-            f"has {len(transmits)} waves and the probe {probe.n_elements} elements",
-        )
+    data = _check_uff_data(data, path, len(transmits), probe.n_elements)
     t0 = np.array([t_init + d + float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr, d in pairs])
     if f_mod > 0:
         # UFF IQ: RF = Re(IQ e^{j w_m t_uff}); csbox: RF = Re(IQ' e^{j w_c t}), t = t_uff + offset_s

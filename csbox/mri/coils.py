@@ -9,6 +9,7 @@ its memory stays bounded (a block holds at most ``_BLOCK`` matrix entries).
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 from .._validation import check_array, check_choice, check_int, check_memory, check_scalar
 from ..backend import Array, array_namespace, complex_dtype, device, fftn, ifftn, real_dtype, to_numpy
@@ -327,6 +328,34 @@ def espirit_maps(
     Vasanawala, M. Lustig, "ESPIRiT - an eigenvalue approach to autocalibrating
     parallel MRI: where SENSE meets GRAPPA", MRM 71:990-1001 (2014).
     """
+    p = _check_espirit(kspace, calib_width, kernel_width, threshold, crop, n_maps, ndim, method, max_iter)
+    cal, h = _espirit_kernel(p)
+    maps, vals = _espirit_output(p, *_espirit_eigen(p, cal, h))
+    return (maps, vals) if return_eigenvalues else maps
+
+
+class _Espirit(NamedTuple):
+    """:func:`espirit_maps`'s checked inputs and the shapes derived from them."""
+
+    kspace: Array
+    d: int
+    shape: tuple[int, ...]
+    C: int
+    batch: tuple[int, ...]
+    cdt: Any
+    calib_width: int
+    kernel_width: int
+    threshold: float
+    crop: float
+    n_maps: int
+    method: str
+    max_iter: int
+
+
+def _check_espirit(kspace: Any, calib_width: Any, kernel_width: Any, threshold: Any, crop: Any,
+                   n_maps: Any, ndim: Any, method: Any, max_iter: Any) -> _Espirit:
+    """Check :func:`espirit_maps`'s inputs (k-space cast to its complex dtype) and bound the
+    calibration matrix's memory."""
     kspace = check_array("kspace", kspace, min_ndim=2)
     xp = array_namespace(kspace)
     cdt = complex_dtype(xp, kspace.dtype)
@@ -344,8 +373,15 @@ def espirit_maps(
     batch = tuple(int(s) for s in kspace.shape[: kspace.ndim - d - 1])
     n_rows = (calib_width - kernel_width + 1) ** d
     check_memory("espirit_maps calibration matrix", math.prod(batch) * n_rows * C * kernel_width**d * 3)
+    return _Espirit(kspace, d, shape, C, batch, cdt, calib_width, kernel_width, threshold, crop, n_maps,
+                    method, max_iter)
 
-    cal = kspace[(..., *_centre_slices(shape, calib_width))]  # (*B, C, w..)
+
+def _espirit_kernel(p: _Espirit) -> tuple[Array, Array]:
+    """Steps 1-3: the calibration region ``cal`` and the kernel covariance ``h`` behind ``H(r)``."""
+    d, shape, C, calib_width, kernel_width = p.d, p.shape, p.C, p.calib_width, p.kernel_width
+    xp = array_namespace(p.kspace)
+    cal = p.kspace[(..., *_centre_slices(shape, calib_width))]  # (*B, C, w..)
     empty = xp.all(cal == 0, axis=-d - 1)
     if bool(to_numpy(xp.any(empty))):
         raise ValueError(
@@ -353,34 +389,49 @@ def espirit_maps(
             "give a smaller calib_width (the fully sampled centre) or fully sampled calibration data"
         )
     A = _calibration_matrix(cal, kernel_width, d)
-    Vh, weights = _signal_space(A, threshold)
+    Vh, weights = _signal_space(A, p.threshold)
     h = _kernel_covariance(Vh, weights, C, kernel_width, d)  # (*B, C, C, 2k..)
+    return cal, h
 
+
+def _espirit_eigen(p: _Espirit, cal: Array, h: Array) -> tuple[Array, Array, Array]:
+    """Step 4: the top ``n_maps`` eigenpairs of ``H(r)`` per pixel, block by block, and the
+    virtual-coil reference ``(vecs (*B, *N, C, n), vals (*B, *N, n), ref (*B, C))``."""
+    d, shape, C, batch, n_maps = p.d, p.shape, p.C, p.batch, p.n_maps
+    xp = array_namespace(cal)
     # virtual coil: principal component of the calibration data (reference phase, start vector)
-    calm = xp.reshape(cal, (*cal.shape[: -d], calib_width**d))
+    calm = xp.reshape(cal, (*cal.shape[: -d], p.calib_width**d))
     ref = _principal_direction(calm @ xp.conj(xp.matrix_transpose(calm)))  # (*B, C)
     start = _start_vectors(calm, n_maps)
 
     nb = len(batch)
     map_blocks, val_blocks = [], []
-    for _rows, Hb in _image_operator_blocks(h, shape, kernel_width):
+    for _rows, Hb in _image_operator_blocks(h, shape, p.kernel_width):
         P = math.prod(Hb.shape[:-2])
         flat = xp.reshape(Hb, (P, C, C))
         npix = P // max(1, math.prod(batch))
         st = xp.reshape(start, (*start.shape[:nb], 1, C, n_maps))
         st = xp.reshape(xp.broadcast_to(st, (*batch, npix, C, n_maps)), (P, C, n_maps))
-        vecs, vals = _top_eigen(flat, n_maps, method, st, max_iter)
+        vecs, vals = _top_eigen(flat, n_maps, p.method, st, p.max_iter)
         map_blocks.append(xp.reshape(vecs, (*Hb.shape[:-2], C, n_maps)))
         val_blocks.append(xp.reshape(vals, (*Hb.shape[:-2], n_maps)))
     vecs = xp.concat(map_blocks, axis=nb)  # (*B, *N, C, n_maps)
     vals = xp.concat(val_blocks, axis=nb)  # (*B, *N, n_maps)
+    return vecs, vals, ref
+
+
+def _espirit_output(p: _Espirit, vecs: Array, vals: Array, ref: Array) -> tuple[Array, Array]:
+    """Maps ``(*B, [n,] C, *N)`` cropped where the eigenvalue is below ``crop``, phase referred to
+    the virtual coil, and their eigenvalues ``(*B, [n,] *N)``."""
+    d, nb = p.d, len(p.batch)
+    xp = array_namespace(vecs)
     maps = xp.permute_dims(vecs, (*range(nb), nb + d + 1, nb + d, *range(nb, nb + d)))  # (*B, n, C, *N)
     vals = xp.permute_dims(vals, (*range(nb), nb + d, *range(nb, nb + d)))  # (*B, n, *N)
-    maps = maps * xp.astype(xp.expand_dims(vals > crop, axis=-d - 1), cdt)
+    maps = maps * xp.astype(xp.expand_dims(vals > p.crop, axis=-d - 1), p.cdt)
     maps = _fix_phase(maps, xp.expand_dims(ref, axis=-2), d)
-    if n_maps == 1:
+    if p.n_maps == 1:
         maps, vals = maps[(..., 0, *([slice(None)] * (d + 1)))], vals[(..., 0, *([slice(None)] * d))]
-    return (maps, vals) if return_eigenvalues else maps
+    return maps, vals
 
 
 def _start_vectors(calm: Array, n: int) -> Array:

@@ -48,6 +48,11 @@ def _operator(kspace: Array, maps: Array, mask: Any, ndim: int | None) -> Sense:
     return A
 
 
+def _checked(lam: Any, kspace: Array, maps: Array, mask: Any, ndim: int | None) -> tuple[float, Sense]:
+    """The penalty weight checked (``>= 0``) and the SENSE operator of every reconstruction here."""
+    return check_scalar("lam", lam, low=0.0), _operator(kspace, maps, mask, ndim)
+
+
 def cg_sense(
     kspace: Array,
     maps: Array,
@@ -86,8 +91,7 @@ def cg_sense(
     K. P. Pruessmann, M. Weiger, P. Börnert, P. Boesiger, "Advances in sensitivity
     encoding with arbitrary k-space trajectories", MRM 46:638-651 (2001).
     """
-    lam = check_scalar("lam", lam, low=0.0)
-    A = _operator(kspace, maps, mask, ndim)
+    lam, A = _checked(lam, kspace, maps, mask, ndim)
     pens = [Tikhonov(lam)] if lam > 0 else []
     return reconstruct(A, kspace, pens, "cg", max_iter=max_iter, tol=tol, x0=x0, callback=callback,
                        progress=progress)
@@ -122,8 +126,7 @@ def l1_wavelet_sense(
     D. Liang, B. Liu, J. Wang, L. Ying, "Accelerating SENSE using compressed
     sensing", MRM 62:1574-1584 (2009).
     """
-    lam = check_scalar("lam", lam, low=0.0)
-    A = _operator(kspace, maps, mask, ndim)
+    lam, A = _checked(lam, kspace, maps, mask, ndim)
     d = A.ndim_image
     W = Wavelet(A.ishape, wavelet, level, axes=tuple(range(len(A.ishape) - d, len(A.ishape))))
     pen = L1(lam).in_basis(W, cycle_spin=cycle_spin, seed=seed)
@@ -158,8 +161,7 @@ def tv_sense(
     coils. Iterative image reconstruction using a total variation constraint",
     MRM 57:1086-1098 (2007).
     """
-    lam = check_scalar("lam", lam, low=0.0)
-    A = _operator(kspace, maps, mask, ndim)
+    lam, A = _checked(lam, kspace, maps, mask, ndim)
     pen = TV(lam, axes=tuple(range(-A.ndim_image, 0)))
     return reconstruct(A, kspace, [pen], solver, max_iter=max_iter, tol=tol, x0=x0, callback=callback,
                        progress=progress, **options)
@@ -193,9 +195,8 @@ def llr_sense(
     T. Zhang, J. M. Pauly, I. R. Levesque, "Accelerating parameter mapping with
     a locally low rank constraint", MRM 73:655-661 (2015).
     """
-    lam = check_scalar("lam", lam, low=0.0)
     block = check_int("block", block, low=1)
-    A = _operator(kspace, maps, mask, ndim)
+    lam, A = _checked(lam, kspace, maps, mask, ndim)
     if len(A.frames) != 1 or A.multi_map:
         raise ValueError(f"llr_sense needs one map set and a mask shaped (n_frames, *image_shape); got "
                          f"frames {A.frames} and {A.n_maps} map(s)")

@@ -9,12 +9,10 @@ from typing import Any
 import numpy as np
 
 from .._sparse import Scatter
-from ..backend import ArrayCache, array_namespace, to_numpy
+from ..backend import Array, ArrayCache, array_namespace, to_numpy
 from ..linop import LinearOperator, _as_shape
 
 __all__ = ["Diagonal", "Identity", "MatrixOperator", "Restriction"]
-
-Array = Any
 
 
 def _batch(x: Array, n_core: int) -> tuple[int, ...]:

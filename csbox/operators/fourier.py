@@ -20,6 +20,7 @@ import numpy as np
 
 from .._validation import check_axes
 from ..backend import (
+    Array,
     ArrayCache,
     array_namespace,
     fftn,
@@ -32,7 +33,6 @@ from .basic import Restriction, _mask_to_numpy
 
 __all__ = ["FFT", "PartialFourier"]
 
-Array = Any
 _ADJOINT_NORM = {"ortho": "ortho", "backward": "forward", "forward": "backward"}
 
 

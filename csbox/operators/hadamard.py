@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from .._validation import check_array
-from ..backend import array_namespace
+from ..backend import Array, array_namespace
 from ..linop import LinearOperator
 
 __all__ = ["Hadamard", "fwht"]
-
-Array = Any
 
 
 def fwht(x: Array, *, normalize: bool = True) -> Array:

@@ -7,13 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import array_namespace
+from ..backend import Array, array_namespace
 from ..linop import LinearOperator
 from .basic import MatrixOperator
 
 __all__ = ["Kronecker"]
-
-Array = Any
 
 
 class Kronecker(LinearOperator):

@@ -42,12 +42,11 @@ import numpy as np
 
 from .._nufft_backend import FinufftPlan, GriddingPlan, have_cufinufft, have_finufft, kb_width
 from .._validation import check_choice, check_memory, check_scalar, check_shape
-from ..backend import ArrayCache, _fft_module, _is_cupy, array_namespace, is_numpy, to_numpy
+from ..backend import Array, ArrayCache, _fft_module, _is_cupy, array_namespace, is_numpy, to_numpy
 from ..linop import LinearOperator
 
 __all__ = ["NUFFT"]
 
-Array = Any
 _IMPLS = ("auto", "generic", "finufft", "cufinufft")
 
 

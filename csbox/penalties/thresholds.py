@@ -38,15 +38,12 @@ thresholds for sparse coding.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from .._validation import check_scalar
-from ..backend import ArrayCache, array_namespace, real_dtype
+from ..backend import Array, ArrayCache, array_namespace, real_dtype
 from .base import _check_step
 
 __all__ = ["CEL0", "MCP", "Half", "Hard", "Soft", "Threshold", "get_threshold"]
-
-Array = Any
 
 
 class Threshold:

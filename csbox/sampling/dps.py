@@ -351,6 +351,91 @@ def _check_training(train: Any, targets: Any, mask: Any, **hp: Any) -> None:
         check_scalar("tau", t, low=0.0, low_open=True)
 
 
+def _training_data(model: nn.Module, train: Any, targets: Any,
+                   device: Any) -> tuple[torch.device, torch.Tensor, torch.Tensor]:
+    """The training device (CUDA when available unless ``device`` says), the model moved there, and the
+    complex64 inputs and targets (on the host: batches move as they are drawn)."""
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.to(dev)
+    X = torch.as_tensor(np.asarray(train), dtype=torch.complex64)
+    T = X if targets is None else torch.as_tensor(np.asarray(targets), dtype=torch.complex64)
+    return dev, X, T
+
+
+def _warn_non_finite(loss: float, epoch: int, step: int, lr: float) -> None:
+    """Tell the caller of :func:`train_dps` that training stopped on a non-finite loss."""
+    warnings.warn(
+        f"train_dps: the loss became {loss} at epoch {epoch}, "
+        f"step {step}; training stopped (lower lr, now {lr:g}, or check the measurement)",
+        RuntimeWarning, stacklevel=3,
+    )
+
+
+def _optimizer(model: nn.Module, sampler: DPSSampler | None, mask: Any, lr: float, logit_lr_mult: float,
+               dev: torch.device) -> tuple[torch.optim.Optimizer, torch.Tensor | None]:
+    """Adam over the model (and the sampler's logits at ``lr * logit_lr_mult``); the fixed mask on ``dev``."""
+    params = [{"params": model.parameters(), "lr": lr}]
+    if sampler is not None:
+        sampler.to(dev)
+        params.append({"params": sampler.parameters(), "lr": lr * logit_lr_mult})
+        fixed = None
+    else:
+        fixed = torch.as_tensor(np.asarray(mask, dtype=np.float32), device=dev)
+    return torch.optim.Adam(params), fixed
+
+
+def _progress_bar(progress: bool, total: int, desc: str) -> Any:
+    """A tqdm bar over ``total`` steps, or None."""
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+class _Batches:
+    """One training epoch of :func:`train_dps`: mini-batches in a given order, one Adam step each."""
+
+    def __init__(self, X: torch.Tensor, T: torch.Tensor, batch_size: int, measure: Callable,
+                 loss_fn: Callable, dev: torch.device, tau: tuple[float, float], total: int,
+                 entropy_weight: float):
+        self.X, self.T, self.batch_size, self.measure, self.loss_fn = X, T, batch_size, measure, loss_fn
+        self.dev, self.tau, self.total, self.entropy_weight = dev, tau, total, entropy_weight
+
+    def _loss(self, model: nn.Module, sampler: DPSSampler | None, fixed: torch.Tensor | None,
+              sel: np.ndarray, step: int) -> tuple[torch.Tensor, int]:
+        """The batch ``sel``'s loss (plus the sampler's entropy term), the temperature annealed over steps."""
+        xb = self.X[sel].to(self.dev)
+        tb = self.T[sel].to(self.dev)
+        if sampler is not None:
+            t = self.tau[0] + (self.tau[1] - self.tau[0]) * step / max(self.total - 1, 1)
+            m = sampler(t, batch=xb.shape[0])
+        else:
+            m = fixed.expand(xb.shape[0], *fixed.shape)
+        loss = self.loss_fn(model(self.measure(xb, m), m), tb)
+        if sampler is not None:
+            loss = loss + self.entropy_weight * sampler.entropy()
+        return loss, xb.shape[0]
+
+    def epoch(self, model: nn.Module, sampler: DPSSampler | None, fixed: torch.Tensor | None,
+              opt: torch.optim.Optimizer, order: np.ndarray, step: int,
+              bar: Any) -> tuple[float, int, float | None]:
+        """``(summed loss, step count, None)``, or the non-finite loss (no update made) as the third."""
+        running = 0.0
+        for s in range(0, len(self.X), self.batch_size):
+            loss, n = self._loss(model, sampler, fixed, order[s : s + self.batch_size], step)
+            if not torch.isfinite(loss.detach()):
+                return running, step, float(loss.detach())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            running += float(loss.detach()) * n
+            step += 1
+            if bar is not None:
+                bar.update()
+        return running, step, None
+
+
 def train_dps(
     model: nn.Module,
     train: np.ndarray,
@@ -396,67 +481,26 @@ def train_dps(
     if val is not None:
         _images("val", val)
     torch.manual_seed(seed)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    model.to(dev)
-    X = torch.as_tensor(np.asarray(train), dtype=torch.complex64)
-    T = X if targets is None else torch.as_tensor(np.asarray(targets), dtype=torch.complex64)
+    dev, X, T = _training_data(model, train, targets, device)
     measure = measure or _fourier_measure(tuple(X.shape[1:]), centered)
 
-    params = [{"params": model.parameters(), "lr": lr}]
-    if sampler is not None:
-        sampler.to(dev)
-        params.append({"params": sampler.parameters(), "lr": lr * logit_lr_mult})
-        fixed = None
-    else:
-        fixed = torch.as_tensor(np.asarray(mask, dtype=np.float32), device=dev)
-    opt = torch.optim.Adam(params)
+    opt, fixed = _optimizer(model, sampler, mask, lr, logit_lr_mult, dev)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=10)
     loss_fn = loss_fn or (lambda a, b: torch.mean(torch.abs(a - b) ** 2))
     rng = np.random.default_rng(seed)
     hist: dict = {"loss": [], "val_nmse_db": [], "seconds_per_epoch": [], "stop_reason": "epochs"}
-    bar = None
-    n_batches = math.ceil(len(X) / batch_size)
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs * n_batches, desc="dps" if sampler is not None else "fixed-mask", leave=False)
-    total = epochs * n_batches
+    total = epochs * math.ceil(len(X) / batch_size)
+    bar = _progress_bar(progress, total, "dps" if sampler is not None else "fixed-mask")
+    batches = _Batches(X, T, batch_size, measure, loss_fn, dev, tau, total, entropy_weight)
     step = 0
     for _ in range(epochs):
         t0 = time.perf_counter()
         order = rng.permutation(len(X))
-        running = 0.0
         model.train()
-        for s in range(0, len(X), batch_size):
-            sel = order[s : s + batch_size]
-            xb = X[sel].to(dev)
-            tb = T[sel].to(dev)
-            if sampler is not None:
-                t = tau[0] + (tau[1] - tau[0]) * step / max(total - 1, 1)
-                m = sampler(t, batch=xb.shape[0])
-            else:
-                m = fixed.expand(xb.shape[0], *fixed.shape)
-            out = model(measure(xb, m), m)
-            loss = loss_fn(out, tb)
-            if sampler is not None:
-                loss = loss + entropy_weight * sampler.entropy()
-            if not torch.isfinite(loss.detach()):
-                # stop before the update: the weights keep their last finite values
-                hist["stop_reason"] = "nan"
-                warnings.warn(
-                    f"train_dps: the loss became {float(loss.detach())} at epoch {len(hist['loss']) + 1}, "
-                    f"step {step + 1}; training stopped (lower lr, now {lr:g}, or check the measurement)",
-                    RuntimeWarning, stacklevel=2,
-                )
-                break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            running += float(loss.detach()) * xb.shape[0]
-            step += 1
-            if bar is not None:
-                bar.update()
-        if hist["stop_reason"] == "nan":
+        running, step, bad = batches.epoch(model, sampler, fixed, opt, order, step, bar)
+        if bad is not None:  # stopped before the update: the weights keep their last finite values
+            hist["stop_reason"] = "nan"
+            _warn_non_finite(bad, len(hist["loss"]) + 1, step + 1, lr)
             break
         hist["loss"].append(running / len(X))
         sched.step(hist["loss"][-1])

@@ -89,15 +89,6 @@ class Result:
     stop_reason: str
     history: dict[str, list[float]] = field(default_factory=dict)
     message: str = ""
-    # 0.2 transition: families not yet on typed results keep their fields here.
-    # Removed once every family returns its Result subclass.
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> Any:
-        extra = self.__dict__.get("extra", {})
-        if name in extra:
-            return extra[name]
-        raise AttributeError(f"{type(self).__name__} has no field {name!r}")
 
     def __repr__(self) -> str:
         last = {k: v[-1] for k, v in self.history.items() if v and k not in ("iteration", "time")}
@@ -309,20 +300,13 @@ class Monitor:
         progress: bool = False,
         desc: str = "",
         divergence: bool = True,
-        tol: float | None = None,
-        stop: StoppingRule | None = None,
     ):
-        # ``tol``/``stop``: 0.2 transition for loops not yet on IterativeSolver.
         self.max_iter = _check_int("max_iter", max_iter, 0)
         self.check_every = _check_int("check_every", check_every, 1)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         self.callback = callback
         rules = [r for r in (rules or []) if r is not None]
-        if tol is not None and Below("rel_change", tol).tol > 0:
-            rules.insert(0, RelativeChange(tol))
-        if stop is not None:
-            rules.append(stop)
         if divergence:
             rules.append(DivergenceGuard())
         self.rule = _AnyRule(rules) if rules else None
@@ -331,7 +315,7 @@ class Monitor:
         self.last_good: Any = None
         self.last_good_iter: int | None = None
         self.reason: str | None = None
-        self.converges: bool | None = None  # None: a reason set by hand (0.2 transition)
+        self.converges = False  # whether the rule that stopped the run counts as convergence
         self.n_iter = 0
         self._bar = None
         if progress:
@@ -392,7 +376,7 @@ class Monitor:
             return True
         return False
 
-    def result(self, x: Any, **extra: Any) -> Result:
+    def result(self, x: Any) -> Result:
         """Close the progress bar and build the base :class:`Result`.
 
         After a NaN/Inf, the last finite checked estimate is returned (``None``
@@ -413,15 +397,15 @@ class Monitor:
                 )
         elif reason == "diverged":
             message = f"the objective grew by more than 1e8 by iteration {self.n_iter}"
+        # a user rule that reuses a non-convergence reason never counts as convergence
         by_name = reason not in ("max_iter", "nan", "callback", "diverged", "budget")
         return Result(
             x=x,
             n_iter=self.n_iter,
-            converged=by_name if self.converges is None else by_name and self.converges,
+            converged=by_name and self.converges,
             stop_reason=reason,
             history=self.history,
             message=message,
-            extra=extra,
         )
 
 
@@ -522,3 +506,11 @@ def _finite(x: Any) -> bool:
         return True
     xp = array_namespace(x)
     return bool(to_numpy(xp.all(xp.isfinite(x))))
+
+
+def relative_change(x: Array, x_prev: Array) -> Array:
+    """``||x - x_prev|| / ||x||`` as a 0-d array on the device (``||x - x_prev||`` where ``x = 0``):
+    the ``rel_change`` metric that ``tol`` bounds by default."""
+    xp = array_namespace(x)
+    nrm = xp.linalg.vector_norm(x)
+    return xp.linalg.vector_norm(x - x_prev) / xp.where(nrm > 0, nrm, xp.ones_like(nrm))

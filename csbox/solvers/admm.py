@@ -30,7 +30,7 @@ from .._validation import check_int, check_scalar
 from ..backend import Array, device, to_numpy
 from ..linop import LinearOperator
 from ..penalties.base import Penalty
-from ._core import IterativeSolver, IterState, Result, StoppingRule
+from ._core import IterativeSolver, IterState, Result, StoppingRule, relative_change
 from ._splitting import Term, check_penalties, check_problem, split, sqnorm
 from .linear import _CG, _check_x0
 
@@ -154,13 +154,10 @@ class _ADMM(IterativeSolver):
         return xp.sqrt(r), self.rho * xp.sqrt(sqnorm(xp, s))
 
     def metrics(self) -> dict[str, Any]:
-        xp = self.xp
-        nrm = xp.linalg.vector_norm(self.x)
-        dx = xp.linalg.vector_norm(self.x - self.x_prev)
         r, s = self.residuals()
         return {
             "objective": self.objective,
-            "rel_change": dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm)),
+            "rel_change": relative_change(self.x, self.x_prev),
             "primal_residual": r,
             "dual_residual": s,
         }

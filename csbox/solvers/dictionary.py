@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_int, check_same_namespace, check_scalar
-from ..backend import array_namespace, device, to_numpy
+from ..backend import Array, array_namespace, device, to_numpy
 from ._core import IterativeSolver, IterState, Result, StoppingRule
 
 __all__ = [
@@ -55,8 +55,6 @@ __all__ = [
     "polar",
     "sparse_code",
 ]
-
-Array = Any
 
 
 def polar(G: Array) -> Array:

@@ -262,22 +262,24 @@ def cg(
     >>> res.converged, res.stop_reason
     (True, 'residual')
     """
-    xp, batch, xdt = _check_problem(A, y)
     damp = check_scalar("damp", damp, low=0.0)
-    precond = _as_preconditioner(M, A.ishape)
-    dev = device(y)
-    x = _check_x0(x0, xp, (*batch, *A.ishape), xdt, dev)
-    N = A.normal()
-    y_c = xp.astype(y, xdt) if y.dtype != xdt else y
-    b = A._adjoint(y_c)
-    normal = N._apply if damp == 0 else (lambda v: N._apply(v) + damp * v)
-    y_sq = xp.sum(xp.real(xp.conj(y) * y))
+    normal, b, x, y_sq = _normal_equations(A, y, damp, x0)
     solver = _CG(
-        normal, b, x, len(A.ishape), precond=precond, y_sq=y_sq, damp=damp,
+        normal, b, x, len(A.ishape), precond=_as_preconditioner(M, A.ishape), y_sq=y_sq, damp=damp,
         max_iter=max_iter, tol=tol, check_every=check_every, callback=callback,
         progress=progress, stop=stop,
     )  # fmt: skip
     return solver.solve()
+
+
+def _normal_equations(A: LinearOperator, y: Array, damp: float, x0: Array | None) -> tuple:
+    """``(v -> (A^H A + damp I) v, A^H y, x0 checked or zeros, ||y||^2)`` for :func:`cg`."""
+    xp, batch, xdt = _check_problem(A, y)
+    x = _check_x0(x0, xp, (*batch, *A.ishape), xdt, device(y))
+    N = A.normal()
+    b = A._adjoint(xp.astype(y, xdt) if y.dtype != xdt else y)
+    normal = N._apply if damp == 0 else (lambda v: N._apply(v) + damp * v)
+    return normal, b, x, xp.sum(xp.real(xp.conj(y) * y))
 
 
 # ----------------------------------------------------------------------------- LSQR

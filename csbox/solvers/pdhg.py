@@ -36,7 +36,7 @@ from ..linop import LinearOperator
 from ..operators.basic import Identity
 from ..operators.gradient import Gradient
 from ..penalties.base import Penalty
-from ._core import IterativeSolver, IterState, Result, StoppingRule
+from ._core import IterativeSolver, IterState, Result, StoppingRule, relative_change
 from ._splitting import Term, check_penalties, check_problem, split, sqnorm
 from .linear import _check_x0
 
@@ -69,6 +69,33 @@ def _norm_sq(K: LinearOperator, xp: Any, dev: Any) -> float:
     if isinstance(K, Gradient):
         return K.norm_bound
     return 1.01 * K.lipschitz(xp=xp, device=dev)
+
+
+def _primal_term(terms: list[Term]) -> tuple[Term | None, list[Term]]:
+    """The one term on ``x`` itself (``K = I``), proxed in the primal step, and the dual terms."""
+    ident = [t for t in terms if isinstance(t.K, Identity)]
+    if len(ident) != 1:
+        return None, terms
+    return ident[0], [t for t in terms if t is not ident[0]]
+
+
+def _step_sizes(ops: list[LinearOperator], sigma: Sequence[float] | None, tau: float | None,
+                balance: float, xp: Any, dev: Any) -> tuple[list[float], float]:
+    """Dual steps ``sigma_i = 1 / (balance ||K_i||^2)`` and ``tau = balance / n_blocks`` unless given.
+
+    Then ``tau sigma_i ||K_i||^2 = 1 / n_blocks``, so ``tau * sum_i sigma_i ||K_i||^2 = 1``.
+    """
+    if sigma is None:
+        norms = [_norm_sq(K, xp, dev) for K in ops]
+        if not norms[0] > 0:
+            raise ValueError(f"{ops[0]!r} is zero (||A||^2 = {norms[0]})")
+        sigma = [1.0 / (balance * n) for n in norms]
+    else:
+        sigma = [check_scalar(f"sigma[{i}]", s, low=0.0, low_open=True) for i, s in enumerate(sigma)]
+        if len(sigma) != len(ops):
+            raise ValueError(f"sigma must have {len(ops)} entries (data block first), got {len(sigma)}")
+    tau = balance / len(ops) if tau is None else check_scalar("tau", tau, low=0.0, low_open=True)
+    return sigma, tau
 
 
 class _PDHG(IterativeSolver):
@@ -148,10 +175,7 @@ class _PDHG(IterativeSolver):
         return obj
 
     def metrics(self) -> dict[str, Any]:
-        xp = self.xp
-        nrm = xp.linalg.vector_norm(self.x)
-        dx = xp.linalg.vector_norm(self.x - self.x_prev)
-        return {"objective": self.objective(), "rel_change": dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm))}
+        return {"objective": self.objective(), "rel_change": relative_change(self.x, self.x_prev)}
 
     def estimate(self) -> Array:
         return self.x
@@ -227,23 +251,8 @@ def pdhg(
     balance = check_scalar("balance", balance, low=0.0, low_open=True)
     theta = check_scalar("theta", theta, low=0.0, high=1.0)
     dev = device(y)
-    terms = [split(p, A.ishape) for p in pens]
-    f = None
-    ident = [t for t in terms if isinstance(t.K, Identity)]
-    if len(ident) == 1:
-        f = ident[0]
-        terms = [t for t in terms if t is not f]
-    ops = [A] + [t.K for t in terms]
-    if sigma is None:
-        norms = [_norm_sq(K, xp, dev) for K in ops]
-        if not norms[0] > 0:
-            raise ValueError(f"{A!r} is zero (||A||^2 = {norms[0]})")
-        sigma = [1.0 / (balance * n) for n in norms]
-    else:
-        sigma = [check_scalar(f"sigma[{i}]", s, low=0.0, low_open=True) for i, s in enumerate(sigma)]
-        if len(sigma) != len(ops):
-            raise ValueError(f"sigma must have {len(ops)} entries (data block first), got {len(sigma)}")
-    tau = balance / len(ops) if tau is None else check_scalar("tau", tau, low=0.0, low_open=True)
+    f, terms = _primal_term([split(p, A.ishape) for p in pens])
+    sigma, tau = _step_sizes([A] + [t.K for t in terms], sigma, tau, balance, xp, dev)
     x = _check_x0(x0, xp, (*batch, *A.ishape), xdt, dev)
     y_c = xp.astype(y, xdt) if y.dtype != xdt else y
     if not isinstance(adaptive, bool):

@@ -174,6 +174,30 @@ def kasai(
     ----------
     Kasai et al., IEEE TSU 1985; Loupas, Powers & Gill, IEEE TUFFC 1995.
     """
+    xp, prf, fc, c, window = _check_kasai(ensemble, prf, fc, c, positive, window, dz)
+    s = _split_ensembles(ensemble, ensemble_size, xp)
+    r1, r0, power = _autocorrelations(s, window, average_axes, ensemble.ndim - 1, xp)
+    f_mean: Any = fc
+    if dz is not None:
+        f_mean = _loupas_frequency(s, fc, c, check_scalar("dz", dz, low=0, low_open=True), window, xp)
+    v, var, near = _kasai_estimates(r1, r0, f_mean, prf, c, positive, xp)
+    if ensemble_size is not None:
+        v, power, var, near = (
+            xp.moveaxis(a, 0, -1) if a.ndim == power.ndim else a for a in (v, power, var, near)
+        )
+    return DopplerMaps(
+        velocity=v,
+        power=power,
+        variance=var,
+        nyquist=c * prf / (4 * fc),
+        near_nyquist=near,
+        positive=positive,
+    )
+
+
+def _check_kasai(ensemble: Any, prf: Any, fc: Any, c: Any, positive: Any, window: Any,
+                 dz: Any) -> tuple[Any, float, float, float, tuple[int, int] | None]:
+    """:func:`kasai`'s inputs checked: ``(xp, prf, fc, c, window)``."""
     if not hasattr(ensemble, "shape") or ensemble.ndim < 1 or ensemble.shape[-1] < 2:
         raise ValueError(
             f"ensemble must have shape (..., n_pulses) with n_pulses >= 2, "
@@ -191,11 +215,13 @@ def kasai(
         raise ValueError(
             f"window and dz need an ensemble (..., nz, nx, n_pulses), got shape {ensemble.shape}"
         )
-    s = _split_ensembles(ensemble, ensemble_size, xp)
-    r1, r0, power = _autocorrelations(s, window, average_axes, ensemble.ndim - 1, xp)
-    f_mean: Any = fc
-    if dz is not None:
-        f_mean = _loupas_frequency(s, fc, c, check_scalar("dz", dz, low=0, low_open=True), window, xp)
+    return xp, prf, fc, c, window
+
+
+def _kasai_estimates(r1: Array, r0: Array, f_mean: Any, prf: float, c: float, positive: str,
+                     xp: Any) -> tuple[Array, Array, Array]:
+    """Velocity ``c PRF arg(R1) / (4 pi f)``, variance ``PRF^2 / (2 pi^2) (1 - |R1| / R0)`` and the
+    near-aliasing mask ``|arg R1| > 0.75 pi`` from the lag-1 and lag-0 autocorrelations."""
     phase = xp.atan2(xp.imag(r1), xp.real(r1))
     sign = 1.0 if positive == "toward" else -1.0
     v = sign * c * prf * phase / (4 * math.pi * f_mean)
@@ -204,18 +230,7 @@ def kasai(
     ratio = xp.where(has, xp.abs(r1) / xp.where(has, r0, 1.0), 0.0)
     var = (prf**2 / (2 * math.pi**2)) * (1.0 - xp.clip(ratio, min=0.0, max=1.0))
     near = xp.abs(phase) > 0.75 * math.pi
-    if ensemble_size is not None:
-        v, power, var, near = (
-            xp.moveaxis(a, 0, -1) if a.ndim == power.ndim else a for a in (v, power, var, near)
-        )
-    return DopplerMaps(
-        velocity=v,
-        power=power,
-        variance=var,
-        nyquist=c * prf / (4 * fc),
-        near_nyquist=near,
-        positive=positive,
-    )
+    return v, var, near
 
 
 def _split_ensembles(ensemble: Array, ensemble_size: int | None, xp: Any) -> Array:
