@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,17 @@ from ..linop import LinearOperator, _as_shape
 __all__ = ["Wavelet"]
 
 Array = Any
+
+
+_NAMESPACES: dict = {}
+
+
+def _ns(x: Array) -> Any:
+    """``array_namespace(x)``, memoized by array type (a level makes a few dozen calls)."""
+    xp = _NAMESPACES.get(type(x))
+    if xp is None:
+        xp = _NAMESPACES[type(x)] = array_namespace(x)
+    return xp
 
 
 def _take_axis(x: Array, axis: int, start: int, stop: int | None, step: int = 1) -> Array:
@@ -68,7 +80,7 @@ class _Filters:
 
 def _periodic_pad(x: Array, axis: int, before: int, after: int) -> Array:
     """Periodic extension of ``x`` along ``axis`` by ``before`` and ``after`` samples."""
-    xp = array_namespace(x)
+    xp = _ns(x)
     n = x.shape[axis]
     reps = -(-max(before, after, 1) // n)
     rep = xp.concat([x] * reps, axis=axis) if reps > 1 else x
@@ -96,7 +108,7 @@ def _level_matrix(n: int, f: _Filters) -> np.ndarray:
 
 def _rmul(x: Array, M: Array) -> Array:
     """``x @ M`` for ``x`` of shape ``(..., r, k)``, as a batch of GEMMs below OpenBLAS's threading size."""
-    xp = array_namespace(x)
+    xp = _ns(x)
     k, c = M.shape
     rows = math.prod(x.shape[:-1])
     if rows * k * c <= _GEMM_CHUNK or rows < 2:
@@ -119,25 +131,33 @@ class _Mats:
     def __init__(self, mats: Sequence[np.ndarray]):
         self.np = [np.ascontiguousarray(F) for F in mats]
         self.caches: dict[int, ArrayCache] = {}
+        self.recent: dict[tuple, list[Array]] = {}
 
     def get(self, x: Array, T: int) -> list[Array]:
-        key = T if T <= _RIGHT_T else 0
-        cache = self.caches.get(key)
-        if cache is None:
-            mats = self.np if key == 0 else [np.kron(F.T, np.eye(T)) for F in self.np]
-            cache = ArrayCache(build=lambda x, dtype: [ArrayCache(M).like(x, dtype) for M in mats])
-            self.caches[key] = cache
-        return cache.like(x, x.dtype)
+        kind = T if T <= _RIGHT_T else 0
+        key = (kind, type(x), x.dtype, str(x.device))
+        mats = self.recent.get(key)
+        if mats is None:
+            cache = self.caches.get(kind)
+            if cache is None:
+                host = self.np if kind == 0 else [np.kron(F.T, np.eye(T)) for F in self.np]
+                cache = ArrayCache(build=lambda x, dtype: [ArrayCache(M).like(x, dtype) for M in host])
+                self.caches[kind] = cache
+            mats = cache.like(x, x.dtype)
+            if len(self.recent) >= 16:
+                self.recent.clear()
+            self.recent[key] = mats
+        return mats
 
 
-def _apply_mats(W: Array, mats: list[Array], T: int) -> list[Array]:
+def _apply_mats(W: Array, M: _Mats, T: int) -> list[Array]:
     """``F @ W`` for windows ``W`` of shape ``(lead, nb, w, T)``, each result ``(lead, nb, k, T)``."""
-    xp = array_namespace(W)
+    xp = _ns(W)
     if T > _RIGHT_T:
-        return [F @ W for F in mats]
+        return [F @ W for F in M.get(W, T)]
     lead, nb, w, _ = W.shape
     flat = xp.reshape(W, (lead * nb, w * T))
-    return [xp.reshape(_rmul(flat, K), (lead, nb, K.shape[1] // T, T)) for K in mats]
+    return [xp.reshape(_rmul(flat, K), (lead, nb, K.shape[1] // T, T)) for K in M.get(W, T)]
 
 
 class _Dense:
@@ -149,16 +169,16 @@ class _Dense:
         self.inv = _Mats([M.T])
 
     def analysis(self, x3: Array) -> list[Array]:
-        xp = array_namespace(x3)
+        xp = _ns(x3)
         lead, n, T = x3.shape
         x4 = xp.reshape(x3, (lead, 1, n, T))
-        return [xp.reshape(v, (lead, n // 2, T)) for v in _apply_mats(x4, self.fwd.get(x3, T), T)]
+        return [xp.reshape(v, (lead, n // 2, T)) for v in _apply_mats(x4, self.fwd, T)]
 
     def synthesis(self, a3: Array, d3: Array) -> Array:
-        xp = array_namespace(a3)
+        xp = _ns(a3)
         lead, m, T = a3.shape
         c = xp.reshape(xp.concat([a3, d3], axis=1), (lead, 1, 2 * m, T))
-        return xp.reshape(_apply_mats(c, self.inv.get(a3, T), T)[0], (lead, 2 * m, T))
+        return xp.reshape(_apply_mats(c, self.inv, T)[0], (lead, 2 * m, T))
 
 
 class _Blocked:
@@ -194,16 +214,16 @@ class _Blocked:
         self.inv = _Mats([np.concatenate([M[a0:a1, t].T, M[h + d0 : h + d1, t].T], axis=1)])  # (b, wa + wd)
 
     def analysis(self, x3: Array) -> list[Array]:
-        xp = array_namespace(x3)
+        xp = _ns(x3)
         lead, n, T = x3.shape
         W = _windows([x3], self.b, [self.w], [self.p])  # (lead, n/b, w, T)
-        return [xp.reshape(v, (lead, n // 2, T)) for v in _apply_mats(W, self.fwd.get(x3, T), T)]
+        return [xp.reshape(v, (lead, n // 2, T)) for v in _apply_mats(W, self.fwd, T)]
 
     def synthesis(self, a3: Array, d3: Array) -> Array:
-        xp = array_namespace(a3)
+        xp = _ns(a3)
         lead, m, T = a3.shape
         W = _windows([a3, d3], self.b // 2, [self.wa, self.wd], [self.pa, self.pd])
-        return xp.reshape(_apply_mats(W, self.inv.get(a3, T), T)[0], (lead, 2 * m, T))
+        return xp.reshape(_apply_mats(W, self.inv, T)[0], (lead, 2 * m, T))
 
 
 def _windows(xs: list[Array], blk: int, widths: list[int], befores: list[int]) -> Array:
@@ -217,7 +237,7 @@ def _windows(xs: list[Array], blk: int, widths: list[int], befores: list[int]) -
     ``(n / blk + S - 1) blk`` samples is cut into ``S = ceil(width / blk)``
     shifted block views.
     """
-    xp = array_namespace(xs[0])
+    xp = _ns(xs[0])
     parts = []
     for x3, width, before in zip(xs, widths, befores, strict=True):
         lead, n, T = x3.shape
@@ -241,7 +261,36 @@ def _windows(xs: list[Array], blk: int, widths: list[int], befores: list[int]) -
         pieces = [_take_axis(ext, 1, s, s + nb) for s in range(S)]
         pieces[-1] = _take_axis(pieces[-1], 2, 0, width - (S - 1) * blk)
         parts += pieces
-    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=2)
+    if len(parts) == 1:
+        return parts[0]
+    if not array_api_compat.is_numpy_array(xs[0]):
+        return xp.concat(parts, axis=2)
+    # NumPy: the windows go into a per-thread buffer that is reused from call to call
+    # (freeing and re-allocating it made the allocator hand its pages back to the OS
+    # and fault them in again: ~40 % of a 256 x 256 transform pair on a 2-core box)
+    out = _workspace((lead, nb, sum(p.shape[2] for p in parts), T), xs[0].dtype)
+    k = 0
+    for p in parts:
+        out[:, :, k : k + p.shape[2]] = p
+        k += p.shape[2]
+    return out
+
+
+_LOCAL = threading.local()
+
+
+def _workspace(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A NumPy scratch array of ``shape`` and ``dtype``, kept per thread (the last 16 shapes)."""
+    cache = getattr(_LOCAL, "buffers", None)
+    if cache is None:
+        cache = _LOCAL.buffers = {}
+    key = (shape, np.dtype(dtype).str)
+    buf = cache.get(key)
+    if buf is None:
+        if len(cache) >= 16:
+            cache.clear()
+        buf = cache[key] = np.empty(shape, dtype=dtype)
+    return buf
 
 
 _PLANS: dict = {}
@@ -263,7 +312,7 @@ def _plan(n: int, f: _Filters) -> Any:
 
 def _as3(x: Array, axis: int) -> Array:
     """``x`` as ``(lead, n, T)`` around ``axis`` (a reshape)."""
-    xp = array_namespace(x)
+    xp = _ns(x)
     shape = tuple(x.shape)
     return xp.reshape(x, (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])))
 
@@ -275,7 +324,7 @@ def _analysis(x: Array, axis: int, f: _Filters) -> list[Array]:
     axes, windowed block products for long ones, strided multiply-adds when the
     length has no block size.
     """
-    xp = array_namespace(x)
+    xp = _ns(x)
     n = x.shape[axis]
     if array_api_compat.is_cupy_array(x):
         from ._wavelet_cupy import dwt_level
@@ -291,7 +340,7 @@ def _analysis(x: Array, axis: int, f: _Filters) -> list[Array]:
 
 def _synthesis(a: Array, d: Array, axis: int, f: _Filters) -> Array:
     """Adjoint (= inverse) of :func:`_analysis` along ``axis``."""
-    xp = array_namespace(a)
+    xp = _ns(a)
     if array_api_compat.is_cupy_array(a):
         from ._wavelet_cupy import dwt_level
 
@@ -330,7 +379,7 @@ def _analysis_strided(x: Array, axis: int, f: _Filters) -> Array:
 
 def _synthesis_strided(a: Array, d: Array, axis: int, f: _Filters) -> Array:
     """Adjoint (= inverse) of :func:`_analysis_strided` along ``axis``."""
-    xp = array_namespace(a)
+    xp = _ns(a)
     m = a.shape[axis]
     half = f.length // 2
     P = half
@@ -363,7 +412,7 @@ def _split_complex(x: Array) -> tuple[Array, Any]:
     products at half the arithmetic. CuPy's fused kernel takes complex arrays as
     they are.
     """
-    xp = array_namespace(x)
+    xp = _ns(x)
     if array_api_compat.is_cupy_array(x) or not xp.isdtype(x.dtype, "complex floating"):
         return x, None
     return as_real_pairs(x), x.dtype
@@ -444,7 +493,7 @@ class Wavelet(LinearOperator):
 
     def _apply(self, x: Array) -> Array:
         # each level splits the approximation into 2**d bands, written once into the output
-        xp = array_namespace(x)
+        xp = _ns(x)
         x, dtype = _split_complex(x)
         axes = self._axes(x, dtype is not None)
         out = xp.empty(x.shape, dtype=x.dtype, device=device(x))
