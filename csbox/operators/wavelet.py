@@ -7,15 +7,24 @@ an array onto an array of the same shape, so its adjoint is its inverse. The
 filters come from PyWavelets; the arithmetic runs on the input's own namespace
 and device with array-API operations:
 
-- a level of a short axis (``n <= 64``) is one product with its dense orthogonal
-  ``n x n`` matrix;
+- a level of a short axis (``n <= 64``) is one product with each half of its
+  dense orthogonal ``n x n`` matrix;
 - a level of a long axis is a batch of small dense products on overlapping
   windows (the level matrix is banded and block-circulant: each block of 16
   outputs reads ``16 + L - 2`` inputs), a few large array operations instead of
   ``~4L`` strided passes;
+- a leading axis multiplies ``(8 x w) @ (w x T)`` slabs; the last axis (trailing
+  size ``T <= 2``) is one tall product with ``kron(F^T, I_T)``;
 - lengths with no block of 8 or 16 fall back to strided multiply-adds;
-- complex inputs are transformed as their stacked real and imaginary parts (the
-  filters are real: half the arithmetic of a complex product);
+- complex inputs are transformed as real ``(..., 2)`` (real, imaginary) pairs,
+  a view of their memory on NumPy and torch (:func:`csbox.backend.as_real_pairs`):
+  the filters are real, so this is half the arithmetic of a complex product and
+  needs no split or join copies;
+- the bands of a level stay separate arrays and are written once into the
+  output (no per-level concatenations);
+- on NumPy the windows go into a per-thread scratch buffer reused across calls,
+  and right products are cut below OpenBLAS's threading size (its threads stall
+  on a busy machine);
 - CuPy arrays take one fused kernel per level (:mod:`._wavelet_cupy`).
 """
 
