@@ -245,8 +245,9 @@ def as_real_pairs(x: Array) -> Array:
     other namespaces. Real-coefficient linear maps (filters, wavelets) act on
     the pairs with real arithmetic, half the work of complex products.
     """
-    if array_api_compat.is_numpy_array(x) and x.flags.c_contiguous:
-        return x.view(np.float32 if x.dtype == np.complex64 else np.float64).reshape(*x.shape, 2)
+    pair = {np.dtype(np.complex64): np.float32, np.dtype(np.complex128): np.float64}
+    if array_api_compat.is_numpy_array(x) and x.flags.c_contiguous and x.dtype in pair:
+        return x.view(pair[x.dtype]).reshape(*x.shape, 2)
     if array_api_compat.is_torch_array(x) and x.is_contiguous():
         import torch
 
@@ -257,7 +258,7 @@ def as_real_pairs(x: Array) -> Array:
 
 def from_real_pairs(r: Array) -> Array:
     """Inverse of :func:`as_real_pairs`: ``r[..., 0] + 1j r[..., 1]`` (a view where the layout allows)."""
-    if array_api_compat.is_numpy_array(r) and r.flags.c_contiguous:
+    if array_api_compat.is_numpy_array(r) and r.flags.c_contiguous and r.dtype in (np.float32, np.float64):
         return r.view(np.complex64 if r.dtype == np.float32 else np.complex128)[..., 0]
     if array_api_compat.is_torch_array(r) and r.is_contiguous():
         import torch

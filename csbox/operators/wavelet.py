@@ -144,7 +144,7 @@ class _Mats:
 
     def get(self, x: Array, T: int) -> list[Array]:
         kind = T if T <= _RIGHT_T else 0
-        key = (kind, type(x), x.dtype, str(x.device))
+        key = (kind, type(x), x.dtype, str(device(x)))
         mats = self.recent.get(key)
         if mats is None:
             cache = self.caches.get(kind)

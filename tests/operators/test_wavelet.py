@@ -8,7 +8,7 @@ import pywt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csbox.backend import array_namespace, device, to_numpy
+from csbox.backend import array_namespace, as_real_pairs, device, from_real_pairs, to_numpy
 from csbox.operators import Wavelet
 from csbox.testing import dottest
 
@@ -133,3 +133,17 @@ def test_perfect_reconstruction_property(seed, e0, e1, wavelet, level, cplx):
     # orthonormal maps in float64: round-off ~1e-15 per level and tap
     np.testing.assert_allclose(W.H @ c, x, atol=1e-11)
     np.testing.assert_allclose(np.linalg.norm(c), np.linalg.norm(x), rtol=1e-12)
+
+
+def test_real_pairs_round_trip(backend):
+    """``as_real_pairs`` / ``from_real_pairs`` (views on NumPy and torch, copies elsewhere) are exact."""
+    x = backend.randn((3, 5, 4), complex=True, seed=2)
+    r = as_real_pairs(x)
+    assert tuple(r.shape) == (3, 5, 4, 2) and r.dtype == backend.real
+    np.testing.assert_array_equal(to_numpy(r)[..., 0], to_numpy(x).real)
+    np.testing.assert_array_equal(to_numpy(r)[..., 1], to_numpy(x).imag)
+    back = from_real_pairs(r)
+    assert back.dtype == backend.complex
+    np.testing.assert_array_equal(to_numpy(back), to_numpy(x))
+    # a strided input takes the copying path and gives the same pairs
+    np.testing.assert_array_equal(to_numpy(as_real_pairs(x[:, ::2, :])), to_numpy(r)[:, ::2, :])
