@@ -27,10 +27,12 @@ __all__ = [
     "Array",
     "ArrayCache",
     "array_namespace",
+    "as_real_pairs",
     "complex_dtype",
     "device",
     "fftn",
     "fftshift",
+    "from_real_pairs",
     "ifftn",
     "ifftshift",
     "is_complex",
@@ -234,3 +236,33 @@ def ifftshift(x: Array, axes: tuple[int, ...]) -> Array:
     return xp.roll(x, tuple(-(x.shape[a] // 2) for a in axes), axis=axes)
 
 
+
+
+def as_real_pairs(x: Array) -> Array:
+    """A complex ``x`` of shape ``S`` as a real array of shape ``(*S, 2)`` (real, imaginary).
+
+    A view of the same memory on NumPy and torch (no copy); a stacked copy on
+    other namespaces. Real-coefficient linear maps (filters, wavelets) act on
+    the pairs with real arithmetic, half the work of complex products.
+    """
+    pair = {np.dtype(np.complex64): np.float32, np.dtype(np.complex128): np.float64}
+    if array_api_compat.is_numpy_array(x) and x.flags.c_contiguous and x.dtype in pair:
+        return x.view(pair[x.dtype]).reshape(*x.shape, 2)
+    if array_api_compat.is_torch_array(x) and x.is_contiguous():
+        import torch
+
+        return torch.view_as_real(x)
+    xp = array_namespace(x)
+    return xp.stack([xp.real(x), xp.imag(x)], axis=-1)
+
+
+def from_real_pairs(r: Array) -> Array:
+    """Inverse of :func:`as_real_pairs`: ``r[..., 0] + 1j r[..., 1]`` (a view where the layout allows)."""
+    if array_api_compat.is_numpy_array(r) and r.flags.c_contiguous and r.dtype in (np.float32, np.float64):
+        return r.view(np.complex64 if r.dtype == np.float32 else np.complex128)[..., 0]
+    if array_api_compat.is_torch_array(r) and r.is_contiguous():
+        import torch
+
+        return torch.view_as_complex(r)
+    xp = array_namespace(r)
+    return r[..., 0] + 1j * xp.astype(r[..., 1], complex_dtype(xp, r.dtype))

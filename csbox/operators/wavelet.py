@@ -7,21 +7,32 @@ an array onto an array of the same shape, so its adjoint is its inverse. The
 filters come from PyWavelets; the arithmetic runs on the input's own namespace
 and device with array-API operations:
 
-- a level of a short axis (``n <= 64``) is one product with its dense orthogonal
-  ``n x n`` matrix;
+- a level of a short axis (``n <= 64``) is one product with each half of its
+  dense orthogonal ``n x n`` matrix;
 - a level of a long axis is a batch of small dense products on overlapping
   windows (the level matrix is banded and block-circulant: each block of 16
   outputs reads ``16 + L - 2`` inputs), a few large array operations instead of
   ``~4L`` strided passes;
+- a leading axis multiplies ``(8 x w) @ (w x T)`` slabs; the last axis (trailing
+  size ``T <= 2``) is one tall product with ``kron(F^T, I_T)``;
 - lengths with no block of 8 or 16 fall back to strided multiply-adds;
-- complex inputs are transformed as their stacked real and imaginary parts (the
-  filters are real: half the arithmetic of a complex product);
+- complex inputs are transformed as real ``(..., 2)`` (real, imaginary) pairs,
+  a view of their memory on NumPy and torch (:func:`csbox.backend.as_real_pairs`):
+  the filters are real, so this is half the arithmetic of a complex product and
+  needs no split or join copies;
+- the bands of a level stay separate arrays and are written once into the
+  output (no per-level concatenations);
+- on NumPy the windows go into a per-thread scratch buffer reused across calls,
+  and right products are cut below OpenBLAS's threading size (its threads stall
+  on a busy machine);
 - CuPy arrays take one fused kernel per level (:mod:`._wavelet_cupy`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,12 +40,23 @@ import array_api_compat
 import numpy as np
 
 from .._validation import check_axes
-from ..backend import ArrayCache, array_namespace
+from ..backend import ArrayCache, array_namespace, as_real_pairs, device, from_real_pairs
 from ..linop import LinearOperator, _as_shape
 
 __all__ = ["Wavelet"]
 
 Array = Any
+
+
+_NAMESPACES: dict = {}
+
+
+def _ns(x: Array) -> Any:
+    """``array_namespace(x)``, memoized by array type (a level makes a few dozen calls)."""
+    xp = _NAMESPACES.get(type(x))
+    if xp is None:
+        xp = _NAMESPACES[type(x)] = array_namespace(x)
+    return xp
 
 
 def _take_axis(x: Array, axis: int, start: int, stop: int | None, step: int = 1) -> Array:
@@ -67,7 +89,7 @@ class _Filters:
 
 def _periodic_pad(x: Array, axis: int, before: int, after: int) -> Array:
     """Periodic extension of ``x`` along ``axis`` by ``before`` and ``after`` samples."""
-    xp = array_namespace(x)
+    xp = _ns(x)
     n = x.shape[axis]
     reps = -(-max(before, after, 1) // n)
     rep = xp.concat([x] * reps, axis=axis) if reps > 1 else x
@@ -81,27 +103,91 @@ def _periodic_pad(x: Array, axis: int, before: int, after: int) -> Array:
 
 _DENSE_MAX = 64  # up to this length one small dense matrix product per level is fastest
 _BLOCK = 16  # output block of the banded (blocked) level: b samples from b + L - 2 inputs
+_RIGHT_T = 2  # trailing sizes up to this (the last axis; real/imaginary pairs) multiply from the right
+# OpenBLAS runs a GEMM with m n k above 4 * 65536 on all its threads; on a busy machine
+# the threads wait on each other (a 2-core box measured 3-10x slower than one thread), so
+# right-multiplications are cut into batches of products below that size.
+_GEMM_CHUNK = 4 * 65536
 
 
 def _level_matrix(n: int, f: _Filters) -> np.ndarray:
     """The orthogonal ``n x n`` matrix of one periodized analysis level (rows: cA then cD)."""
-    return np.asarray(_analysis_strided(np.eye(n), 0, f))  # columns: transforms of unit vectors
+    return np.concatenate(_analysis_strided(np.eye(n), 0, f), axis=0)  # columns: transforms of unit vectors
+
+
+def _rmul(x: Array, M: Array) -> Array:
+    """``x @ M`` for ``x`` of shape ``(..., r, k)``, as a batch of GEMMs below OpenBLAS's threading size."""
+    xp = _ns(x)
+    k, c = M.shape
+    rows = math.prod(x.shape[:-1])
+    if rows * k * c <= _GEMM_CHUNK or rows < 2:
+        return x @ M
+    target = -(-rows * k * c // _GEMM_CHUNK)
+    groups = next((g for g in range(target, min(rows, 64 * target) + 1) if rows % g == 0), 1)
+    out = xp.reshape(x, (groups, rows // groups, k)) @ M
+    return xp.reshape(out, (*x.shape[:-1], c))
+
+
+class _Mats:
+    """Matrices ``F`` (each ``k x w``) kept for left products and, per trailing size ``T``, right ones.
+
+    A level along an axis with trailing size ``T`` (the product of the later
+    axes) is ``F @ X`` on ``(w, T)`` slabs when ``T`` is large, and ``X @ kron(F^T, I_T)``
+    on rows of ``w T`` contiguous samples when ``T <= 2`` (the last axis, alone or
+    with the real/imaginary pair): one tall product instead of many thin ones.
+    """
+
+    def __init__(self, mats: Sequence[np.ndarray]):
+        self.np = [np.ascontiguousarray(F) for F in mats]
+        self.caches: dict[int, ArrayCache] = {}
+        self.recent: dict[tuple, list[Array]] = {}
+
+    def get(self, x: Array, T: int) -> list[Array]:
+        kind = T if T <= _RIGHT_T else 0
+        key = (kind, type(x), x.dtype, str(device(x)))
+        mats = self.recent.get(key)
+        if mats is None:
+            cache = self.caches.get(kind)
+            if cache is None:
+                host = self.np if kind == 0 else [np.kron(F.T, np.eye(T)) for F in self.np]
+                cache = ArrayCache(build=lambda x, dtype: [ArrayCache(M).like(x, dtype) for M in host])
+                self.caches[kind] = cache
+            mats = cache.like(x, x.dtype)
+            if len(self.recent) >= 16:
+                self.recent.clear()
+            self.recent[key] = mats
+        return mats
+
+
+def _apply_mats(W: Array, M: _Mats, T: int) -> list[Array]:
+    """``F @ W`` for windows ``W`` of shape ``(lead, nb, w, T)``, each result ``(lead, nb, k, T)``."""
+    xp = _ns(W)
+    if T > _RIGHT_T:
+        return [F @ W for F in M.get(W, T)]
+    lead, nb, w, _ = W.shape
+    flat = xp.reshape(W, (lead * nb, w * T))
+    return [xp.reshape(_rmul(flat, K), (lead, nb, K.shape[1] // T, T)) for K in M.get(W, T)]
 
 
 class _Dense:
-    """One level as a dense orthogonal matrix product (short axes)."""
+    """One level as dense products with the ``n/2 x n`` halves of its orthogonal matrix (short axes)."""
 
     def __init__(self, n: int, f: _Filters):
         M = _level_matrix(n, f)
-        self.M, self.MT = ArrayCache(M), ArrayCache(np.ascontiguousarray(M.T))
+        self.fwd = _Mats([M[: n // 2], M[n // 2 :]])
+        self.inv = _Mats([M.T])
 
-    def __call__(self, x3: Array, inverse: bool) -> Array:
-        # x3: (lead, n, T); T == 1 is multiplied from the right (one tall product)
-        if x3.shape[2] == 1:
-            op = (self.M if inverse else self.MT).like(x3, x3.dtype)
-            return (x3[..., 0] @ op)[..., None]
-        op = (self.MT if inverse else self.M).like(x3, x3.dtype)
-        return op @ x3
+    def analysis(self, x3: Array) -> list[Array]:
+        xp = _ns(x3)
+        lead, n, T = x3.shape
+        x4 = xp.reshape(x3, (lead, 1, n, T))
+        return [xp.reshape(v, (lead, n // 2, T)) for v in _apply_mats(x4, self.fwd, T)]
+
+    def synthesis(self, a3: Array, d3: Array) -> Array:
+        xp = _ns(a3)
+        lead, m, T = a3.shape
+        c = xp.reshape(xp.concat([a3, d3], axis=1), (lead, 1, 2 * m, T))
+        return xp.reshape(_apply_mats(c, self.inv, T)[0], (lead, 2 * m, T))
 
 
 class _Blocked:
@@ -111,10 +197,11 @@ class _Blocked:
     ``b/2`` detail coefficients of block ``j`` read only the ``w = b + L - 2`` samples
     starting at ``j b - p``; the ``b`` samples of block ``j`` of the inverse read
     ``wa`` approximation and ``wd`` detail coefficients. Gathering those windows
-    (one periodic pad, one concatenation) turns a level into a batch of
-    ``(b/2 x w)`` products: ``O((b + L) n)`` work in a handful of array operations
-    instead of ``~4L`` strided passes. The blocks are cut out of the level matrix
-    of a reference length, so any orthogonal filter works.
+    (one concatenation) turns a level into a batch of ``(b/2 x w)`` products:
+    ``O((b + L) n)`` work in a handful of array operations instead of ``~4L``
+    strided passes. The approximation and detail halves are separate products so
+    that each comes out contiguous. The blocks are cut out of the level matrix of
+    a reference length, so any orthogonal filter works.
     """
 
     def __init__(self, b: int, f: _Filters):
@@ -126,71 +213,93 @@ class _Blocked:
         cols = np.flatnonzero(np.any(M[np.r_[rows, h + rows]] != 0, axis=0))
         c0, c1 = int(cols[0]), int(cols[-1]) + 1
         self.b, self.p, self.w = b, j0 * b - c0, c1 - c0
-        FA, FD = M[rows, c0:c1], M[h + rows, c0:c1]
+        self.fwd = _Mats([M[rows, c0:c1], M[h + rows, c0:c1]])
         t = j0 * b + np.arange(b)
         ia = np.flatnonzero(np.any(M[:h, t] != 0, axis=1))
         id_ = np.flatnonzero(np.any(M[h:, t] != 0, axis=1))
         a0, a1, d0, d1 = int(ia[0]), int(ia[-1]) + 1, int(id_[0]), int(id_[-1]) + 1
         self.pa, self.wa = j0 * (b // 2) - a0, a1 - a0
         self.pd, self.wd = j0 * (b // 2) - d0, d1 - d0
-        G = np.concatenate([M[a0:a1, t].T, M[h + d0 : h + d1, t].T], axis=1)  # (b, wa + wd)
-        self.FA, self.FD, self.G = ArrayCache(FA), ArrayCache(FD), ArrayCache(G)
-        self.FAt, self.FDt = ArrayCache(np.ascontiguousarray(FA.T)), ArrayCache(np.ascontiguousarray(FD.T))
-        self.Gt = ArrayCache(np.ascontiguousarray(G.T))
+        self.inv = _Mats([np.concatenate([M[a0:a1, t].T, M[h + d0 : h + d1, t].T], axis=1)])  # (b, wa + wd)
 
-    def __call__(self, x3: Array, inverse: bool) -> Array:
-        xp = array_namespace(x3)
+    def analysis(self, x3: Array) -> list[Array]:
+        xp = _ns(x3)
         lead, n, T = x3.shape
-        b = self.b
-        if not inverse:
-            W = _windows(x3, b, self.w, self.p)  # (lead, n/b, w, T)
-            parts = [self._mul(W, F, Ft) for F, Ft in ((self.FA, self.FAt), (self.FD, self.FDt))]
-            return xp.concat([xp.reshape(v, (lead, n // 2, T)) for v in parts], axis=1)
-        m = n // 2
-        W = xp.concat([_windows(_take_axis(x3, 1, 0, m), b // 2, self.wa, self.pa),
-                       _windows(_take_axis(x3, 1, m, None), b // 2, self.wd, self.pd)], axis=2)
-        return xp.reshape(self._mul(W, self.G, self.Gt), (lead, n, T))
+        W = _windows([x3], self.b, [self.w], [self.p])  # (lead, n/b, w, T)
+        return [xp.reshape(v, (lead, n // 2, T)) for v in _apply_mats(W, self.fwd, T)]
 
-    @staticmethod
-    def _mul(W: Array, F: ArrayCache, Ft: ArrayCache) -> Array:
-        # left products (k x w) @ (w x T) per window, or for T == 1 one batch of (n/b x w) @ (w x k)
-        if W.shape[3] == 1:
-            return W[..., 0] @ Ft.like(W, W.dtype)
-        return F.like(W, W.dtype) @ W
+    def synthesis(self, a3: Array, d3: Array) -> Array:
+        xp = _ns(a3)
+        lead, m, T = a3.shape
+        W = _windows([a3, d3], self.b // 2, [self.wa, self.wd], [self.pa, self.pd])
+        return xp.reshape(_apply_mats(W, self.inv, T)[0], (lead, 2 * m, T))
 
 
-def _windows(x3: Array, blk: int, width: int, before: int) -> Array:
-    """Windows ``x3[:, j blk - before : j blk - before + width]`` (periodic) of ``(lead, n, T)``.
+def _windows(xs: list[Array], blk: int, widths: list[int], befores: list[int]) -> Array:
+    """Windows ``x[:, j blk - before : j blk - before + width]`` (periodic) of each ``(lead, n, T)``.
 
-    Returns ``(lead, n / blk, width, T)``. When a window spans at most its own
-    block and one sample range of each neighbour, it is the block with the tail
-    of the previous block and the head of the next (each a one-block roll of a
-    sliver): one concatenation. Otherwise a periodic pad to
+    Returns ``(lead, n / blk, sum(widths), T)``: the windows of every array of
+    ``xs``, side by side, in one concatenation (one allocation). When a window
+    spans at most its own block and one sample range of each neighbour, it is
+    the block with the tail of the previous block and the head of the next (each
+    a one-block roll of a sliver). Otherwise a periodic pad to
     ``(n / blk + S - 1) blk`` samples is cut into ``S = ceil(width / blk)``
     shifted block views.
     """
-    xp = array_namespace(x3)
-    lead, n, T = x3.shape
-    nb = n // blk
-    after = width - blk - before
-    if 0 <= before <= blk and 0 <= after <= blk and nb > 1:
-        X4 = xp.reshape(x3, (lead, nb, blk, T))
-        parts = [X4]
-        if before:
-            tail = _take_axis(X4, 2, blk - before, None)
-            prev = [_take_axis(tail, 1, nb - 1, None), _take_axis(tail, 1, 0, nb - 1)]
-            parts.insert(0, xp.concat(prev, axis=1))
-        if after:
-            head = _take_axis(X4, 2, 0, after)
-            parts.append(xp.concat([_take_axis(head, 1, 1, None), _take_axis(head, 1, 0, 1)], axis=1))
+    xp = _ns(xs[0])
+    parts = []
+    for x3, width, before in zip(xs, widths, befores, strict=True):
+        lead, n, T = x3.shape
+        nb = n // blk
+        after = width - blk - before
+        if 0 <= before <= blk and 0 <= after <= blk and nb > 1:
+            X4 = xp.reshape(x3, (lead, nb, blk, T))
+            if before:
+                tail = _take_axis(X4, 2, blk - before, None)
+                prev = [_take_axis(tail, 1, nb - 1, None), _take_axis(tail, 1, 0, nb - 1)]
+                parts.append(xp.concat(prev, axis=1))
+            parts.append(X4)
+            if after:
+                head = _take_axis(X4, 2, 0, after)
+                parts.append(xp.concat([_take_axis(head, 1, 1, None), _take_axis(head, 1, 0, 1)], axis=1))
+            continue
+        S = -(-width // blk)
+        total = (nb + S - 1) * blk
+        ext = _periodic_pad(x3, 1, before, max(total - n - before, 0))
+        ext = xp.reshape(_take_axis(ext, 1, 0, total), (lead, nb + S - 1, blk, T))
+        pieces = [_take_axis(ext, 1, s, s + nb) for s in range(S)]
+        pieces[-1] = _take_axis(pieces[-1], 2, 0, width - (S - 1) * blk)
+        parts += pieces
+    if len(parts) == 1:
+        return parts[0]
+    if not array_api_compat.is_numpy_array(xs[0]):
         return xp.concat(parts, axis=2)
-    S = -(-width // blk)
-    total = (nb + S - 1) * blk
-    ext = _periodic_pad(x3, 1, before, max(total - n - before, 0))
-    ext = xp.reshape(_take_axis(ext, 1, 0, total), (lead, nb + S - 1, blk, T))
-    pieces = [_take_axis(ext, 1, s, s + nb) for s in range(S)]
-    pieces[-1] = _take_axis(pieces[-1], 2, 0, width - (S - 1) * blk)
-    return xp.concat(pieces, axis=2)
+    # NumPy: the windows go into a per-thread buffer that is reused from call to call
+    # (freeing and re-allocating it made the allocator hand its pages back to the OS
+    # and fault them in again: ~40 % of a 256 x 256 transform pair on a 2-core box)
+    out = _workspace((lead, nb, sum(p.shape[2] for p in parts), T), xs[0].dtype)
+    k = 0
+    for p in parts:
+        out[:, :, k : k + p.shape[2]] = p
+        k += p.shape[2]
+    return out
+
+
+_LOCAL = threading.local()
+
+
+def _workspace(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A NumPy scratch array of ``shape`` and ``dtype``, kept per thread (the last 16 shapes)."""
+    cache = getattr(_LOCAL, "buffers", None)
+    if cache is None:
+        cache = _LOCAL.buffers = {}
+    key = (shape, np.dtype(dtype).str)
+    buf = cache.get(key)
+    if buf is None:
+        if len(cache) >= 16:
+            cache.clear()
+        buf = cache[key] = np.empty(shape, dtype=dtype)
+    return buf
 
 
 _PLANS: dict = {}
@@ -210,36 +319,56 @@ def _plan(n: int, f: _Filters) -> Any:
     return plan
 
 
-def _level(x: Array, axis: int, f: _Filters, inverse: bool) -> Array:
-    """One periodized level along ``axis`` (``inverse``: its adjoint = inverse).
+def _as3(x: Array, axis: int) -> Array:
+    """``x`` as ``(lead, n, T)`` around ``axis`` (a reshape)."""
+    xp = _ns(x)
+    shape = tuple(x.shape)
+    return xp.reshape(x, (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])))
+
+
+def _analysis(x: Array, axis: int, f: _Filters) -> list[Array]:
+    """One periodized analysis level along ``axis``: the approximation and detail halves.
 
     A fused kernel on CuPy; elsewhere a dense orthogonal matrix product for short
     axes, windowed block products for long ones, strided multiply-adds when the
     length has no block size.
     """
+    xp = _ns(x)
+    n = x.shape[axis]
     if array_api_compat.is_cupy_array(x):
         from ._wavelet_cupy import dwt_level
 
-        return dwt_level(x, axis, f.lo, f.hi, inverse=inverse)
-    axis = axis % x.ndim
-    n = x.shape[axis]
+        c = dwt_level(x, axis, f.lo, f.hi, inverse=False)
+        return [_take_axis(c, axis, 0, n // 2), _take_axis(c, axis, n // 2, None)]
     plan = _plan(n, f)
     if plan is None:
-        return _synthesis_strided(x, axis, f) if inverse else _analysis_strided(x, axis, f)
-    xp = array_namespace(x)
-    shape = tuple(x.shape)
-    lead, T = math.prod(shape[:axis]), math.prod(shape[axis + 1 :])
-    return xp.reshape(plan(xp.reshape(x, (lead, n, T)), inverse), shape)
+        return list(_analysis_strided(x, axis, f))
+    half = (*x.shape[:axis], n // 2, *x.shape[axis + 1 :])
+    return [xp.reshape(v, half) for v in plan.analysis(_as3(x, axis))]
+
+
+def _synthesis(a: Array, d: Array, axis: int, f: _Filters) -> Array:
+    """Adjoint (= inverse) of :func:`_analysis` along ``axis``."""
+    xp = _ns(a)
+    if array_api_compat.is_cupy_array(a):
+        from ._wavelet_cupy import dwt_level
+
+        return dwt_level(xp.concat([a, d], axis=axis), axis, f.lo, f.hi, inverse=True)
+    m = a.shape[axis]
+    plan = _plan(2 * m, f)
+    if plan is None:
+        return _synthesis_strided(a, d, axis, f)
+    full = (*a.shape[:axis], 2 * m, *a.shape[axis + 1 :])
+    return xp.reshape(plan.synthesis(_as3(a, axis), _as3(d, axis)), full)
 
 
 def _analysis_strided(x: Array, axis: int, f: _Filters) -> Array:
-    """One periodized analysis step along ``axis``: returns ``concat([cA, cD])`` on that axis.
+    """One periodized analysis step along ``axis``: returns ``(cA, cD)``.
 
     ``cA[k] = sum_j lo[j] x[(2k + L/2 - j) mod n]`` (pywt's periodization
     offsets), likewise ``cD`` with ``hi``. Working on ``axis`` in place (rather
     than moving it last) keeps every slice a block of contiguous rows.
     """
-    xp = array_namespace(x)
     n = x.shape[axis]
     half = f.length // 2
     pre = half - 1  # samples prepended so that every tap is a plain strided slice
@@ -254,17 +383,17 @@ def _analysis_strided(x: Array, axis: int, f: _Filters) -> Array:
         else:
             a += f.lo[j] * s
             d += f.hi[j] * s
-    return xp.concat([a, d], axis=axis)
+    return a, d
 
 
-def _synthesis_strided(c: Array, axis: int, f: _Filters) -> Array:
+def _synthesis_strided(a: Array, d: Array, axis: int, f: _Filters) -> Array:
     """Adjoint (= inverse) of :func:`_analysis_strided` along ``axis``."""
-    xp = array_namespace(c)
-    m = c.shape[axis] // 2
+    xp = _ns(a)
+    m = a.shape[axis]
     half = f.length // 2
     P = half
-    ae = _periodic_pad(_take_axis(c, axis, 0, m), axis, P, P)
-    de = _periodic_pad(_take_axis(c, axis, m, None), axis, P, P)
+    ae = _periodic_pad(a, axis, P, P)
+    de = _periodic_pad(d, axis, P, P)
     outs = []
     for r in (0, 1):
         acc = None
@@ -282,41 +411,33 @@ def _synthesis_strided(c: Array, axis: int, f: _Filters) -> Array:
             acc += f.hi[j] * sd
         outs.append(acc)
     x = xp.stack(outs, axis=axis + 1)
-    shape = list(c.shape)
-    return xp.reshape(x, tuple(shape))
+    return xp.reshape(x, (*a.shape[:axis], 2 * m, *a.shape[axis + 1 :]))
 
 
 def _split_complex(x: Array) -> tuple[Array, Any]:
-    """A complex ``x`` as its real and imaginary parts stacked on a new leading axis.
+    """A complex ``x`` as real ``(..., 2)`` (real, imaginary) pairs: a view on NumPy and torch.
 
-    The filters are real, so one real product on the stacked parts does the work
-    of a complex product at half the arithmetic. CuPy's fused kernel takes complex
-    arrays as they are.
+    The filters are real, so real products on the pairs do the work of complex
+    products at half the arithmetic. CuPy's fused kernel takes complex arrays as
+    they are.
     """
-    xp = array_namespace(x)
+    xp = _ns(x)
     if array_api_compat.is_cupy_array(x) or not xp.isdtype(x.dtype, "complex floating"):
         return x, None
-    return xp.stack([xp.real(x), xp.imag(x)], axis=0), x.dtype
+    return as_real_pairs(x), x.dtype
 
 
-def _join_complex(z: Array, dtype: Any) -> Array:
+def _join_complex(r: Array, dtype: Any) -> Array:
     """Inverse of :func:`_split_complex`."""
-    if dtype is None:
-        return z
-    xp = array_namespace(z)
-    return z[0, ...] + 1j * xp.astype(z[1, ...], dtype)
+    return r if dtype is None else from_real_pairs(r)
 
 
-def _set_corner(block: Array, corner: Array, axes: Sequence[int]) -> Array:
-    """``block`` with its leading corner (the shape of ``corner``) replaced, without setitem."""
-    if not axes:
-        return corner
-    xp = array_namespace(block)
-    ax = axes[0]
-    h = corner.shape[ax]
-    lo = _take_axis(block, ax, 0, h)
-    hi = _take_axis(block, ax, h, None)
-    return xp.concat([_set_corner(lo, corner, axes[1:]), hi], axis=ax)
+def _band_index(ndim: int, axes: Sequence[int], bits: Sequence[int], sizes: Sequence[int]) -> tuple:
+    """Slices of the band ``bits`` (0: approximation, 1: detail per axis) of a level of ``sizes``."""
+    idx = [slice(None)] * ndim
+    for ax, bit, s in zip(axes, bits, sizes, strict=True):
+        idx[ax] = slice(bit * s, (bit + 1) * s)
+    return tuple(idx)
 
 
 class Wavelet(LinearOperator):
@@ -375,41 +496,43 @@ class Wavelet(LinearOperator):
     def __repr__(self) -> str:
         return f"<Wavelet {self.ishape}, {self.wavelet!r}, level={self.level}>"
 
-    def _neg(self, x: Array) -> list[int]:
-        return [a - len(self.ishape) + x.ndim for a in self.axes]
+    def _axes(self, x: Array, paired: bool) -> list[int]:
+        # non-negative positions of the transformed axes in x (batch axes lead; real/imaginary pairs trail)
+        return [a + x.ndim - paired - len(self.ishape) for a in self.axes]
 
     def _apply(self, x: Array) -> Array:
+        # each level splits the approximation into 2**d bands, written once into the output
+        xp = _ns(x)
         x, dtype = _split_complex(x)
-        axes = self._neg(x)
-        blocks = []
+        axes = self._axes(x, dtype is not None)
+        out = xp.empty(x.shape, dtype=x.dtype, device=device(x))
+        bits = list(itertools.product((0, 1), repeat=len(axes)))
         cur = x
         for _ in range(self.level):
+            sizes = [cur.shape[ax] // 2 for ax in axes]
+            bands = [cur]
             for ax in axes:
-                cur = _level(cur, ax, self.filters, inverse=False)
-            blocks.append(cur)
-            for ax in axes:
-                cur = _take_axis(cur, ax, 0, cur.shape[ax] // 2)
-        out = cur
-        for block in reversed(blocks):
-            out = _set_corner(block, out, axes)
+                bands = [v for band in bands for v in _analysis(band, ax, self.filters)]
+            for b, band in zip(bits[1:], bands[1:], strict=True):
+                out[_band_index(x.ndim, axes, b, sizes)] = band
+            cur = bands[0]
+        out[_band_index(x.ndim, axes, bits[0], [cur.shape[ax] for ax in axes])] = cur
         return _join_complex(out, dtype)
 
     def _adjoint(self, y: Array) -> Array:
         y, dtype = _split_complex(y)
-        axes = self._neg(y)
-        # details of each level, finest first, are read from y on the way back up
-        sizes = [[y.shape[ax] // 2**j for ax in axes] for j in range(self.level + 1)]
-        cur = y
-        for ax, s in zip(axes, sizes[self.level], strict=True):
-            cur = _take_axis(cur, ax, 0, s)
+        axes = self._axes(y, dtype is not None)
+        bits = list(itertools.product((0, 1), repeat=len(axes)))
+        cur = None
         for j in range(self.level, 0, -1):
-            block = y
-            for ax, s in zip(axes, sizes[j - 1], strict=True):
-                block = _take_axis(block, ax, 0, s)
-            block = _set_corner(block, cur, axes)
-            for ax in reversed(axes):
-                block = _level(block, ax, self.filters, inverse=True)
-            cur = block
+            sizes = [y.shape[ax] >> j for ax in axes]
+            bands = [y[_band_index(y.ndim, axes, b, sizes)] for b in bits]
+            if cur is not None:
+                bands[0] = cur
+            for ax in reversed(axes):  # the last axis is the lowest bit: neighbours pair up
+                pairs = zip(bands[0::2], bands[1::2], strict=True)
+                bands = [_synthesis(a, d, ax, self.filters) for a, d in pairs]
+            cur = bands[0]
         return _join_complex(cur, dtype)
 
     def _make_normal(self) -> LinearOperator:

@@ -217,14 +217,20 @@ def _momentum(xp: Any, t: Array, z: Array, x: Array, x_new: Array, n_core: int, 
     t_new = 0.5 * (1.0 + xp.sqrt(1.0 + 4.0 * t * t))
     beta = (t - 1.0) / t_new
     restarts = None
+    step = x_new - x
     if restart:
-        prod = xp.real(xp.conj(z - x_new) * (x_new - x))
-        cond = (xp.sum(prod, axis=tuple(range(prod.ndim - n_core, prod.ndim))) if n_core else prod) > 0
+        u = z - x_new
+        if n_core:  # one reduction per right-hand side, no elementwise temporaries
+            flat = (*u.shape[: u.ndim - n_core], -1)
+            prod = xp.real(xp.vecdot(xp.reshape(u, flat), xp.reshape(step, flat), axis=-1))
+        else:
+            prod = xp.real(xp.conj(u) * step)
+        cond = prod > 0
         beta = xp.where(cond, xp.zeros_like(beta), beta)
         t_new = xp.where(cond, xp.ones_like(t_new), t_new)
         restarts = xp.sum(xp.astype(cond, t.dtype))
     bshape = (*t.shape, *([1] * n_core))
-    return x_new + xp.reshape(beta, bshape) * (x_new - x), t_new, restarts
+    return x_new + xp.reshape(beta, bshape) * step, t_new, restarts
 
 
 # ---------------------------------------------------------------------------- the solver
