@@ -40,12 +40,10 @@ import array_api_compat
 import numpy as np
 
 from .._validation import check_axes
-from ..backend import ArrayCache, array_namespace, as_real_pairs, device, from_real_pairs
+from ..backend import Array, ArrayCache, array_namespace, as_real_pairs, device, from_real_pairs
 from ..linop import LinearOperator, _as_shape
 
 __all__ = ["Wavelet"]
-
-Array = Any
 
 
 _NAMESPACES: dict = {}

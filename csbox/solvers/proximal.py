@@ -31,7 +31,7 @@ from ..backend import Array, array_namespace, device, real_dtype, result_dtype, 
 from ..linop import LinearOperator
 from ..penalties import CEL0, L0, L1, MCP, Half, InBasis, Penalty
 from ..penalties import thresholds as _thr
-from ._core import IterativeSolver, Result, StoppingRule
+from ._core import IterativeSolver, Result, StoppingRule, relative_change
 
 __all__ = ["Backtracking", "FixedStep", "ProxGradResult", "ProximalGradient", "column_norms", "fista", "ista"]
 
@@ -298,12 +298,10 @@ class ProximalGradient(IterativeSolver):
         xp = self.xp
         r = self.A @ self.x - self.y
         data = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
-        dx = xp.linalg.vector_norm(self.x - self.x_prev)
-        nrm = xp.linalg.vector_norm(self.x)
         return {
             "objective": data + self.penalty.value(self.x),
             "residual": xp.sqrt(2.0 * data) / self.y_norm,
-            "rel_change": dx / xp.where(nrm > 0, nrm, xp.ones_like(nrm)),
+            "rel_change": relative_change(self.x, self.x_prev),
         }
 
     def estimate(self) -> Array:
