@@ -49,6 +49,27 @@ myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]
 
 autosummary_generate = True
+# module pages describe constants in place; those with a long repr (a dict of files, the pytest
+# fixture) are shown without their value (see _templates/autosummary/module.rst)
+API_MODULES = [line.strip() for line in (Path(__file__).parent / "api.rst").read_text().splitlines()
+               if line.strip().startswith("csbox")]
+
+
+def _long_values() -> list[str]:
+    import importlib
+
+    out = []
+    for modname in API_MODULES:
+        mod = importlib.import_module(modname)
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if not callable(obj) or type(obj).__module__.startswith("_pytest"):
+                if len(repr(obj)) > 200 or type(obj).__module__.startswith("_pytest"):
+                    out.append(f"{modname}.{name}")
+    return out
+
+
+autosummary_context = {"long_values": _long_values()}
 autosummary_imported_members = True
 autosummary_ignore_module_all = False
 autodoc_default_options = {"show-inheritance": True}
@@ -87,6 +108,37 @@ sphinx_gallery_conf = {
     "reference_url": {"csbox": None},
     "backreferences_dir": "gen_modules/backreferences",
 }
+
+
+
+def _constant_docs(app, what, name, obj, options, lines):
+    """Docs of constants: the ``#:`` comment where they are defined, never their type's docstring.
+
+    autodoc reads ``#:`` comments only from the module it was asked about, so
+    ``csbox.ultrasound.C_SOUND`` (defined in ``csbox.ultrasound.probe``) would
+    show ``float``'s docstring; look in the module and its submodules for the
+    defining comment.
+    """
+    if what != "data":
+        return
+    from sphinx.pycode import ModuleAnalyzer
+
+    modname, attr = name.rsplit(".", 1)
+    for sub in [modname, *sorted(m for m in sys.modules if m.startswith(modname + "."))]:
+        try:
+            docs = ModuleAnalyzer.for_module(sub).find_attr_docs()
+        except Exception:  # extension modules and namespace packages have no source
+            continue
+        if ("", attr) in docs:
+            lines[:] = list(docs[("", attr)])
+            return
+    if getattr(obj, "__doc__", None) == type(obj).__doc__:
+        lines[:] = []
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _constant_docs)
+
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"csbox {release}"

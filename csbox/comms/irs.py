@@ -62,7 +62,7 @@ class IRSChannel:
     ----------
     factors : list of ndarray
         ``[Phi (n_patterns x G), X^T conj(A_ms) (n_pilots x G), A_bs (n_bs x G)]``.
-    x : ndarray (G**3,)
+    x : ndarray ``(G**3,)``
         The true sparse coefficient vector (``y_clean = kron(factors) @ x``).
     y_clean : ndarray
         Noiseless measurements, length ``n_patterns n_pilots n_bs``.

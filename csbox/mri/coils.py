@@ -270,14 +270,16 @@ def espirit_maps(
     """ESPIRiT coil sensitivities from the fully sampled centre of multi-coil k-space.
 
     1. Calibration matrix ``A``: every ``kernel_width^d`` patch (all coils) of the
-       centred ``calib_width^d`` region is a row. 2. SVD ``A = U Sigma V^H``; the
+       centred ``calib_width^d`` region is a row.
+    2. SVD ``A = U Sigma V^H``; the
        right singular vectors with ``sigma_j > threshold sigma_1`` span the
        signal (row) space: every k-space patch satisfies ``p = V_par V_par^H p``.
     3. Averaged over the patches containing each sample, that is the k-space
        convolution ``y = (1/k^d) sum_u R_u^H V_par V_par^H R_u y``, which becomes a
        pointwise ``C x C`` operator in image space, ``m(r) = H(r) m(r)`` with
        ``H(r) = (1/k^d) sum_j g_j(r) g_j(r)^H``, ``g_j`` the zero-padded inverse
-       DFT of kernel ``j``. 4. Coil images ``m = S rho`` make the maps the
+       DFT of kernel ``j``.
+    4. Coil images ``m = S rho`` make the maps the
        eigenvectors of ``H(r)`` with eigenvalue 1: per pixel, the top
        ``n_maps`` eigenvectors are kept where their eigenvalue exceeds ``crop``
        and set to zero elsewhere (outside the object). The phase is referred to
@@ -290,7 +292,7 @@ def espirit_maps(
 
     Parameters
     ----------
-    kspace : array, shape (..., n_coils, *image_shape)
+    kspace : array, shape ``(..., n_coils, *image_shape)``
         Centred k-space (zeros where not sampled); leading axes are a batch
         (slices), each calibrated on its own. Any namespace and device; the
         maps come back in the same, in the input's precision.
@@ -425,7 +427,7 @@ def walsh_maps(
 
     Parameters
     ----------
-    images : array, shape (..., n_coils, *image_shape)
+    images : array, shape ``(..., n_coils, *image_shape)``
         Coil images (e.g. the inverse FFT of the calibration region, zero-padded).
     kernel : int
         Box width per axis (odd: centred).

@@ -65,12 +65,12 @@ def cg_sense(
 
     Parameters
     ----------
-    kspace : array, shape (..., n_coils, *image_shape)
+    kspace : array, shape ``(..., n_coils, *image_shape)``
         Centred zero-filled k-space; leading axes are independent slices (or the
         frames of ``mask``).
-    maps : array, shape (n_coils, *image_shape) or (n_maps, n_coils, *image_shape)
+    maps : array, shape ``(n_coils, *image_shape)`` or ``(n_maps, n_coils, *image_shape)``
         Coil sensitivities (give ``ndim`` for several maps).
-    mask : bool array, shape (*frames, *image_shape), optional
+    mask : bool array, shape ``(*frames, *image_shape)``, optional
         Sampling mask; default: the points where any coil's sample is non-zero.
     lam : float
         Tikhonov weight (BART's ``pics -l2 lam``).

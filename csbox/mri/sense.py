@@ -46,12 +46,12 @@ class Sense(LinearOperator):
 
     Parameters
     ----------
-    maps : array, shape (n_coils, *image_shape) or (n_maps, n_coils, *image_shape)
+    maps : array, shape ``(n_coils, *image_shape)`` or ``(n_maps, n_coils, *image_shape)``
         Coil sensitivities (any namespace; moved once per input device and
         precision and cached). With a leading ``n_maps`` axis (soft-SENSE,
         ESPIRiT with ``n_maps=2``) the image has one component per map,
         ``A x = [M F_c sum_m S_{m,c} x_m]_c``; give ``ndim`` then.
-    mask : bool array, shape (*frames, *image_shape), optional
+    mask : bool array, shape ``(*frames, *image_shape)``, optional
         Cartesian sampling mask, centred (DC at ``n // 2``). Leading ``frames``
         axes give a series with one mask per frame (dynamic MRI); the maps are
         shared by all frames. ``None``: fully sampled.

@@ -17,7 +17,7 @@ Array = Any
 
 
 class Kronecker(LinearOperator):
-    """The Kronecker product of operators, ``y = (A_1 ⊗ ... ⊗ A_I) x``.
+    """The Kronecker product of operators, ``y = (A_1 ⊗ ⋯ ⊗ A_I) x``.
 
     Parameters
     ----------

@@ -171,6 +171,17 @@ class LocallyLowRank(Penalty):
         return xp.sum(xp.linalg.svdvals(m))
 
     def with_lam(self, lam: float) -> LocallyLowRank:
+        """A copy with weight ``lam`` (same block size, shifts and seed).
+
+        Parameters
+        ----------
+        lam : float
+            New weight ``>= 0``.
+
+        Returns
+        -------
+        LocallyLowRank
+        """
         return LocallyLowRank(self.block, lam, random_shift=self.random_shift, seed=self.seed)
 
     def _params(self) -> str:

@@ -76,6 +76,20 @@ class Indicator(Penalty):
         return xp.clip(v, self.low, self.high)
 
     def value(self, x: Array) -> Array:
+        """``0`` if ``low <= x <= high`` everywhere (to ``1e-12`` relative), else ``inf``.
+
+        ``lam`` does not scale an indicator, so this is ``phi(x)`` itself.
+
+        Parameters
+        ----------
+        x : array
+            Real array.
+
+        Returns
+        -------
+        array
+            0-d array in ``x``'s namespace.
+        """
         return self._value(x)
 
     def _value(self, x: Array) -> Array:
@@ -90,6 +104,17 @@ class Indicator(Penalty):
         return xp.where(xp.all(ok), zero, zero + math.inf)
 
     def with_lam(self, lam: float) -> Indicator:
+        """A copy; ``lam`` is ignored since ``lam * indicator = indicator`` for ``lam > 0``.
+
+        Parameters
+        ----------
+        lam : float
+            Accepted for the :class:`Penalty` interface.
+
+        Returns
+        -------
+        Indicator
+        """
         return Indicator(self.low, self.high)
 
     def _params(self) -> str:

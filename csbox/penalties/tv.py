@@ -102,6 +102,17 @@ class TV(Penalty):
         return tv_value(G._apply(x), self.isotropic, -len(G.oshape))
 
     def with_lam(self, lam: float) -> TV:
+        """A copy with weight ``lam`` (same isotropy, axes and inner iterations).
+
+        Parameters
+        ----------
+        lam : float
+            New weight ``>= 0``.
+
+        Returns
+        -------
+        TV
+        """
         return TV(lam, self.isotropic, self.axes, max_inner=self.max_inner)
 
     def _params(self) -> str:

@@ -198,7 +198,7 @@ def admm(
     ----------
     A : LinearOperator
         Forward operator (its ``normal()`` is used by the inner CG).
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent problems.
     penalties : Penalty or list of Penalty
         Convex penalties: ``TV``, ``L1(lam).in_basis(W)``, ``L1``,

@@ -216,7 +216,7 @@ def cg(
     ----------
     A : LinearOperator
         Forward operator.
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides, each with its own
         CG recursion (solved together, one product per iteration).
     damp : float
@@ -437,7 +437,7 @@ def lsqr(
     ----------
     A : LinearOperator
         Forward operator.
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides.
     damp : float
         Tikhonov weight ``d >= 0`` (SciPy's ``damp`` is ``sqrt(d)``).

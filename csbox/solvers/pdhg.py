@@ -185,7 +185,7 @@ def pdhg(
     ----------
     A : LinearOperator
         Forward operator.
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent problems.
     penalties : Penalty or list of Penalty
         Convex penalties, each split as ``g(K x)`` (TV: group l2,1 of the

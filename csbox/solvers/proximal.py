@@ -304,6 +304,13 @@ class ProximalGradient(IterativeSolver):
         return self.x
 
     def solve(self) -> Result:
+        """Set up the step-size rule (Lipschitz estimate or backtracking) and run the loop.
+
+        Returns
+        -------
+        ProxGradResult
+            The estimate and the run's record (see :class:`ProxGradResult`).
+        """
         self.step_size.setup(self)
         return super().solve()
 
@@ -391,7 +398,7 @@ def fista(
     A : LinearOperator or 2-D array
         Forward operator (a matrix is wrapped in :class:`~csbox.operators.MatrixOperator`);
         ``A.normal()`` gives the gradient (fast for :class:`~csbox.operators.PartialFourier`).
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides solved together.
         Integer data are cast to float64.
     lam : float, optional

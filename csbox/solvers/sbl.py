@@ -519,7 +519,7 @@ def kron_sbl(
     progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> SBLResult:
-    """Kronecker-structured SBL: ``y = (A_1 ⊗ ... ⊗ A_I) x + n``, ``gamma = gamma_1 ⊗ ... ⊗ gamma_I``.
+    """Kronecker-structured SBL: ``y = (A_1 ⊗ ⋯ ⊗ A_I) x + n``, ``gamma = gamma_1 ⊗ ⋯ ⊗ gamma_I``.
 
     Parameters
     ----------
@@ -775,7 +775,7 @@ def kron_omp(
     progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> OMPResult:
-    """Orthogonal matching pursuit with a Kronecker dictionary ``A_1 ⊗ ... ⊗ A_I``.
+    """Orthogonal matching pursuit with a Kronecker dictionary ``A_1 ⊗ ⋯ ⊗ A_I``.
 
     Each iteration picks the atom of largest normalised correlation
     ``|a_j^H r| / ||a_j||`` (mode products, never forming ``A``), adds its

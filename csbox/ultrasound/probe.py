@@ -24,6 +24,7 @@ from .._validation import check_choice, check_int, check_scalar
 
 __all__ = ["C_SOUND", "Probe", "Transmit", "diverging_waves", "plane_waves"]
 
+#: Speed of sound in soft tissue (m/s), the default of every ultrasound model (as PyMUST).
 C_SOUND = 1540.0
 
 # fc (Hz), pitch (m), width (m), n_elements, -6 dB fractional bandwidth, height (m): as PyMUST getparam
