@@ -43,6 +43,17 @@ class NuclearNorm(Penalty):
     ----------
     J.-F. Cai, E. J. Candès, Z. Shen, "A singular value thresholding algorithm
     for matrix completion", SIAM J. Optim. 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import NuclearNorm
+    >>> rng = np.random.default_rng(0)
+    >>> M = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))
+    >>> M = M + 0.01 * rng.standard_normal((6, 5))
+    >>> X = NuclearNorm(0.1).prox(M)
+    >>> int(np.linalg.matrix_rank(M)), int(np.linalg.matrix_rank(X, tol=1e-8))
+    (5, 2)
     """
 
     separable = False

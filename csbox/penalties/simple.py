@@ -52,6 +52,16 @@ class Indicator(Penalty):
     ``lam`` has no effect (``lam`` times an indicator is the indicator); it is
     kept at 1. ``value`` is 0 inside the box (with a relative slack of
     ``1e-12`` of the bound scale, for rounding) and ``inf`` outside.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import Indicator
+    >>> box = Indicator(0.0, 1.0)
+    >>> box.prox(np.array([-1.0, 0.5, 2.0]))
+    array([0. , 0.5, 1. ])
+    >>> float(box.value(np.array([0.2, 0.9]))), float(box.value(np.array([1.5])))
+    (0.0, inf)
     """
 
     separable = True

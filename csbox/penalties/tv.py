@@ -47,6 +47,17 @@ class TV(Penalty):
     ----------
     L. Rudin, S. Osher, E. Fatemi, "Nonlinear total variation based noise
     removal algorithms", Physica D 1992. A. Beck, M. Teboulle, IEEE TIP 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import TV
+    >>> x = np.zeros((8, 8)); x[:, 4:] = 1.0
+    >>> round(float(TV(0.1).value(x)), 6)
+    0.8
+    >>> noisy = x + 0.1 * np.random.default_rng(0).standard_normal(x.shape)
+    >>> bool(TV(1.0).value(TV(0.1).prox(noisy)) < TV(1.0).value(noisy))
+    True
     """
 
     separable = False
