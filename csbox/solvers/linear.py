@@ -466,6 +466,17 @@ def lsqr(
     ----------
     C. C. Paige, M. A. Saunders, "LSQR: an algorithm for sparse linear
     equations and sparse least squares", ACM TOMS 8(1), 1982.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import MatrixOperator
+    >>> from csbox.solvers import lsqr
+    >>> rng = np.random.default_rng(0)
+    >>> M = rng.standard_normal((30, 10)); y = rng.standard_normal(30)
+    >>> res = lsqr(MatrixOperator(M), y, tol=1e-12, max_iter=100)
+    >>> bool(np.allclose(res.x, np.linalg.lstsq(M, y, rcond=None)[0]))
+    True
     """
     xp, batch, xdt = _check_problem(A, y)
     damp = check_scalar("damp", damp, low=0.0)
