@@ -38,6 +38,15 @@ def rss(images: Array, axis: int = 0) -> Array:
     ----------
     P. B. Roemer, W. A. Edelstein, C. E. Hayes, S. P. Souza, O. M. Mueller,
     "The NMR phased array", MRM 16:192-225 (1990).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import rss
+    >>> coils = np.stack([np.full((2, 2), 3.0), np.full((2, 2), 4j)])
+    >>> rss(coils)
+    array([[5., 5.],
+           [5., 5.]])
     """
     images = check_array("images", images, min_ndim=1)
     axis = check_int("axis", axis, low=-images.ndim, high=images.ndim - 1)
@@ -328,6 +337,18 @@ def espirit_maps(
     M. Uecker, P. Lai, M. J. Murphy, P. Virtue, M. Elad, J. M. Pauly, S. S.
     Vasanawala, M. Lustig, "ESPIRiT - an eigenvalue approach to autocalibrating
     parallel MRI: where SENSE meets GRAPPA", MRM 71:990-1001 (2014).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import espirit_maps, shepp_logan_kspace
+    >>> sim = shepp_logan_kspace((64, 64), n_coils=4, seed=0)
+    >>> maps = espirit_maps(sim.kspace, calib_width=16, kernel_width=5)
+    >>> maps.shape
+    (4, 64, 64)
+    >>> inside = np.abs(sim.image) > 0.1
+    >>> bool(np.allclose(np.sum(np.abs(maps) ** 2, axis=0)[inside], 1.0, atol=1e-2))
+    True
     """
     kspace = check_array("kspace", kspace, min_ndim=2)
     xp = array_namespace(kspace)

@@ -85,6 +85,20 @@ def cg_sense(
     ----------
     K. P. Pruessmann, M. Weiger, P. Börnert, P. Boesiger, "Advances in sensitivity
     encoding with arbitrary k-space trajectories", MRM 46:638-651 (2001).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import cg_sense, shepp_logan_kspace
+    >>> from csbox.sampling import equispaced
+    >>> sim = shepp_logan_kspace((64, 64), n_coils=8, seed=0)
+    >>> mask = np.broadcast_to(equispaced(64, acceleration=2, calib=8)[:, None], (64, 64))
+    >>> res = cg_sense(sim.kspace * mask, sim.maps, mask, max_iter=50)
+    >>> res.x.shape
+    (64, 64)
+    >>> err = np.linalg.norm(res.x - sim.image) / np.linalg.norm(sim.image)
+    >>> bool(err < 0.1)
+    True
     """
     lam = check_scalar("lam", lam, low=0.0)
     A = _operator(kspace, maps, mask, ndim)

@@ -83,6 +83,18 @@ class Sense(LinearOperator):
     ----------
     K. P. Pruessmann, M. Weiger, M. B. Scheidegger, P. Boesiger, "SENSE:
     sensitivity encoding for fast MRI", MRM 42:952-962 (1999).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import Sense, birdcage_maps
+    >>> from csbox.testing import dottest
+    >>> maps = birdcage_maps((32, 32), n_coils=4)
+    >>> S = Sense(maps)
+    >>> S.ishape, S.oshape
+    ((32, 32), (4, 32, 32))
+    >>> dottest(S) < 1e-10
+    True
     """
 
     def __init__(

@@ -218,7 +218,16 @@ class Transmit:
 
 
 def plane_waves(angles_deg: Sequence[float]) -> list[Transmit]:
-    """Steered plane waves (angles in degrees)."""
+    """Steered plane waves (angles in degrees).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.ultrasound import plane_waves
+    >>> tx = plane_waves([-5.0, 0.0, 5.0])
+    >>> len(tx), tx[0].kind, round(float(np.degrees(tx[0].angle)), 6)
+    (3, 'plane', -5.0)
+    """
     return [
         Transmit(
             "plane", math.radians(check_scalar("angle", a, low=-90, high=90, low_open=True, high_open=True))
