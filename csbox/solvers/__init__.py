@@ -22,6 +22,7 @@ from .dictionary import (
     OnlineOrthogonalDictionary,
     dictionary_recovery,
     orthogonal_dictionary_learning,
+    polar,
     sparse_code,
 )
 from .linear import CGResult, LSQRResult, cg, lsqr
@@ -39,7 +40,7 @@ from .pdhg import PDHGResult, pdhg
 from .proximal import Backtracking, FixedStep, ProxGradResult, ProximalGradient, column_norms, fista, ista
 from .sbl import OMPResult, SBLResult, kron_omp, kron_sbl, sbl
 from .spright import SparseSpectrum, SpectrumResult, spright
-from .tv import TVResult, tv_denoise
+from .tv import TVResult, tv_denoise, tv_value
 
 __all__ = [
     "CEL0",
@@ -92,11 +93,13 @@ __all__ = [
     "lsqr",
     "orthogonal_dictionary_learning",
     "pdhg",
+    "polar",
     "sbl",
     "sinkhorn",
     "sinkhorn_newton_sparse",
     "sparse_code",
     "spright",
     "tv_denoise",
+    "tv_value",
     "wasserstein_grid",
 ]
