@@ -59,7 +59,7 @@ class Sense(LinearOperator):
         Non-Cartesian trajectory in grid units (the :class:`~csbox.operators.NUFFT`
         convention: each axis in ``[-n/2, n/2)``, equal to the centred FFT at integer
         points). The k-space step is then one NUFFT batched over coils, ``oshape =
-        (n_coils, *coords.shape[:-1])``, and :meth:`normal` its Toeplitz embedding
+        (n_coils, *coords.shape[:-1])``, and :meth:`~csbox.LinearOperator.normal` its Toeplitz embedding
         (no gridding inside iterations). Exclusive with ``mask``.
     ndim : int, optional
         Number of image axes (default ``maps.ndim - 1``; needed for multi-map
@@ -75,7 +75,7 @@ class Sense(LinearOperator):
     ``F_c = (-1)^{n/2} D F D`` per axis, so the two shifts of the centred
     transform become modulations folded into the maps (for ``D`` on the image
     side) and into a signed mask (for ``D`` on the k-space side): no array
-    copies for ``fftshift``. :meth:`normal` is ``S^H F^H M F S`` with the same
+    copies for ``fftshift``. :meth:`~csbox.LinearOperator.normal` is ``S^H F^H M F S`` with the same
     modulated maps and the plain mask (``D M D = M``): no gathers, no shifts;
     fully sampled, it is the pointwise ``S^H S`` without FFTs.
 
@@ -132,7 +132,7 @@ class Sense(LinearOperator):
                          (*self.frames, self.n_coils, *kshape), "complex128")
 
     def _setup_noncartesian(self, coords: Array) -> None:
-        """NUFFT k-space step: plain maps, no frames, no mask (see :mod:`csbox.operators.nufft`)."""
+        """NUFFT k-space step: plain maps, no frames, no mask (see :class:`csbox.operators.NUFFT`)."""
         from ..operators.nufft import NUFFT
 
         self._nufft = NUFFT(self.image_shape, coords)

@@ -1,6 +1,6 @@
 r"""Learned radial spoke selection: DPS picks ``K`` of ``M`` golden-angle spokes through the torch NUFFT.
 
-The candidate set is ``M`` golden-angle spokes (:func:`~csbox.mri.trajectories.radial`).
+The candidate set is ``M`` golden-angle spokes (:func:`~csbox.mri.radial`).
 A :class:`~csbox.sampling.dps.DPSSampler` over the ``M`` spokes draws ``K`` of them
 (straight-through Gumbel top-``K``); the measurement is ``y = m ⊙ A x`` with ``A`` the
 generic (differentiable) :class:`~csbox.operators.NUFFT` on torch and ``m`` the spoke

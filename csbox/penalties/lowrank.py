@@ -85,7 +85,8 @@ class LocallyLowRank(Penalty):
         used as given.)
     random_shift : bool
         Shift the tiling by a random offset in ``[0, block)`` per axis at each
-        :meth:`prox` call (circularly). :meth:`value` uses the unshifted tiling.
+        :meth:`~csbox.penalties.Penalty.prox` call (circularly).
+        :meth:`~csbox.penalties.Penalty.value` uses the unshifted tiling.
     seed : int
         Seed of the shifts.
 

@@ -41,7 +41,7 @@ class TV(Penalty):
         Axes of ``x`` to difference, counted on the array the penalty sees
         (default: all of them; give e.g. ``axes=(-2, -1)`` for batches of 2-D images).
     max_inner : int
-        FGP iterations per :meth:`prox` call (warm-started from the previous dual).
+        FGP iterations per :meth:`~csbox.penalties.Penalty.prox` call (warm-started from the previous dual).
 
     References
     ----------

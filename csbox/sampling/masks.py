@@ -269,7 +269,7 @@ def poisson_disc(
 
     Dart throwing over every grid point in a seeded random order (a point is
     kept when no kept point, calibration points included, lies closer than
-    ``r``), computed in vectorised rounds (:func:`_dart_throw`). The radius is
+    ``r``), computed in vectorised rounds (``_dart_throw``). The radius is
     chosen by bisection on a central patch of at most 256 points per axis so
     that the expected count reaches ``n_samples``; one throw over the whole
     grid follows, and the count is made exact by dropping (or adding) a few

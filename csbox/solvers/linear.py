@@ -234,7 +234,7 @@ def cg(
     check_every : int
         Checkpoint period (each checkpoint synchronises one scalar with the host).
     callback, progress, stop
-        The solver contract (see :mod:`csbox.solvers._core`).
+        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
 
     Returns
     -------
@@ -453,7 +453,7 @@ def lsqr(
     check_every : int
         Checkpoint period.
     callback, progress, stop
-        The solver contract (see :mod:`csbox.solvers._core`).
+        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
 
     Returns
     -------

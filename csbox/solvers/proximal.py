@@ -417,7 +417,7 @@ def fista(
     x0 : array, optional
         Warm start.
     max_iter, tol, check_every, callback, progress, stop
-        The solver contract (:mod:`csbox.solvers._core`): ``tol`` bounds the
+        The solver contract (:class:`~csbox.solvers.IterativeSolver`): ``tol`` bounds the
         relative change ``||x_k - x_{k-1}|| / ||x_k||``.
     **deprecated
         0.1 keywords ``prox``, ``transform``, ``cycle_spin``, ``seed`` (a

@@ -174,7 +174,7 @@ def tv_denoise(
         Stop when the duality gap is below ``tol`` times the objective
         (reason ``"gap"``).
     check_every, callback, progress, stop
-        The solver contract (see :mod:`csbox.solvers._core`).
+        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
 
     Returns
     -------
