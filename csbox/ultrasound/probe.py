@@ -44,6 +44,17 @@ class Probe:
     Build one from its data sheet with :meth:`from_parameters` (any two of pitch, width and kerf)
     or take a preset (:meth:`preset`, :meth:`l11_5v`, :meth:`p4_2v`; same values as PyMUST's
     ``getparam``).
+
+    Examples
+    --------
+    >>> from csbox.ultrasound import Probe
+    >>> p = Probe.preset("L11-5v")
+    >>> p.n_elements, p.fc
+    (128, 7600000.0)
+    >>> round(p.wavelength() * 1e3, 4)
+    0.2026
+    >>> p.x.shape
+    (128,)
     """
 
     fc: float
