@@ -26,13 +26,11 @@ from .coils import espirit_maps, rss, walsh_maps
 from .dcf import density_compensation, gridded_density, gridded_kspace, gridding_reconstruction
 from .recon import cg_sense, l1_wavelet_sense, llr_sense, tv_sense
 from .sense import Sense
-from .sim import SimulatedMRI, birdcage_maps, shepp_logan_kspace
-from .trajectories import GOLDEN_ANGLE, radial, radial_angles, spiral, stack_of_stars
+from .sim import birdcage_maps, shepp_logan_kspace
+from .trajectories import radial, spiral, stack_of_stars
 
 __all__ = [
-    "GOLDEN_ANGLE",
     "Sense",
-    "SimulatedMRI",
     "birdcage_maps",
     "cg_sense",
     "density_compensation",
@@ -43,7 +41,6 @@ __all__ = [
     "l1_wavelet_sense",
     "llr_sense",
     "radial",
-    "radial_angles",
     "rss",
     "shepp_logan_kspace",
     "spiral",

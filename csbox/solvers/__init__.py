@@ -22,7 +22,6 @@ from .dictionary import (
     OnlineOrthogonalDictionary,
     dictionary_recovery,
     orthogonal_dictionary_learning,
-    polar,
     sparse_code,
 )
 from .linear import CGResult, LSQRResult, cg, lsqr
@@ -40,7 +39,7 @@ from .pdhg import PDHGResult, pdhg
 from .proximal import Backtracking, FixedStep, ProxGradResult, ProximalGradient, column_norms, fista, ista
 from .sbl import OMPResult, SBLResult, kron_omp, kron_sbl, sbl
 from .spright import SparseSpectrum, SpectrumResult, spright
-from .tv import TVResult, tv_denoise, tv_value
+from .tv import TVResult, tv_denoise
 
 __all__ = [
     "CEL0",
@@ -93,13 +92,11 @@ __all__ = [
     "lsqr",
     "orthogonal_dictionary_learning",
     "pdhg",
-    "polar",
     "sbl",
     "sinkhorn",
     "sinkhorn_newton_sparse",
     "sparse_code",
     "spright",
     "tv_denoise",
-    "tv_value",
     "wasserstein_grid",
 ]
