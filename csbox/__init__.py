@@ -3,6 +3,7 @@
 from .linop import LinearOperator
 from .reconstruct import reconstruct
 
+#: The installed version of csbox.
 __version__ = "0.2.0"
 
 __all__ = ["LinearOperator", "__version__", "reconstruct"]

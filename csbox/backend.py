@@ -52,6 +52,14 @@ def array_namespace(*arrays: Array) -> Any:
 
     Python scalars and ``None`` are ignored. Arrays from different libraries
     raise ``TypeError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.backend import array_namespace
+    >>> xp = array_namespace(np.zeros(3))
+    >>> float(xp.sum(xp.ones(3)))
+    3.0
     """
     arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, complex))]
     if not arrs:

@@ -35,6 +35,8 @@ class DataFile:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+#: The files shipped in ``data/``, by the name :func:`load` takes: file, description, reader and its
+#: keyword arguments (see ``data/README.md`` for how each was made and its licence).
 FILES: dict[str, DataFile] = {
     "disk-uff": DataFile(
         "disk_pw_l9-4.uff",

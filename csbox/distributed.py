@@ -652,6 +652,15 @@ def map_batches(
     ----------
     M. Rocklin, "Dask: parallel computation with blocked algorithms and task
     scheduling", Proc. SciPy 2015.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.distributed import map_batches
+    >>> data = np.arange(12.0).reshape(6, 2)
+    >>> out = map_batches(lambda b: 2 * b, data, client="serial", chunk=2, progress=False)
+    >>> out[:, 0]
+    array([ 0.,  4.,  8., 12., 16., 20.])
     """
     chunk = check_int("chunk", chunk, low=1)
     client = _check_run_args(fn, client, progress, out)
@@ -843,6 +852,14 @@ def sweep(
     ----------
     M. Rocklin, "Dask: parallel computation with blocked algorithms and task
     scheduling", Proc. SciPy 2015.
+
+    Examples
+    --------
+    >>> from csbox.distributed import sweep
+    >>> grid = {"a": [1, 2], "b": [10]}
+    >>> rows = sweep(lambda a, b: {"sum": a + b}, grid, client="serial", progress=False)
+    >>> [r["sum"] for r in rows]
+    [11, 12]
     """
     client = _check_run_args(fn, client, progress, out)
     points = _grid_points(grid)

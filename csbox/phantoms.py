@@ -27,6 +27,13 @@ def shepp_logan(n: int = 256) -> np.ndarray:
     """The modified Shepp-Logan phantom (Toft 1996) on an ``n x n`` grid, values in [0, 1].
 
     Rows run from top (y = +1) to bottom (y = -1), as MATLAB's ``phantom``.
+
+    Examples
+    --------
+    >>> from csbox.phantoms import shepp_logan
+    >>> x = shepp_logan(64)
+    >>> x.shape, float(x.max()), float(x.min())
+    ((64, 64), 1.0, 0.0)
     """
     if not isinstance(n, int) or n < 8:
         raise ValueError(f"n must be an int >= 8, got {n!r}")

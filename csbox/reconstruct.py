@@ -75,7 +75,7 @@ def reconstruct(
     ----------
     A : LinearOperator
         Forward operator (e.g. :class:`~csbox.operators.PartialFourier`).
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data.
     penalties : Penalty or list of Penalty
         E.g. ``[L1(1e-3).in_basis(Wavelet(shape)), TV(1e-3)]``; empty: least squares.

@@ -43,6 +43,14 @@ def sparse_wht_signal(
         Sorted indices of the non-zeros of ``X``.
     values : ndarray
         ``X`` on ``support``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.signals import sparse_wht_signal
+    >>> f, support, values = sparse_wht_signal(10, 4, seed=0)
+    >>> len(support), f(np.arange(4)).shape
+    (4, (4,))
     """
     n = check_int("n", n, low=1, high=62)
     n_nonzero = check_int("n_nonzero", n_nonzero, low=1, high=2**n)

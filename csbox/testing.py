@@ -72,7 +72,14 @@ class Backend:
 
 
 def available_backends() -> list[Backend]:
-    """Backends found on this machine (see the module docstring)."""
+    """Backends found on this machine (see the module docstring).
+
+    Examples
+    --------
+    >>> from csbox.testing import available_backends
+    >>> "numpy" in [b.name for b in available_backends()]
+    True
+    """
     import array_api_compat.numpy as xnp
 
     out = [Backend("numpy", xnp, None, xnp.float64, xnp.complex128)]
@@ -166,6 +173,14 @@ def dottest(
     ------
     AssertionError
         With both inner products when the relative error exceeds ``rtol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import FFT
+    >>> from csbox.testing import dottest
+    >>> dottest(FFT(16)) < 1e-12
+    True
     """
     import array_api_compat.numpy as xnp
 

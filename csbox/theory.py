@@ -27,6 +27,12 @@ def l1_statistical_dimension_fraction(s: float) -> float:
 
     l1 minimisation recovers the vector from ``m`` Gaussian measurements with
     high probability when ``m > n psi(s)`` and fails when ``m < n psi(s)``.
+
+    Examples
+    --------
+    >>> from csbox.theory import l1_statistical_dimension_fraction
+    >>> round(l1_statistical_dimension_fraction(0.1), 3)
+    0.329
     """
     if not 0.0 <= s <= 1.0:
         raise ValueError(f"s must be in [0, 1], got {s}")

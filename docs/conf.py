@@ -49,6 +49,27 @@ myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]
 
 autosummary_generate = True
+# module pages describe constants in place; those with a long repr (a dict of files, the pytest
+# fixture) are shown without their value (see _templates/autosummary/module.rst)
+API_MODULES = [line.strip() for line in (Path(__file__).parent / "api.rst").read_text().splitlines()
+               if line.strip().startswith("csbox")]
+
+
+def _long_values() -> list[str]:
+    import importlib
+
+    out = []
+    for modname in API_MODULES:
+        mod = importlib.import_module(modname)
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if not callable(obj) or type(obj).__module__.startswith("_pytest"):
+                if len(repr(obj)) > 200 or type(obj).__module__.startswith("_pytest"):
+                    out.append(f"{modname}.{name}")
+    return out
+
+
+autosummary_context = {"long_values": _long_values()}
 autosummary_imported_members = True
 autosummary_ignore_module_all = False
 autodoc_default_options = {"show-inheritance": True}
@@ -60,7 +81,14 @@ numpydoc_xref_param_type = False
 numpydoc_validation_checks = {"GL08"}
 numpydoc_validation_exclude = {r"\.__init__$", r"\._[a-z]", r"\.__call__$", r"\.__repr__$"}
 
+# Every cross-reference must resolve (nitpicky + -W). Offline (CI has no network) intersphinx is off,
+# so references into NumPy/torch (bases such as ``numpy.ndarray`` and ``torch.nn.Module``) cannot
+# resolve: those, and only those, are ignored when offline.
+nitpicky = True
+nitpick_ignore_regex = []
 intersphinx_mapping = {}
+if not os.environ.get("CSBOX_DOCS_ONLINE"):
+    nitpick_ignore_regex = [(r"py:class", r"(numpy|torch)\..*")]
 if os.environ.get("CSBOX_DOCS_ONLINE"):
     intersphinx_mapping = {
         "python": ("https://docs.python.org/3", None),
@@ -87,6 +115,53 @@ sphinx_gallery_conf = {
     "reference_url": {"csbox": None},
     "backreferences_dir": "gen_modules/backreferences",
 }
+
+
+
+def _constant_docs(app, what, name, obj, options, lines):
+    """Docs of constants: the ``#:`` comment where they are defined, never their type's docstring.
+
+    autodoc reads ``#:`` comments only from the module it was asked about, so
+    ``csbox.ultrasound.C_SOUND`` (defined in ``csbox.ultrasound.probe``) would
+    show ``float``'s docstring; look in the module and its submodules for the
+    defining comment.
+    """
+    if what != "data":
+        return
+    from sphinx.pycode import ModuleAnalyzer
+
+    modname, attr = name.rsplit(".", 1)
+    for sub in [modname, *sorted(m for m in sys.modules if m.startswith(modname + "."))]:
+        try:
+            docs = ModuleAnalyzer.for_module(sub).find_attr_docs()
+        except Exception:  # extension modules and namespace packages have no source
+            continue
+        if ("", attr) in docs:
+            lines[:] = list(docs[("", attr)])
+            return
+    if getattr(obj, "__doc__", None) == type(obj).__doc__:
+        lines[:] = []
+
+
+def _public_bases(app, name, obj, options, bases):
+    """"Bases:" names documented classes: a private helper base (``_Estimator``) has no page, so
+    it is replaced by its own public bases."""
+
+    def public(cls):
+        if not cls.__name__.startswith("_"):
+            return [cls]
+        return [b for base in cls.__bases__ for b in public(base)]
+
+    out = []
+    for base in bases:
+        out += [b for b in public(base) if b not in out]
+    bases[:] = out or [object]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _constant_docs)
+    app.connect("autodoc-process-bases", _public_bases)
+
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"csbox {release}"

@@ -47,6 +47,14 @@ def steering(n_elements: int, grid: int) -> np.ndarray:
     """ULA dictionary ``(n_elements, grid)``: columns ``a(theta_i)``, ``theta_i = 2i/G - 1``.
 
     ``a(theta)[n] = exp(j pi theta n) / sqrt(N)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.comms import steering
+    >>> A = steering(8, 8)
+    >>> A.shape, bool(np.allclose(A.conj().T @ A, np.eye(8)))
+    ((8, 8), True)
     """
     n_elements = check_int("n_elements", n_elements, low=1)
     grid = check_int("grid", grid, low=1)
@@ -62,7 +70,7 @@ class IRSChannel:
     ----------
     factors : list of ndarray
         ``[Phi (n_patterns x G), X^T conj(A_ms) (n_pilots x G), A_bs (n_bs x G)]``.
-    x : ndarray (G**3,)
+    x : ndarray ``(G**3,)``
         The true sparse coefficient vector (``y_clean = kron(factors) @ x``).
     y_clean : ndarray
         Noiseless measurements, length ``n_patterns n_pilots n_bs``.
@@ -126,7 +134,15 @@ def irs_channel(
     spread: int = 3,
 ) -> IRSChannel:
     """Draw one IRS-MIMO channel (paper defaults: 6 MS, 16 BS, 256 IRS, 18-point grid, 3 pilots,
-    6 patterns, angle spread 3 grid points)."""
+    6 patterns, angle spread 3 grid points).
+
+    Examples
+    --------
+    >>> from csbox.comms import irs_channel
+    >>> ch = irs_channel(seed=0)
+    >>> ch.y_clean.shape, len(ch.factors)
+    ((288,), 3)
+    """
     check_int("seed", seed, low=0)
     for name, v in (("n_ms", n_ms), ("n_bs", n_bs), ("n_irs", n_irs), ("grid", grid),
                     ("n_pilots", n_pilots), ("n_patterns", n_patterns), ("spread", spread)):

@@ -1,9 +1,9 @@
 """Readers and writers of scanner and data-set file formats (optional dependencies imported lazily).
 
-* :mod:`.cfl`: BART's ``.cfl``/``.hdr`` (:func:`read_cfl`, :func:`write_cfl`), NumPy only.
-* :mod:`.ultrasound`: UFF/USTB channel data (HDF5, ``h5py``), MATLAB ``.mat`` from MUST and
+* ``cfl``: BART's ``.cfl``/``.hdr`` (:func:`read_cfl`, :func:`write_cfl`), NumPy only.
+* ``ultrasound``: UFF/USTB channel data (HDF5, ``h5py``), MATLAB ``.mat`` from MUST and
   Verasonics (``scipy.io.loadmat``) -> :class:`~csbox.io.ultrasound.ChannelData`.
-* :mod:`.radar`: TI DCA1000 raw ADC captures (``.bin``, NumPy) -> MIMO-SAR beat samples.
+* ``radar``: TI DCA1000 raw ADC captures (``.bin``, NumPy) -> MIMO-SAR beat samples.
 
 Every reader validates what it reads: a malformed file raises ``ValueError``
 naming the file and the field; nothing is ever unpickled.

@@ -114,6 +114,17 @@ def write_cfl(name: str | os.PathLike, array: Any) -> None:
         For non-numeric data.
     ValueError
         When finite values overflow complex64 (NaN and Inf are stored as they are).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> from csbox.io import read_cfl, write_cfl
+    >>> x = np.arange(6, dtype=np.complex64).reshape(2, 3)
+    >>> d = tempfile.mkdtemp()
+    >>> write_cfl(os.path.join(d, "x"), x)
+    >>> bool(np.array_equal(read_cfl(os.path.join(d, "x")), x))
+    True
     """
     from ..backend import to_numpy
 

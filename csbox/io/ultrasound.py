@@ -78,7 +78,7 @@ class ChannelData:
         return bool(np.iscomplexobj(self.data))
 
     def iq(self, *, bandwidth: float | None = None, upsample: int = 1) -> np.ndarray:
-        """Complex IQ ``(n_frames, n_transmits, n_elements, n_samples * upsample)`` (see :func:`rf2iq`).
+        """Complex IQ ``(n_frames, n_transmits, n_elements, n_samples * upsample)`` (see ``rf2iq``).
 
         RF is demodulated with each transmit's ``t0`` and the probe's bandwidth unless
         ``bandwidth`` is given; IQ data are returned as stored (``upsample`` must then be 1).

@@ -39,6 +39,15 @@ def rss(images: Array, axis: int = 0) -> Array:
     ----------
     P. B. Roemer, W. A. Edelstein, C. E. Hayes, S. P. Souza, O. M. Mueller,
     "The NMR phased array", MRM 16:192-225 (1990).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import rss
+    >>> coils = np.stack([np.full((2, 2), 3.0), np.full((2, 2), 4j)])
+    >>> rss(coils)
+    array([[5., 5.],
+           [5., 5.]])
     """
     images = check_array("images", images, min_ndim=1)
     axis = check_int("axis", axis, low=-images.ndim, high=images.ndim - 1)
@@ -271,14 +280,16 @@ def espirit_maps(
     """ESPIRiT coil sensitivities from the fully sampled centre of multi-coil k-space.
 
     1. Calibration matrix ``A``: every ``kernel_width^d`` patch (all coils) of the
-       centred ``calib_width^d`` region is a row. 2. SVD ``A = U Sigma V^H``; the
+       centred ``calib_width^d`` region is a row.
+    2. SVD ``A = U Sigma V^H``; the
        right singular vectors with ``sigma_j > threshold sigma_1`` span the
        signal (row) space: every k-space patch satisfies ``p = V_par V_par^H p``.
     3. Averaged over the patches containing each sample, that is the k-space
        convolution ``y = (1/k^d) sum_u R_u^H V_par V_par^H R_u y``, which becomes a
        pointwise ``C x C`` operator in image space, ``m(r) = H(r) m(r)`` with
        ``H(r) = (1/k^d) sum_j g_j(r) g_j(r)^H``, ``g_j`` the zero-padded inverse
-       DFT of kernel ``j``. 4. Coil images ``m = S rho`` make the maps the
+       DFT of kernel ``j``.
+    4. Coil images ``m = S rho`` make the maps the
        eigenvectors of ``H(r)`` with eigenvalue 1: per pixel, the top
        ``n_maps`` eigenvectors are kept where their eigenvalue exceeds ``crop``
        and set to zero elsewhere (outside the object). The phase is referred to
@@ -291,7 +302,7 @@ def espirit_maps(
 
     Parameters
     ----------
-    kspace : array, shape (..., n_coils, *image_shape)
+    kspace : array, shape ``(..., n_coils, *image_shape)``
         Centred k-space (zeros where not sampled); leading axes are a batch
         (slices), each calibrated on its own. Any namespace and device; the
         maps come back in the same, in the input's precision.
@@ -327,6 +338,18 @@ def espirit_maps(
     M. Uecker, P. Lai, M. J. Murphy, P. Virtue, M. Elad, J. M. Pauly, S. S.
     Vasanawala, M. Lustig, "ESPIRiT - an eigenvalue approach to autocalibrating
     parallel MRI: where SENSE meets GRAPPA", MRM 71:990-1001 (2014).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import espirit_maps, shepp_logan_kspace
+    >>> sim = shepp_logan_kspace((64, 64), n_coils=4, seed=0)
+    >>> maps = espirit_maps(sim.kspace, calib_width=16, kernel_width=5)
+    >>> maps.shape
+    (4, 64, 64)
+    >>> inside = np.abs(sim.image) > 0.1
+    >>> bool(np.allclose(np.sum(np.abs(maps) ** 2, axis=0)[inside], 1.0, atol=1e-2))
+    True
     """
     p = _check_espirit(kspace, calib_width, kernel_width, threshold, crop, n_maps, ndim, method, max_iter)
     cal, h = _espirit_kernel(p)
@@ -476,7 +499,7 @@ def walsh_maps(
 
     Parameters
     ----------
-    images : array, shape (..., n_coils, *image_shape)
+    images : array, shape ``(..., n_coils, *image_shape)``
         Coil images (e.g. the inverse FFT of the calibration region, zero-padded).
     kernel : int
         Box width per axis (odd: centred).

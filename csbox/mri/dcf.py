@@ -124,9 +124,10 @@ def gridding_reconstruction(
 
     Parameters
     ----------
-    kspace : array, shape (..., *coords.shape[:-1])
+    kspace : array, shape ``(..., *coords.shape[:-1])``
         Non-Cartesian samples (any namespace; leading axes batched in one call).
     coords : array, shape (..., d)
+        Trajectory in grid units, ``[-n/2, n/2]`` per axis (the :class:`~csbox.operators.NUFFT` convention).
     shape : tuple of int
         Image shape.
     weights : array, optional
@@ -134,7 +135,7 @@ def gridding_reconstruction(
 
     Returns
     -------
-    array, shape (..., *shape)
+    array, shape ``(..., *shape)``
         In ``kspace``'s namespace. For coil images combine with a root sum of squares.
     """
     shape = check_shape("shape", shape)
@@ -157,9 +158,22 @@ def gridded_kspace(
     the fully sampled centre of a radial or spiral acquisition calibrates
     :func:`csbox.mri.espirit_maps` as it is: ``espirit_maps(gridded_kspace(y, k, shape))``.
 
+    Parameters
+    ----------
+    kspace : array, shape ``(..., *coords.shape[:-1])``
+        Non-Cartesian samples (any namespace; leading axes batched in one call).
+    coords : array, shape (..., d)
+        Trajectory in grid units, ``[-n/2, n/2]`` per axis (the :class:`~csbox.operators.NUFFT` convention).
+    shape : tuple of int
+        Image (and grid) shape.
+    weights : array, optional
+        Density compensation; default :func:`density_compensation` of ``coords``.
+    eps : float
+        NUFFT accuracy.
+
     Returns
     -------
-    array, shape (..., *shape)
+    array, shape ``(..., *shape)``
         In ``kspace``'s namespace.
     """
     shape = check_shape("shape", shape)

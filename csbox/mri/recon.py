@@ -70,12 +70,12 @@ def cg_sense(
 
     Parameters
     ----------
-    kspace : array, shape (..., n_coils, *image_shape)
+    kspace : array, shape ``(..., n_coils, *image_shape)``
         Centred zero-filled k-space; leading axes are independent slices (or the
         frames of ``mask``).
-    maps : array, shape (n_coils, *image_shape) or (n_maps, n_coils, *image_shape)
+    maps : array, shape ``(n_coils, *image_shape)`` or ``(n_maps, n_coils, *image_shape)``
         Coil sensitivities (give ``ndim`` for several maps).
-    mask : bool array, shape (*frames, *image_shape), optional
+    mask : bool array, shape ``(*frames, *image_shape)``, optional
         Sampling mask; default: the points where any coil's sample is non-zero.
     lam : float
         Tikhonov weight (BART's ``pics -l2 lam``).
@@ -90,6 +90,20 @@ def cg_sense(
     ----------
     K. P. Pruessmann, M. Weiger, P. Börnert, P. Boesiger, "Advances in sensitivity
     encoding with arbitrary k-space trajectories", MRM 46:638-651 (2001).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import cg_sense, shepp_logan_kspace
+    >>> from csbox.sampling import equispaced
+    >>> sim = shepp_logan_kspace((64, 64), n_coils=8, seed=0)
+    >>> mask = np.broadcast_to(equispaced(64, acceleration=2, calib=8)[:, None], (64, 64))
+    >>> res = cg_sense(sim.kspace * mask, sim.maps, mask, max_iter=50)
+    >>> res.x.shape
+    (64, 64)
+    >>> err = np.linalg.norm(res.x - sim.image) / np.linalg.norm(sim.image)
+    >>> bool(err < 0.1)
+    True
     """
     lam, A = _checked(lam, kspace, maps, mask, ndim)
     pens = [Tikhonov(lam)] if lam > 0 else []

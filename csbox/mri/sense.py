@@ -46,12 +46,12 @@ class Sense(LinearOperator):
 
     Parameters
     ----------
-    maps : array, shape (n_coils, *image_shape) or (n_maps, n_coils, *image_shape)
+    maps : array, shape ``(n_coils, *image_shape)`` or ``(n_maps, n_coils, *image_shape)``
         Coil sensitivities (any namespace; moved once per input device and
         precision and cached). With a leading ``n_maps`` axis (soft-SENSE,
         ESPIRiT with ``n_maps=2``) the image has one component per map,
         ``A x = [M F_c sum_m S_{m,c} x_m]_c``; give ``ndim`` then.
-    mask : bool array, shape (*frames, *image_shape), optional
+    mask : bool array, shape ``(*frames, *image_shape)``, optional
         Cartesian sampling mask, centred (DC at ``n // 2``). Leading ``frames``
         axes give a series with one mask per frame (dynamic MRI); the maps are
         shared by all frames. ``None``: fully sampled.
@@ -59,7 +59,7 @@ class Sense(LinearOperator):
         Non-Cartesian trajectory in grid units (the :class:`~csbox.operators.NUFFT`
         convention: each axis in ``[-n/2, n/2)``, equal to the centred FFT at integer
         points). The k-space step is then one NUFFT batched over coils, ``oshape =
-        (n_coils, *coords.shape[:-1])``, and :meth:`normal` its Toeplitz embedding
+        (n_coils, *coords.shape[:-1])``, and :meth:`~csbox.LinearOperator.normal` its Toeplitz embedding
         (no gridding inside iterations). Exclusive with ``mask``.
     ndim : int, optional
         Number of image axes (default ``maps.ndim - 1``; needed for multi-map
@@ -75,7 +75,7 @@ class Sense(LinearOperator):
     ``F_c = (-1)^{n/2} D F D`` per axis, so the two shifts of the centred
     transform become modulations folded into the maps (for ``D`` on the image
     side) and into a signed mask (for ``D`` on the k-space side): no array
-    copies for ``fftshift``. :meth:`normal` is ``S^H F^H M F S`` with the same
+    copies for ``fftshift``. :meth:`~csbox.LinearOperator.normal` is ``S^H F^H M F S`` with the same
     modulated maps and the plain mask (``D M D = M``): no gathers, no shifts;
     fully sampled, it is the pointwise ``S^H S`` without FFTs.
 
@@ -83,6 +83,18 @@ class Sense(LinearOperator):
     ----------
     K. P. Pruessmann, M. Weiger, M. B. Scheidegger, P. Boesiger, "SENSE:
     sensitivity encoding for fast MRI", MRM 42:952-962 (1999).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.mri import Sense, birdcage_maps
+    >>> from csbox.testing import dottest
+    >>> maps = birdcage_maps((32, 32), n_coils=4)
+    >>> S = Sense(maps)
+    >>> S.ishape, S.oshape
+    ((32, 32), (4, 32, 32))
+    >>> dottest(S) < 1e-10
+    True
     """
 
     def __init__(
@@ -120,7 +132,7 @@ class Sense(LinearOperator):
                          (*self.frames, self.n_coils, *kshape), "complex128")
 
     def _setup_noncartesian(self, coords: Array) -> None:
-        """NUFFT k-space step: plain maps, no frames, no mask (see :mod:`csbox.operators.nufft`)."""
+        """NUFFT k-space step: plain maps, no frames, no mask (see :class:`csbox.operators.NUFFT`)."""
         from ..operators.nufft import NUFFT
 
         self._nufft = NUFFT(self.image_shape, coords)

@@ -227,6 +227,13 @@ def shepp_logan_kspace(
     L. A. Shepp, B. F. Logan, IEEE Trans. Nucl. Sci. 21 (1974); P. Toft, PhD
     thesis, DTU (1996) (modified contrast); M. Guerquin-Kern et al., IEEE TMI
     31:626-636 (2012).
+
+    Examples
+    --------
+    >>> from csbox.mri import shepp_logan_kspace
+    >>> sim = shepp_logan_kspace((64, 64), n_coils=4, seed=0)
+    >>> sim.kspace.shape, sim.maps.shape, sim.image.shape
+    ((4, 64, 64), (4, 64, 64), (64, 64))
     """
     shape, n_coils, coil_radius, max_freq = _check_sim(shape, n_coils, coil_radius, max_freq)
     noise_std = check_scalar("noise_std", noise_std, low=0.0)

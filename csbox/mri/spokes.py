@@ -1,6 +1,6 @@
 r"""Learned radial spoke selection: DPS picks ``K`` of ``M`` golden-angle spokes through the torch NUFFT.
 
-The candidate set is ``M`` golden-angle spokes (:func:`~csbox.mri.trajectories.radial`).
+The candidate set is ``M`` golden-angle spokes (:func:`~csbox.mri.radial`).
 A :class:`~csbox.sampling.dps.DPSSampler` over the ``M`` spokes draws ``K`` of them
 (straight-through Gumbel top-``K``); the measurement is ``y = m ⊙ A x`` with ``A`` the
 generic (differentiable) :class:`~csbox.operators.NUFFT` on torch and ``m`` the spoke
@@ -79,6 +79,23 @@ class UnrolledRadial(nn.Module):
         self.log_theta = nn.Parameter(torch.full((n_iter,), -4.0))
 
     def forward(self, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        """Run the unrolled iterations from ``x_0 = alpha A^H (w ⊙ m ⊙ y)``.
+
+        Each step is ``x <- soft_theta_k(x - eta_k A^H (w ⊙ (m ⊙ A x - y)))`` with
+        complex soft thresholding.
+
+        Parameters
+        ----------
+        y : torch.Tensor, shape ``(..., n_spokes, n_readout)``
+            Measured spokes (zero where not kept).
+        m : torch.Tensor, shape ``(..., n_spokes)``
+            Spoke mask (0/1 or relaxed in ``[0, 1]``).
+
+        Returns
+        -------
+        torch.Tensor
+            Image estimate, shape ``(..., *A.ishape)``.
+        """
         mw = m[..., None].to(y.dtype) * self.w.to(y.dtype)
         x = torch.exp(self.log_alpha) * (self.A.H @ (mw * y))
         for k in range(self.n_iter):

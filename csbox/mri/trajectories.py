@@ -56,6 +56,13 @@ def radial(
     Returns
     -------
     ndarray, shape (n_spokes, n_readout, 2)
+
+    Examples
+    --------
+    >>> from csbox.mri import radial
+    >>> k = radial(16, 64)
+    >>> k.shape, float(k.min()) >= -32, float(k.max()) <= 32
+    ((16, 64, 2), True, True)
     """
     n_readout = check_int("n_readout", n_readout, low=2)
     n = n_readout // 2 if image_size is None else check_int("image_size", image_size, low=2)

@@ -27,6 +27,18 @@ class MatrixOperator(LinearOperator):
     M : array, shape (m, n)
         NumPy array or an array of any array-API namespace. It is moved to the
         namespace, device and precision of each input once, then cached.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import MatrixOperator
+    >>> A = MatrixOperator(np.arange(6.0).reshape(2, 3))
+    >>> A.ishape, A.oshape
+    ((3,), (2,))
+    >>> A @ np.ones(3)
+    array([ 3., 12.])
+    >>> A.H @ np.ones(2)
+    array([3., 5., 7.])
     """
 
     def __init__(self, M: Array):
@@ -78,7 +90,18 @@ class Identity(LinearOperator):
 
 
 class Diagonal(LinearOperator):
-    """Elementwise multiplication ``y = d * x`` by a fixed array ``d`` (shape = ``d.shape``)."""
+    """Elementwise multiplication ``y = d * x`` by a fixed array ``d`` (shape = ``d.shape``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Diagonal
+    >>> D = Diagonal(np.array([1.0, -2.0, 3.0]))
+    >>> D @ np.ones(3)
+    array([ 1., -2.,  3.])
+    >>> round(float(D.lipschitz()), 6)
+    9.0
+    """
 
     def __init__(self, d: Array):
         host = to_numpy(d)
@@ -145,6 +168,16 @@ class Restriction(LinearOperator):
     The adjoint scatters with a gather: the samples are padded with one zero
     and taken with a precomputed inverse index, so it runs on namespaces that
     forbid integer-array assignment (``array_api_strict``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Restriction
+    >>> R = Restriction(6, np.array([0, 2, 5]))
+    >>> R @ np.arange(6.0)
+    array([0., 2., 5.])
+    >>> R.H @ np.ones(3)
+    array([1., 0., 1., 0., 0., 1.])
     """
 
     def __init__(self, shape: int | Sequence[int], indices: Array):

@@ -49,6 +49,16 @@ class Convolve(LinearOperator):
     References
     ----------
     The convolution theorem; ``scipy.signal.fftconvolve``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Convolve
+    >>> k = np.array([1.0, 2.0, 1.0]) / 4
+    >>> C = Convolve(k, 8)
+    >>> x = np.zeros(8); x[3] = 1.0
+    >>> C @ x
+    array([0.  , 0.  , 0.25, 0.5 , 0.25, 0.  , 0.  , 0.  ])
     """
 
     def __init__(self, kernel: Array, shape: int | Sequence[int], mode: str = "periodic"):

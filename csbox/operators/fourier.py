@@ -55,6 +55,20 @@ class FFT(LinearOperator):
         NumPy's normalisation names; ``"ortho"`` (default) makes the operator unitary.
     centered : bool
         Use the centred DFT (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import FFT
+    >>> F = FFT((8, 8))
+    >>> x = np.random.default_rng(0).standard_normal((8, 8))
+    >>> y = F @ x
+    >>> y.shape, y.dtype
+    ((8, 8), dtype('complex128'))
+    >>> bool(np.allclose(y, np.fft.fft2(x, norm="ortho")))
+    True
+    >>> bool(np.allclose(F.H @ y, x))
+    True
     """
 
     def __init__(
@@ -123,6 +137,19 @@ class PartialFourier(LinearOperator):
     The output holds the sampled coefficients in increasing flat-index order,
     shape ``(*leading, n_samples)``. ``normal()`` is ``F^H diag(mask) F``,
     applied without gathers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import PartialFourier
+    >>> from csbox.sampling import variable_density
+    >>> mask = variable_density((32, 32), acceleration=4, seed=0)
+    >>> A = PartialFourier((32, 32), mask, centered=True)
+    >>> A.ishape, A.oshape, int(mask.sum())
+    ((32, 32), (256,), 256)
+    >>> x = np.random.default_rng(0).standard_normal((32, 32))
+    >>> bool(np.allclose(A.H @ (A @ x), A.normal() @ x))
+    True
     """
 
     def __init__(

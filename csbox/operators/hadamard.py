@@ -42,6 +42,17 @@ class Hadamard(LinearOperator):
 
     Real and symmetric, so ``H.H`` is ``H`` and ``H @ H`` is the identity.
     Matches ``scipy.linalg.hadamard(n) / sqrt(n)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Hadamard
+    >>> H = Hadamard(8)
+    >>> H.ishape, H.oshape
+    ((8,), (8,))
+    >>> x = np.random.default_rng(0).standard_normal(H.ishape)
+    >>> bool(np.allclose(H.H @ (H @ x), x))
+    True
     """
 
     def __init__(self, n: int):

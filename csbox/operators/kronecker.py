@@ -15,7 +15,7 @@ __all__ = ["Kronecker"]
 
 
 class Kronecker(LinearOperator):
-    """The Kronecker product of operators, ``y = (A_1 ⊗ ... ⊗ A_I) x``.
+    """The Kronecker product of operators, ``y = (A_1 ⊗ ⋯ ⊗ A_I) x``.
 
     Parameters
     ----------
@@ -31,6 +31,19 @@ class Kronecker(LinearOperator):
     ``(n_1, ..., n_I)`` and factor ``i`` is applied along axis ``i``, costing
     ``sum_i (prod_{j<i} m_j)(prod_{j>=i} n_j) m_i`` operations instead of
     ``prod(m_i n_i)``. ``normal()`` is ``A_1^H A_1 ⊗ ... ⊗ A_I^H A_I``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Kronecker
+    >>> rng = np.random.default_rng(0)
+    >>> A1, A2 = rng.standard_normal((3, 4)), rng.standard_normal((5, 6))
+    >>> K = Kronecker(A1, A2)
+    >>> K.ishape, K.oshape
+    ((24,), (15,))
+    >>> x = rng.standard_normal(K.ishape)
+    >>> bool(np.allclose(K @ x, np.kron(A1, A2) @ x))
+    True
     """
 
     def __init__(self, *factors: LinearOperator | Array):

@@ -74,6 +74,16 @@ class VStack(LinearOperator):
     ----------
     ops : list of LinearOperator
         Blocks with equal ``ishape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Diagonal, Identity, VStack
+    >>> A = VStack([Identity(3), Diagonal(np.array([1.0, 2.0, 3.0]))])
+    >>> A.ishape, A.oshape
+    ((3,), (6,))
+    >>> A @ np.ones(3)
+    array([1., 1., 1., 1., 2., 3.])
     """
 
     def __init__(self, ops: Sequence[LinearOperator]):

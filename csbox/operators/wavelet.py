@@ -459,6 +459,19 @@ class Wavelet(LinearOperator):
     mode="periodization", level=level, axes=axes), axes=axes)[0]``; ``W.H`` is
     ``pywt.waverecn`` of the same. Each level costs ``O(L n)`` operations for
     filter length ``L``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Wavelet
+    >>> from csbox.phantoms import shepp_logan
+    >>> W = Wavelet((64, 64), "db4", level=3)
+    >>> x = shepp_logan(64)
+    >>> c = W @ x
+    >>> c.shape, bool(np.allclose(W.H @ c, x))
+    ((64, 64), True)
+    >>> round(float(np.linalg.norm(c) / np.linalg.norm(x)), 6)
+    1.0
     """
 
     def __init__(

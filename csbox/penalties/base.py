@@ -143,7 +143,27 @@ class InBasis(Penalty):
         self.penalty = self.penalty.with_lam(value)
 
     def prox(self, v: Array, step: float = 1.0) -> Array:
+        """Prox of ``step * lam * phi(W .)``: ``W^H prox_{step lam phi}(W v)``.
+
+        Exact because ``W`` is orthonormal. With ``cycle_spin`` the image is
+        circularly shifted by a random offset before the transform and shifted
+        back after, which averages the shift-variance of a decimated wavelet over
+        the iterations.
+
+        Parameters
+        ----------
+        v : array, shape ``W.ishape``
+            Point at which the prox is evaluated (real or complex).
+        step : float
+            Step ``> 0`` multiplying ``lam``.
+
+        Returns
+        -------
+        array
+            The prox, same shape, dtype and namespace as ``v``.
+        """
         W = self.W
+        """"""
         if not self.cycle_spin:
             return W._adjoint(self.penalty.prox(W._apply(v), step))
         xp = array_namespace(v)
@@ -152,9 +172,32 @@ class InBasis(Penalty):
         return xp.roll(out, tuple(-s for s in shift), axis=self._axes)
 
     def value(self, x: Array) -> Array:
+        """``lam * phi(W x)`` summed over every coefficient, as a 0-d array.
+
+        Parameters
+        ----------
+        x : array, shape ``W.ishape``
+            Image.
+
+        Returns
+        -------
+        array
+            0-d array in ``x``'s namespace.
+        """
         return self.penalty.value(self.W._apply(x))
 
     def with_lam(self, lam: float) -> InBasis:
+        """A copy with weight ``lam`` (same transform, cycle spinning and seed).
+
+        Parameters
+        ----------
+        lam : float
+            New weight ``>= 0``.
+
+        Returns
+        -------
+        InBasis
+        """
         return InBasis(self.penalty.with_lam(lam), self.W, cycle_spin=self.cycle_spin, seed=self.seed)
 
     def __repr__(self) -> str:

@@ -43,6 +43,17 @@ class NuclearNorm(Penalty):
     ----------
     J.-F. Cai, E. J. Candès, Z. Shen, "A singular value thresholding algorithm
     for matrix completion", SIAM J. Optim. 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import NuclearNorm
+    >>> rng = np.random.default_rng(0)
+    >>> M = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))
+    >>> M = M + 0.01 * rng.standard_normal((6, 5))
+    >>> X = NuclearNorm(0.1).prox(M)
+    >>> int(np.linalg.matrix_rank(M)), int(np.linalg.matrix_rank(X, tol=1e-8))
+    (5, 2)
     """
 
     separable = False
@@ -74,7 +85,8 @@ class LocallyLowRank(Penalty):
         used as given.)
     random_shift : bool
         Shift the tiling by a random offset in ``[0, block)`` per axis at each
-        :meth:`prox` call (circularly). :meth:`value` uses the unshifted tiling.
+        :meth:`~csbox.penalties.Penalty.prox` call (circularly).
+        :meth:`~csbox.penalties.Penalty.value` uses the unshifted tiling.
     seed : int
         Seed of the shifts.
 
@@ -171,6 +183,17 @@ class LocallyLowRank(Penalty):
         return xp.sum(xp.linalg.svdvals(m))
 
     def with_lam(self, lam: float) -> LocallyLowRank:
+        """A copy with weight ``lam`` (same block size, shifts and seed).
+
+        Parameters
+        ----------
+        lam : float
+            New weight ``>= 0``.
+
+        Returns
+        -------
+        LocallyLowRank
+        """
         return LocallyLowRank(self.block, lam, random_shift=self.random_shift, seed=self.seed)
 
     def _params(self) -> str:

@@ -41,7 +41,20 @@ class Separable(Penalty):
 
 
 class L1(Separable):
-    """``lam ||x||_1``; prox: soft thresholding ``x (1 - t / max(|x|, t))``."""
+    """``lam ||x||_1``; prox: soft thresholding ``x (1 - t / max(|x|, t))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import L1
+    >>> p = L1(0.5)
+    >>> p.prox(np.array([-2.0, 0.3, 1.0]))
+    array([-1.5,  0. ,  0.5])
+    >>> float(p.value(np.array([-2.0, 0.3, 1.0])))
+    1.65
+    >>> p.prox(np.array([3 + 4j]), step=2.0)
+    array([2.4+3.2j])
+    """
 
     convex = True
 
@@ -71,7 +84,16 @@ class Half(Separable):
 
 
 class MCP(Separable):
-    """Minimax concave penalty with concavity ``gamma`` (firm thresholding); needs ``gamma > step``."""
+    """Minimax concave penalty with concavity ``gamma`` (firm thresholding); needs ``gamma > step``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import MCP
+    >>> p = MCP(1.0, gamma=3.0)
+    >>> p.prox(np.array([0.5, 2.0, 5.0]))
+    array([0. , 1.5, 5. ])
+    """
 
     convex = False
 

@@ -52,6 +52,16 @@ class Indicator(Penalty):
     ``lam`` has no effect (``lam`` times an indicator is the indicator); it is
     kept at 1. ``value`` is 0 inside the box (with a relative slack of
     ``1e-12`` of the bound scale, for rounding) and ``inf`` outside.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import Indicator
+    >>> box = Indicator(0.0, 1.0)
+    >>> box.prox(np.array([-1.0, 0.5, 2.0]))
+    array([0. , 0.5, 1. ])
+    >>> float(box.value(np.array([0.2, 0.9]))), float(box.value(np.array([1.5])))
+    (0.0, inf)
     """
 
     separable = True
@@ -76,6 +86,20 @@ class Indicator(Penalty):
         return xp.clip(v, self.low, self.high)
 
     def value(self, x: Array) -> Array:
+        """``0`` if ``low <= x <= high`` everywhere (to ``1e-12`` relative), else ``inf``.
+
+        ``lam`` does not scale an indicator, so this is ``phi(x)`` itself.
+
+        Parameters
+        ----------
+        x : array
+            Real array.
+
+        Returns
+        -------
+        array
+            0-d array in ``x``'s namespace.
+        """
         return self._value(x)
 
     def _value(self, x: Array) -> Array:
@@ -90,6 +114,17 @@ class Indicator(Penalty):
         return xp.where(xp.all(ok), zero, zero + math.inf)
 
     def with_lam(self, lam: float) -> Indicator:
+        """A copy; ``lam`` is ignored since ``lam * indicator = indicator`` for ``lam > 0``.
+
+        Parameters
+        ----------
+        lam : float
+            Accepted for the :class:`Penalty` interface.
+
+        Returns
+        -------
+        Indicator
+        """
         return Indicator(self.low, self.high)
 
     def _params(self) -> str:

@@ -53,9 +53,39 @@ class Threshold:
     convex = False
 
     def shrink(self, m: Array, lam: float, g: float) -> Array:  # pragma: no cover - abstract
+        """New magnitude ``argmin_r 0.5 (r - m)^2 + g * lam * phi(r)`` for magnitudes ``m >= 0``.
+
+        Parameters
+        ----------
+        m : array
+            Magnitudes ``|u|``.
+        lam : float
+            Weight of the penalty.
+        g : float
+            Step ``> 0``.
+
+        Returns
+        -------
+        array
+            Shrunk magnitudes, same shape as ``m``.
+        """
         raise NotImplementedError
 
     def penalty_mag(self, m: Array, lam: float) -> Array:  # pragma: no cover - abstract
+        """Entry-wise ``lam * phi(m)`` of magnitudes ``m >= 0``.
+
+        Parameters
+        ----------
+        m : array
+            Magnitudes.
+        lam : float
+            Weight.
+
+        Returns
+        -------
+        array
+            Same shape as ``m``.
+        """
         raise NotImplementedError
 
     def prox(self, u: Array, lam: float, g: float = 1.0) -> Array:
@@ -89,13 +119,34 @@ class Soft(Threshold):
     convex = True
 
     def shrink(self, m: Array, lam: float, g: float) -> Array:
+        """``max(m - g lam, 0)``."""
         xp = array_namespace(m)
         return xp.clip(m - g * lam, min=0.0)
 
     def penalty_mag(self, m: Array, lam: float) -> Array:
+        """``lam * m``."""
         return lam * m
 
     def prox(self, u: Array, lam: float, g: float = 1.0) -> Array:
+        """Soft thresholding ``u * max(1 - g lam / |u|, 0)`` (real or complex ``u``).
+
+        Written as ``u * (max(|u|, t) - t) / max(|u|, t)`` with ``t = g * lam``,
+        which is zero below the threshold without a division by zero.
+
+        Parameters
+        ----------
+        u : array
+            Input.
+        lam : float
+            Threshold weight ``>= 0``.
+        g : float
+            Step ``> 0``.
+
+        Returns
+        -------
+        array
+            Same shape, dtype and namespace as ``u``.
+        """
         xp = array_namespace(u)
         t = _check_step(g) * check_scalar("lam", lam, low=0.0)
         if t == 0:
@@ -111,10 +162,12 @@ class Hard(Threshold):
     name = "hard"
 
     def shrink(self, m: Array, lam: float, g: float) -> Array:
+        """``m`` where ``m > sqrt(2 g lam)``, else 0."""
         xp = array_namespace(m)
         return xp.where(m > math.sqrt(2.0 * g * lam), m, xp.zeros_like(m))
 
     def penalty_mag(self, m: Array, lam: float) -> Array:
+        """``lam`` where ``m != 0``, else 0."""
         xp = array_namespace(m)
         return lam * xp.astype(m != 0, m.dtype)
 
@@ -125,6 +178,10 @@ class Half(Threshold):
     name = "half"
 
     def shrink(self, m: Array, lam: float, g: float) -> Array:
+        """Xu et al.'s closed form: ``(2/3) m (1 + cos(2 pi/3 - (2/3) acos((mu/8)(m/3)^(-3/2))))``.
+
+        With ``mu = 2 g lam``; zero for ``m <= (54^(1/3)/4) mu^(2/3)``.
+        """
         xp = array_namespace(m)
         mu = 2.0 * g * lam
         thr = (54.0 ** (1.0 / 3.0) / 4.0) * mu ** (2.0 / 3.0)
@@ -136,6 +193,7 @@ class Half(Threshold):
         return xp.where(keep, val, xp.zeros_like(m))
 
     def penalty_mag(self, m: Array, lam: float) -> Array:
+        """``lam * sqrt(m)``."""
         xp = array_namespace(m)
         return lam * xp.sqrt(m)
 
@@ -155,6 +213,7 @@ class MCP(Threshold):
         self.gamma = float(gamma)
 
     def shrink(self, m: Array, lam: float, g: float) -> Array:
+        """Firm shrinkage ``max(m - g lam, 0) / (1 - g/gamma)`` for ``m <= gamma lam``, else ``m``."""
         xp = array_namespace(m)
         if not self.gamma > g:
             raise ValueError(f"MCP needs gamma > step (gamma={self.gamma}, step={g})")
@@ -162,6 +221,7 @@ class MCP(Threshold):
         return xp.where(m <= self.gamma * lam, inner, m)
 
     def penalty_mag(self, m: Array, lam: float) -> Array:
+        """``lam m - m^2 / (2 gamma)`` for ``m <= gamma lam``, else ``gamma lam^2 / 2``."""
         xp = array_namespace(m)
         gl = self.gamma * lam
         return xp.where(m <= gl, lam * m - m * m / (2.0 * self.gamma), xp.full_like(m, gl * lam / 2.0))
@@ -199,6 +259,10 @@ class CEL0(Threshold):
         return self._cache.like(m, real_dtype(xp, m.dtype))
 
     def shrink(self, m: Array, lam: float, g: float) -> Array:
+        """``min(m, max(m - sqrt(2 lam) g a, 0) / (1 - g a^2))``.
+
+        Hard thresholding at ``sqrt(2 lam)/a`` where ``g a^2 = 1``.
+        """
         xp = array_namespace(m)
         a = self._a(m)
         den = 1.0 - g * a * a
@@ -213,6 +277,7 @@ class CEL0(Threshold):
         return xp.where(den > 1e-12, val, hard)
 
     def penalty_mag(self, m: Array, lam: float) -> Array:
+        """``lam - (a^2/2) (m - sqrt(2 lam)/a)^2`` for ``m <= sqrt(2 lam)/a``, else ``lam``."""
         xp = array_namespace(m)
         a = self._a(m)
         t = math.sqrt(2.0 * lam) / a

@@ -41,12 +41,23 @@ class TV(Penalty):
         Axes of ``x`` to difference, counted on the array the penalty sees
         (default: all of them; give e.g. ``axes=(-2, -1)`` for batches of 2-D images).
     max_inner : int
-        FGP iterations per :meth:`prox` call (warm-started from the previous dual).
+        FGP iterations per :meth:`~csbox.penalties.Penalty.prox` call (warm-started from the previous dual).
 
     References
     ----------
     L. Rudin, S. Osher, E. Fatemi, "Nonlinear total variation based noise
     removal algorithms", Physica D 1992. A. Beck, M. Teboulle, IEEE TIP 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.penalties import TV
+    >>> x = np.zeros((8, 8)); x[:, 4:] = 1.0
+    >>> round(float(TV(0.1).value(x)), 6)
+    0.8
+    >>> noisy = x + 0.1 * np.random.default_rng(0).standard_normal(x.shape)
+    >>> bool(TV(1.0).value(TV(0.1).prox(noisy)) < TV(1.0).value(noisy))
+    True
     """
 
     separable = False
@@ -102,6 +113,17 @@ class TV(Penalty):
         return tv_value(G._apply(x), self.isotropic, -len(G.oshape))
 
     def with_lam(self, lam: float) -> TV:
+        """A copy with weight ``lam`` (same isotropy, axes and inner iterations).
+
+        Parameters
+        ----------
+        lam : float
+            New weight ``>= 0``.
+
+        Returns
+        -------
+        TV
+        """
         return TV(lam, self.isotropic, self.axes, max_inner=self.max_inner)
 
     def _params(self) -> str:

@@ -457,7 +457,7 @@ def train_dps(
     measure: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     targets: np.ndarray | None = None,
 ) -> dict:
-    """Train a recovery model (with a DPS sampler, or for a fixed ``mask``) on images ``train`` (n, *shape).
+    """Train a recovery model (with a DPS sampler or a fixed ``mask``) on images ``train`` ``(n, *shape)``.
 
     Measurements are ``y = mask ⊙ F x`` with csbox's centred unitary FFT, or
     ``measure(x, mask)`` when given (e.g. channel selection of ultrasound data); the

@@ -1,11 +1,11 @@
 """Near-field MIMO-SAR imaging on irregular scans (Smith and Torlak, IEEE Access 2022).
 
-* :mod:`~csbox.sar.geometry`: :class:`FMCW` waveform, :class:`MIMOArray`, scan paths
+* ``geometry``: :class:`FMCW` waveform, :class:`MIMOArray`, scan paths
   (:func:`linear_scan`, :func:`planar_scan`), :class:`ImageGrid`;
-* :mod:`~csbox.sar.operator`: :class:`MIMOSAR`, the exact forward model (adjoint: back-projection);
-* :mod:`~csbox.sar.rma`: :func:`empm`, the fast reconstruction through monostatic RMA;
-* :mod:`~csbox.sar.recon`: :func:`sparse_reconstruction`, l1 (FISTA) on the exact model;
-* :mod:`~csbox.sar.psf`: :func:`psf_widths`, :func:`target_to_clutter_db`.
+* ``operator``: :class:`MIMOSAR`, the exact forward model (adjoint: back-projection);
+* ``rma``: :func:`empm`, the fast reconstruction through monostatic RMA;
+* ``recon``: :func:`sparse_reconstruction`, l1 (FISTA) on the exact model;
+* ``psf``: :func:`psf_widths`, :func:`target_to_clutter_db`.
 """
 
 from .geometry import C0, FMCW, ImageGrid, MIMOArray, linear_scan, planar_scan

@@ -140,6 +140,16 @@ def linear_scan(n_steps: int, step: float, *, z0: float = 0.0, height_dev: float
     ``height_dev``: heights ``z0 + height_dev (S - 0.5)`` with ``S`` a smoothed random
     field in [0, 1] (the paper: 3 cm, i.e. +-1.5 cm); ``jitter``: uniform +- jitter on
     y (freehand-like).
+
+    Examples
+    --------
+    >>> from csbox.sar import linear_scan
+    >>> p = linear_scan(5, 1e-3)
+    >>> p.shape
+    (5, 3)
+    >>> p.round(4)[:2]
+    array([[ 0.   , -0.002,  0.   ],
+           [ 0.   , -0.001,  0.   ]])
     """
     n_steps = check_int("n_steps", n_steps, low=2)
     step = check_scalar("step", step, low=0.0, low_open=True)

@@ -60,6 +60,18 @@ class MIMOSAR(LinearOperator):
         Positions of the wrong shape, fewer than 2 scan positions, voxels not in
         front of the array (``z <= max`` array height + a wavelength), or a chunk
         whose work arrays do not fit in memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.sar import FMCW, ImageGrid, MIMOArray, MIMOSAR, linear_scan
+    >>> from csbox.testing import dottest
+    >>> grid = ImageGrid(np.zeros(1), np.linspace(-0.02, 0.02, 9), np.linspace(0.25, 0.35, 5))
+    >>> op = MIMOSAR(MIMOArray.iwr1443(), FMCW(n_samples=16), linear_scan(8, 2e-3), grid)
+    >>> op.ishape, op.oshape
+    ((9, 5), (8, 2, 4, 16))
+    >>> dottest(op) < 1e-10
+    True
     """
 
     def __init__(self, array: MIMOArray, waveform: FMCW, positions: np.ndarray, grid: ImageGrid,

@@ -195,7 +195,7 @@ def admm(
     ----------
     A : LinearOperator
         Forward operator (its ``normal()`` is used by the inner CG).
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent problems.
     penalties : Penalty or list of Penalty
         Convex penalties: ``TV``, ``L1(lam).in_basis(W)``, ``L1``,
@@ -232,6 +232,18 @@ def admm(
     of multipliers", Found. Trends Mach. Learn. 2011. M. Uecker et al., BART
     (``pics``). S. Ramani, J. Fessler, "Parallel MR image reconstruction using
     augmented Lagrangian methods", IEEE TMI 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Identity
+    >>> from csbox.penalties import TV
+    >>> from csbox.solvers import admm
+    >>> x = np.zeros((16, 16)); x[4:12, 4:12] = 1.0
+    >>> y = x + 0.1 * np.random.default_rng(0).standard_normal(x.shape)
+    >>> res = admm(Identity((16, 16)), y, TV(0.1), max_iter=200)
+    >>> bool(np.linalg.norm(res.x - x) < 0.5 * np.linalg.norm(y - x))
+    True
     """
     xp, batch, xdt = check_problem(A, y)
     pens = check_penalties(penalties)

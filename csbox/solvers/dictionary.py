@@ -108,6 +108,16 @@ def sparse_code(
     ``method="omp"``: orthogonal matching pursuit with ``n_nonzero`` atoms, batched over samples;
     ``"hard"`` / ``"soft"``: thresholding of ``D^T y`` at ``alpha`` (exact l0 / l1 coding
     for an orthogonal ``D``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.solvers import sparse_code
+    >>> D = np.linalg.qr(np.random.default_rng(0).standard_normal((16, 16)))[0]
+    >>> Z = np.zeros((3, 16)); Z[0, 2] = 1.0; Z[1, 5] = -1.0; Z[2, 9] = 2.0
+    >>> codes = sparse_code(D, Z @ D.T, n_nonzero=1)
+    >>> bool(np.allclose(codes, Z))
+    True
     """
     check_choice("method", method, ("omp", "hard", "soft"))
     _check_samples(D, None, "D")

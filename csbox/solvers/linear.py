@@ -216,7 +216,7 @@ def cg(
     ----------
     A : LinearOperator
         Forward operator.
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides, each with its own
         CG recursion (solved together, one product per iteration).
     damp : float
@@ -234,7 +234,7 @@ def cg(
     check_every : int
         Checkpoint period (each checkpoint synchronises one scalar with the host).
     callback, progress, stop
-        The solver contract (see :mod:`csbox.solvers._core`).
+        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
 
     Returns
     -------
@@ -439,7 +439,7 @@ def lsqr(
     ----------
     A : LinearOperator
         Forward operator.
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides.
     damp : float
         Tikhonov weight ``d >= 0`` (SciPy's ``damp`` is ``sqrt(d)``).
@@ -455,7 +455,7 @@ def lsqr(
     check_every : int
         Checkpoint period.
     callback, progress, stop
-        The solver contract (see :mod:`csbox.solvers._core`).
+        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
 
     Returns
     -------
@@ -468,6 +468,17 @@ def lsqr(
     ----------
     C. C. Paige, M. A. Saunders, "LSQR: an algorithm for sparse linear
     equations and sparse least squares", ACM TOMS 8(1), 1982.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import MatrixOperator
+    >>> from csbox.solvers import lsqr
+    >>> rng = np.random.default_rng(0)
+    >>> M = rng.standard_normal((30, 10)); y = rng.standard_normal(30)
+    >>> res = lsqr(MatrixOperator(M), y, tol=1e-12, max_iter=100)
+    >>> bool(np.allclose(res.x, np.linalg.lstsq(M, y, rcond=None)[0]))
+    True
     """
     xp, batch, xdt = _check_problem(A, y)
     damp = check_scalar("damp", damp, low=0.0)

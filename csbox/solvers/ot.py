@@ -402,6 +402,19 @@ def sinkhorn(
     M. Cuturi, "Sinkhorn distances", NeurIPS 2013. B. Schmitzer, "Stabilized
     sparse scaling algorithms for entropy regularized transport problems",
     SIAM J. Sci. Comput. 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.solvers import sinkhorn
+    >>> t = np.linspace(0, 1, 20)
+    >>> a = np.exp(-((t - 0.3) ** 2) / 0.01); a /= a.sum()
+    >>> b = np.exp(-((t - 0.6) ** 2) / 0.01); b /= b.sum()
+    >>> C = (t[:, None] - t[None, :]) ** 2
+    >>> res = sinkhorn(a, b, C, reg=1e-2)
+    >>> P = res.plan
+    >>> bool(np.allclose(P.sum(1), a, atol=1e-8)), bool(np.allclose(P.sum(0), b, atol=1e-8))
+    (True, True)
     """
     pb = _Problem(a, b, C, reg, mass_rtol, batch_ok=True)
     tau = check_scalar("tau", tau, low=0, low_open=True)

@@ -209,7 +209,7 @@ def pdhg(
     ----------
     A : LinearOperator
         Forward operator.
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent problems.
     penalties : Penalty or list of Penalty
         Convex penalties, each split as ``g(K x)`` (TV: group l2,1 of the
@@ -245,6 +245,18 @@ def pdhg(
     problems with applications to imaging", JMIV 2011. T. Pock, A. Chambolle,
     "Diagonal preconditioning for first order primal-dual algorithms in convex
     optimization", ICCV 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.operators import Identity
+    >>> from csbox.penalties import TV
+    >>> from csbox.solvers import pdhg
+    >>> x = np.zeros((16, 16)); x[4:12, 4:12] = 1.0
+    >>> y = x + 0.1 * np.random.default_rng(0).standard_normal(x.shape)
+    >>> res = pdhg(Identity((16, 16)), y, TV(0.1), max_iter=300)
+    >>> bool(np.linalg.norm(res.x - x) < 0.5 * np.linalg.norm(y - x))
+    True
     """
     xp, batch, xdt = check_problem(A, y)
     pens = check_penalties(penalties)

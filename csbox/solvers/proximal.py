@@ -308,6 +308,13 @@ class ProximalGradient(IterativeSolver):
         return self.x
 
     def solve(self) -> Result:
+        """Set up the step-size rule (Lipschitz estimate or backtracking) and run the loop.
+
+        Returns
+        -------
+        ProxGradResult
+            The estimate and the run's record (see :class:`ProxGradResult`).
+        """
         self.step_size.setup(self)
         return super().solve()
 
@@ -395,7 +402,7 @@ def fista(
     A : LinearOperator or 2-D array
         Forward operator (a matrix is wrapped in :class:`~csbox.operators.MatrixOperator`);
         ``A.normal()`` gives the gradient (fast for :class:`~csbox.operators.PartialFourier`).
-    y : array, shape (..., *A.oshape)
+    y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides solved together.
         Integer data are cast to float64.
     lam : float, optional
@@ -414,7 +421,7 @@ def fista(
     x0 : array, optional
         Warm start.
     max_iter, tol, check_every, callback, progress, stop
-        The solver contract (:mod:`csbox.solvers._core`): ``tol`` bounds the
+        The solver contract (:class:`~csbox.solvers.IterativeSolver`): ``tol`` bounds the
         relative change ``||x_k - x_{k-1}|| / ||x_k||``.
     **deprecated
         0.1 keywords ``prox``, ``transform``, ``cycle_spin``, ``seed`` (a
@@ -432,6 +439,22 @@ def fista(
     linear inverse problems", SIAM J. Imaging Sci. 2009. B. O'Donoghue, E.
     Candès, "Adaptive restart for accelerated gradient schemes", Found. Comput.
     Math. 2015. M. Lustig, D. Donoho, J. Pauly, "Sparse MRI", MRM 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((60, 128)) / np.sqrt(60)
+    >>> x = np.zeros(128); x[[5, 40, 99]] = [1.0, -2.0, 1.5]
+    >>> y = A @ x
+    >>> from csbox.solvers import fista
+    >>> res = fista(A, y, lam=1e-3, max_iter=1000, tol=1e-9)
+    >>> res.converged, res.stop_reason
+    (True, 'tol')
+    >>> np.flatnonzero(np.abs(res.x) > 0.1)
+    array([ 5, 40, 99])
+    >>> bool(np.linalg.norm(res.x - x) < 1e-2 * np.linalg.norm(x))
+    True
     """
     return _run(
         A, y, lam, accelerate=True, penalty=penalty, lam_rel=lam_rel, step=step, restart=restart, x0=x0,
@@ -451,6 +474,18 @@ def ista(A: LinearOperator | Array, y: Array, lam: float | None = None, **kwargs
     ----------
     I. Daubechies, M. Defrise, C. De Mol, "An iterative thresholding algorithm
     for linear inverse problems with a sparsity constraint", CPAM 2004.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((60, 128)) / np.sqrt(60)
+    >>> x = np.zeros(128); x[[5, 40, 99]] = [1.0, -2.0, 1.5]
+    >>> y = A @ x
+    >>> from csbox.solvers import ista
+    >>> res = ista(A, y, lam=1e-2, max_iter=3000, tol=1e-7)
+    >>> np.flatnonzero(np.abs(res.x) > 0.1)
+    array([ 5, 40, 99])
     """
     if "restart" in kwargs:
         raise TypeError("ista has no momentum and takes no restart")

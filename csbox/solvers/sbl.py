@@ -305,6 +305,18 @@ def sbl(
     ``mu = Gamma A^H B^{-1} y``, ``diag(Sigma) = gamma - gamma^2 diag(A^H B^{-1}
     A)``, ``O(m^2 n)``; once pruning leaves ``n_active < m`` it inverts the
     ``n_active x n_active`` matrix ``A^H A / s2 + Gamma^{-1}`` instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((60, 128)) / np.sqrt(60)
+    >>> x = np.zeros(128); x[[5, 40, 99]] = [1.0, -2.0, 1.5]
+    >>> y = A @ x
+    >>> from csbox.solvers import sbl
+    >>> res = sbl(A, y, noise_var=1e-6, max_iter=500)
+    >>> np.flatnonzero(np.abs(res.x) > 0.1)
+    array([ 5, 40, 99])
     """
     A = _as_matrix(A, "A")
     y = check_array("y", y, ndim=1)
@@ -563,7 +575,7 @@ def kron_sbl(
     progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> SBLResult:
-    """Kronecker-structured SBL: ``y = (A_1 ⊗ ... ⊗ A_I) x + n``, ``gamma = gamma_1 ⊗ ... ⊗ gamma_I``.
+    """Kronecker-structured SBL: ``y = (A_1 ⊗ ⋯ ⊗ A_I) x + n``, ``gamma = gamma_1 ⊗ ⋯ ⊗ gamma_I``.
 
     Parameters
     ----------
@@ -819,7 +831,7 @@ def kron_omp(
     progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> OMPResult:
-    """Orthogonal matching pursuit with a Kronecker dictionary ``A_1 ⊗ ... ⊗ A_I``.
+    """Orthogonal matching pursuit with a Kronecker dictionary ``A_1 ⊗ ⋯ ⊗ A_I``.
 
     Each iteration picks the atom of largest normalised correlation
     ``|a_j^H r| / ||a_j||`` (mode products, never forming ``A``), adds its
@@ -843,6 +855,18 @@ def kron_omp(
     ----------
     C. Caiafa, A. Cichocki, "Computing sparse representations of
     multidimensional signals using Kronecker bases", Neural Comput. 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.solvers import kron_omp
+    >>> rng = np.random.default_rng(0)
+    >>> A1, A2 = rng.standard_normal((12, 20)), rng.standard_normal((12, 20))
+    >>> x = np.zeros((20, 20)); x[3, 7] = 1.0; x[15, 2] = -2.0
+    >>> y = np.kron(A1, A2) @ x.ravel()
+    >>> res = kron_omp([A1, A2], y, n_nonzero=2)
+    >>> np.flatnonzero(np.abs(res.x) > 0.5).tolist() == [3 * 20 + 7, 15 * 20 + 2]
+    True
     """
     y = check_array("y", y, ndim=1)
     mats = _factor_matrices(factors, y)

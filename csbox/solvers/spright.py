@@ -438,6 +438,18 @@ def spright(
     ----------
     X. Li, J. K. Bradley, S. Pawar, K. Ramchandran, "SPRIGHT: a fast and robust
     framework for sparse Walsh-Hadamard transform", arXiv 1508.06336.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.signals import sparse_wht_signal
+    >>> from csbox.solvers import spright
+    >>> f, support, values = sparse_wht_signal(12, 8, seed=0)
+    >>> res = spright(f, 12, 8, seed=0)
+    >>> res.converged, bool(np.array_equal(res.support, support)), bool(np.allclose(res.values, values))
+    (True, True, True)
+    >>> res.n_samples < 2**12 // 10
+    True
     """
     n = check_int("log2_n", log2_n, low=1, high=62)
     N = 2**n

@@ -174,7 +174,7 @@ def tv_denoise(
         Stop when the duality gap is below ``tol`` times the objective
         (reason ``"gap"``).
     check_every, callback, progress, stop
-        The solver contract (see :mod:`csbox.solvers._core`).
+        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
 
     Returns
     -------
@@ -187,6 +187,16 @@ def tv_denoise(
     variation image denoising and deblurring problems", IEEE TIP 2009.
     A. Chambolle, "An algorithm for total variation minimization and
     applications", JMIV 2004. L. Rudin, S. Osher, E. Fatemi, Physica D 1992.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.solvers import tv_denoise
+    >>> x = np.zeros((32, 32)); x[8:24, 8:24] = 1.0
+    >>> y = x + 0.2 * np.random.default_rng(0).standard_normal(x.shape)
+    >>> res = tv_denoise(y, 0.3)
+    >>> bool(np.linalg.norm(res.x - x) < 0.4 * np.linalg.norm(y - x))
+    True
     """
     image = check_array("image", image, cast_int=False)
     lam = check_scalar("lam", lam, low=0.0)

@@ -1,12 +1,13 @@
 """Ultrasound imaging: probes and transmits, the Born pulse-echo operator and simulator, IQ
 demodulation, delay-and-sum beamforming, B-mode display, Doppler and slow-time recovery.
 
-One concept per module: :mod:`.probe` (``Probe``, ``Transmit``), :mod:`.pulse_echo`
-(``PulseEcho``, ``simulate``, ``simulate_rf``), :mod:`.demodulation` (``rf2iq``),
-:mod:`.beamforming` (``das``, ``das_matrix``), :mod:`.display` (``bmode``, ``image_grid``),
-:mod:`.doppler` (``kasai``, ``clutter_filter_svd``), :mod:`.subsampling`,
-:mod:`.phantoms` (``RotatingDisk``) and :mod:`.recovery` (``slow_time_recovery``, which uses
-:mod:`csbox.solvers`). Scanner files are read by :mod:`csbox.io.ultrasound`.
+One concept per module: ``probe`` (``Probe``, ``Transmit``), ``pulse_echo``
+(``PulseEcho``, ``simulate``, ``simulate_rf``), ``demodulation`` (``rf2iq``),
+``beamforming`` (``das``, ``das_matrix``), ``display`` (``bmode``, ``image_grid``),
+``doppler`` (``kasai``, ``clutter_filter_svd``), ``subsampling``,
+``phantoms`` (``RotatingDisk``) and ``recovery`` (``slow_time_recovery``, which uses
+:mod:`csbox.solvers`). Scanner files are read by
+:func:`csbox.io.read_uff` and :func:`csbox.io.read_mat`.
 """
 
 from .beamforming import das, das_matrix

@@ -154,6 +154,19 @@ def rf2iq(
     References
     ----------
     Vaughan, Scott & White, IEEE TSP 1991 (band-pass sampling); Garcia, IUS 2021 (MUST ``rf2iq``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.ultrasound import rf2iq
+    >>> fs, fc = 40e6, 5e6
+    >>> t = np.arange(512) / fs
+    >>> rf = np.cos(2 * np.pi * fc * t) * np.exp(-(((t - 6e-6) / 1e-6) ** 2))
+    >>> iq = rf2iq(rf, fs, fc, bandwidth=0.6)
+    >>> iq.dtype, iq.shape
+    (dtype('complex128'), (512,))
+    >>> int(np.argmax(np.abs(iq))) == int(round(6e-6 * fs))
+    True
     """
     if not hasattr(rf, "shape"):
         raise TypeError(f"rf must be an array, got {type(rf).__name__}")

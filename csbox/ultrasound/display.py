@@ -49,6 +49,15 @@ def bmode(img: Array, dynamic_range: float = 60.0) -> np.ndarray:
     """Log-compressed envelope ``20 log10(|img| / max |img|)`` (dB), clipped at ``-dynamic_range``.
 
     Returns a NumPy array for display (0 dB at the brightest pixel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.ultrasound import bmode
+    >>> img = bmode(np.array([[1.0, 0.1], [0.01, 1e-5]]), dynamic_range=60.0)
+    >>> img.round(1)
+    array([[  0., -20.],
+           [-40., -60.]])
     """
     dynamic_range = check_scalar("dynamic_range", dynamic_range, low=0, low_open=True)
     a = np.abs(to_numpy(img))

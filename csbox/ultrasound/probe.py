@@ -24,6 +24,7 @@ from .._validation import check_choice, check_int, check_scalar
 
 __all__ = ["C_SOUND", "Probe", "Transmit", "diverging_waves", "plane_waves"]
 
+#: Speed of sound in soft tissue (m/s), the default of every ultrasound model (as PyMUST).
 C_SOUND = 1540.0
 
 # fc (Hz), pitch (m), width (m), n_elements, -6 dB fractional bandwidth, height (m): as PyMUST getparam
@@ -43,6 +44,17 @@ class Probe:
     Build one from its data sheet with :meth:`from_parameters` (any two of pitch, width and kerf)
     or take a preset (:meth:`preset`, :meth:`l11_5v`, :meth:`p4_2v`; same values as PyMUST's
     ``getparam``).
+
+    Examples
+    --------
+    >>> from csbox.ultrasound import Probe
+    >>> p = Probe.preset("L11-5v")
+    >>> p.n_elements, p.fc
+    (128, 7600000.0)
+    >>> round(p.wavelength() * 1e3, 4)
+    0.2026
+    >>> p.x.shape
+    (128,)
     """
 
     fc: float
@@ -217,7 +229,16 @@ class Transmit:
 
 
 def plane_waves(angles_deg: Sequence[float]) -> list[Transmit]:
-    """Steered plane waves (angles in degrees)."""
+    """Steered plane waves (angles in degrees).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.ultrasound import plane_waves
+    >>> tx = plane_waves([-5.0, 0.0, 5.0])
+    >>> len(tx), tx[0].kind, round(float(np.degrees(tx[0].angle)), 6)
+    (3, 'plane', -5.0)
+    """
     return [
         Transmit(
             "plane", math.radians(check_scalar("angle", a, low=-90, high=90, low_open=True, high_open=True))
