@@ -74,7 +74,7 @@ print(f"l1: lam = {lam:.3g}, {runs['l1 (soft)'].n_iter} iterations")
 # operator. :meth:`csbox.LinearOperator.column_norms` would probe all 16384
 # columns; a periodized wavelet's atoms within one subband are translates of
 # each other and :math:`|F w|` is translation invariant, so one probe per
-# subband (13 in all, the blocks laid out as :func:`pywt.coeffs_to_array` does)
+# subband (13 in all, the blocks laid out as ``pywt.coeffs_to_array`` does)
 # gives them exactly.
 B = A @ W.H
 _, slices = pywt.coeffs_to_array(pywt.wavedecn(np.zeros((n, n)), "db4", mode="periodization", level=4))
