@@ -452,13 +452,16 @@ def _evaluate(pb: _Problem, f: Array, g: Array) -> tuple:
     return P, r, c, L, err
 
 
-def _pcg(matvec: Any, rhs: Array, diag: Array, tol: float, max_iter: int) -> tuple[Array, int]:
+def _pcg(matvec: Any, rhs: Array, diag: Array, tol: float, max_iter: int,
+         deadline: float = math.inf) -> tuple[Array, int]:
     """Jacobi-preconditioned conjugate gradients for ``M x = rhs``, ``M`` symmetric positive (semi)definite.
 
     ``M`` is the sparsified Newton matrix, positive definite up to the null
     direction ``(1, -1)`` of the exact Hessian, to which ``rhs`` is (up to the
     marginal mismatch) orthogonal; the caller removes that component from the
-    solution. Stops at ``||r|| <= tol ||rhs||``.
+    solution. Stops at ``||r|| <= tol ||rhs||``, or at ``time.perf_counter() >
+    deadline`` (every CG iterate is an ascent direction of the dual, so a cut
+    solve still gives an inexact Newton step).
     """
     xp = array_namespace(rhs)
     inv = 1.0 / diag
@@ -477,7 +480,7 @@ def _pcg(matvec: Any, rhs: Array, diag: Array, tol: float, max_iter: int) -> tup
         alpha = rz / pAp
         x = x + alpha * p
         r = r - alpha * Ap
-        if float(to_numpy(xp.linalg.vector_norm(r))) <= stop:
+        if float(to_numpy(xp.linalg.vector_norm(r))) <= stop or time.perf_counter() > deadline:
             break
         z = inv * r
         rz_new = float(to_numpy(xp.sum(r * z)))
@@ -539,7 +542,8 @@ class _Newton(IterativeSolver):
             return xp.concat([r * zx + S.matvec(zy), S.rmatvec(zx) + c * zy]) / reg
 
         tol = max(self.cg_tol, min(1e-2, self.err))  # Eisenstat-Walker style forcing term
-        step, its = _pcg(matvec, grad, xp.concat([r, c]) / reg, tol, self.cg_max_iter)
+        deadline = math.inf if self.race is None else time.perf_counter() + self.race.step_limit()
+        step, its = _pcg(matvec, grad, xp.concat([r, c]) / reg, tol, self.cg_max_iter, deadline)
         self.cg_its.append(its)
         return step - xp.sum(step * self.null) * self.null  # (1, -1) leaves P unchanged
 
@@ -594,11 +598,15 @@ class _Switch:
 
     *Sinkhorn's remaining time.* The log marginal error of Sinkhorn falls by
     ``lam`` per iteration (linear convergence), but ``lam`` may shrink as it
-    runs (random costs at large eta: 0.22 to 0.07 per iteration over the first
-    35 at n = 500, eta = 1200). At each checkpoint from iteration ``20`` on,
-    ``lam_1``, ``lam_2`` of the last two windows of ``w = 5`` iterations (a
-    multiple of the checkpoint period; the first 10 iterations, a transient, are
-    not used) give ``q = min(lam_2 / lam_1, 1)`` per window. If ``lam`` keeps
+    runs (random costs at large eta: 0.16 to 0.015 per iteration over the
+    first 120 at n = 500, eta = 1200). At each checkpoint from iteration ``20``
+    on, the rates ``lam_0``, ``lam_1``, ``lam_2`` of the last three windows of
+    ``w = 5`` iterations (a multiple of the checkpoint period; the first 5
+    iterations, a transient, are not used) are read; the rule judges only a
+    steady rate (each within a factor 1.5 of the one before: W1 costs at
+    eta = 1200 have erratic rates for hundreds of iterations), and
+    ``q = lam_2 / lam_1`` per window where the rate shrinks by more than 10 %
+    (``q = 1`` otherwise: the clouds' rates drift by 0-3 % a window). If ``lam`` keeps
     shrinking by ``q`` per window, ``log e`` falls by at most
     ``lam_2 w q / (1 - q)`` in all; the windows ``j`` to the tolerance solve
     ``lam_2 w (q + ... + q^j) = log(e / tol)``, or there are none (Sinkhorn
@@ -607,23 +615,30 @@ class _Switch:
 
     *Newton's time.* ``newton_steps = 8`` steps (measured 3 to 12 from 20
     Sinkhorn steps) at the measured seconds of a Newton step, or, before one is
-    measured, ``kernel_cost = 12`` times the measured time of building the
+    measured, ``kernel_cost = 8`` times the measured time of building the
     kernel ``exp((f + g - C)/eps)`` (a step builds ``P`` once per line-search
-    trial, selects its largest entries and runs CG; measured 6 to 15 kernel
-    builds on the benchmark's cases).
+    trial, selects its largest entries and runs CG; measured 4 to 21 kernel
+    builds for the first step, 1 to 11 for the next, on the benchmark's cases).
 
     *Switch* when Newton's time is below Sinkhorn's remaining time. *Hand back*
     to Sinkhorn (from the potentials of the lowest error seen) when a Newton
     step finds no finite point, from the second step the error exceeds 100
-    times its value at the switch, from the eighth it is not below it, or the
-    remaining Newton time ``max(newton_steps - k, 2)`` steps at the measured
-    step time exceeds Sinkhorn's remaining time from the current error. After a
+    times its value at the switch, from the sixteenth it is not below it (the
+    1-D histogram case at eta = 1200 spends 8 steps above it), or the
+    remaining Newton time, ``max(newton_steps - k, 2)`` steps at the measured
+    step time, exceeds Sinkhorn's predicted remaining time from the current
+    error, unless the last step cut the error tenfold (the superlinear phase,
+    where Newton finishes in a few steps). A step's CG stops at ``1/newton_steps`` of the budget
+    (Sinkhorn's remaining time predicted at the switch) or ten times a
+    step's predicted time, whichever comes first (an inexact Newton step; a W1
+    cost from 40 Sinkhorn steps otherwise spends 2,000 CG iterations on a step
+    that fails). After a
     hand-back the rule switches again only once Sinkhorn has run ten times the
     failed attempt's time (so failed attempts cost at most 10 % of the Sinkhorn
     time after them), at most ``attempts = 3`` times.
     """
 
-    window, first, newton_steps, kernel_cost, attempts = 5, 20, 8, 20.0, 3
+    window, first, newton_steps, kernel_cost, attempts = 5, 20, 8, 8.0, 3
 
     def __init__(self, tol: float | None):
         self.target = tol if tol else 1e-15  # tol = 0 runs to max_iter: the error floor of doubles
@@ -665,13 +680,14 @@ class _Switch:
         now = time.perf_counter() - self.t0
         self.points[k] = (math.log(err) if err > 0 else -math.inf, now)
         w = self.w
-        if k < self.first or k - 2 * w < 10 or (k - w) not in self.points or (k - 2 * w) not in self.points:
+        if k < self.first or k - 3 * w < 5 or any(k - i * w not in self.points for i in (1, 2, 3)):
             return False
-        (l0, _), (l1, t1), (l2, t2) = self.points[k - 2 * w], self.points[k - w], self.points[k]
-        lam1, lam2 = (l0 - l1) / w, (l1 - l2) / w
-        if not (lam1 > 0 and lam2 > 0):  # no measurable progress yet (a transient): no rate to judge by
-            return False
-        self.model = (lam2, min(lam2 / lam1, 1.0), (t2 - t1) / w)
+        (lm, _), (l0, _), (l1, t1), (l2, t2) = (self.points[k - i * w] for i in (3, 2, 1, 0))
+        lam0, lam1, lam2 = (lm - l0) / w, (l0 - l1) / w, (l1 - l2) / w
+        if not (lam0 > 0 and 0.5 <= lam1 / lam0 <= 1.5 and 0.5 <= lam2 / lam1 <= 1.5):
+            return False  # no steady rate yet (a transient, or W1's erratic one): nothing to judge by
+        q = lam2 / lam1 if lam2 < 0.9 * lam1 else 1.0  # shrinking by under 10 % a window: steady
+        self.model = (lam2, q, (t2 - t1) / w)
         if self.tries >= self.attempts or now < self.wait:
             return False
         self.budget = self.sinkhorn_seconds(err)
@@ -681,15 +697,17 @@ class _Switch:
         """After Newton step ``k`` (``errs``: the errors at the switch and after each step)."""
         self.t_newton = elapsed / k
         e0, prev, e = errs[0], errs[-2], errs[-1]
-        if not math.isfinite(e) or (k >= 2 and e > 100.0 * e0) or (k >= 8 and e >= e0):
+        if not math.isfinite(e) or (k >= 2 and e > 100.0 * e0) or (k >= 2 * self.newton_steps and e >= e0):
             return False
         if e <= self.target:
             return True
-        if e * 10.0 <= prev:  # the fast phase: as many steps as the last reduction predicts
-            steps = max(1.0, math.ceil(math.log(e / self.target) / math.log(prev / e)))
-        else:
-            steps = max(self.newton_steps - k, 2)
-        return elapsed + self.newton_seconds(steps) <= self.budget
+        if e * 10.0 <= prev:  # the fast (superlinear) phase: Newton finishes in a few steps
+            return True
+        return self.newton_seconds(max(self.newton_steps - k, 2)) <= self.sinkhorn_seconds(e)
+
+    def step_limit(self) -> float:
+        """Seconds a Newton step's CG may take: the budget shared by the steps, at most 10x a step."""
+        return min(self.budget / self.newton_steps, 10.0 * self.newton_seconds(1))
 
     def switched(self) -> None:
         self.tries += 1
