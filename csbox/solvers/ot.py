@@ -618,7 +618,9 @@ class _Switch:
     measured, ``kernel_cost = 8`` times the measured time of building the
     kernel ``exp((f + g - C)/eps)`` (a step builds ``P`` once per line-search
     trial, selects its largest entries and runs CG; measured 4 to 21 kernel
-    builds for the first step, 1 to 11 for the next, on the benchmark's cases).
+    builds for the first step, 1 to 11 for the next, on the benchmark's cases)
+    plus ``overhead = 50`` Sinkhorn iterations (the per-call cost of CG's and
+    the line search's small operations, which dominates below n ~ 200).
 
     *Switch* when Newton's time is below Sinkhorn's remaining time. *Hand back*
     to Sinkhorn (from the potentials of the lowest error seen) when a Newton
@@ -638,7 +640,7 @@ class _Switch:
     time after them), at most ``attempts = 3`` times.
     """
 
-    window, first, newton_steps, kernel_cost, attempts = 5, 20, 8, 8.0, 3
+    window, first, newton_steps, kernel_cost, overhead, attempts = 5, 20, 8, 8.0, 50, 3
 
     def __init__(self, tol: float | None):
         self.target = tol if tol else 1e-15  # tol = 0 runs to max_iter: the error floor of doubles
@@ -672,7 +674,9 @@ class _Switch:
 
     def newton_seconds(self, steps: float) -> float:
         """Predicted seconds of ``steps`` Newton steps (the measured step time once there is one)."""
-        per_step = self.t_newton if self.t_newton is not None else self.kernel_cost * self.t_kernel
+        per_step = self.t_newton
+        if per_step is None:
+            per_step = self.kernel_cost * self.t_kernel + self.overhead * self.model[2]
         return steps * per_step
 
     def observe(self, k: int, err: float) -> bool:
