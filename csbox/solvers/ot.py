@@ -105,6 +105,13 @@ class SNSResult(OTResult):
         Kept fraction of the last Newton step (None without Newton steps).
     cg_iterations : list of int
         CG iterations of each Newton step.
+    stages : list of (str, int)
+        The stages in the order they ran, ``("sinkhorn" | "newton", iterations)``.
+    switched : bool
+        Whether a Newton stage ran.
+    fell_back : bool
+        Whether Sinkhorn took over from a Newton stage that did not pay
+        (``n_sinkhorn="auto"``; the message says so too).
     """
 
     n_sinkhorn: int = 0
@@ -112,6 +119,9 @@ class SNSResult(OTResult):
     nnz: list[int] = field(default_factory=list)
     density: float | None = None
     cg_iterations: list[int] = field(default_factory=list)
+    stages: list[tuple[str, int]] = field(default_factory=list)
+    switched: bool = False
+    fell_back: bool = False
 
 
 @dataclass(repr=False)
@@ -160,6 +170,18 @@ def _validate(a: Array, b: Array, C: Array, reg: float, mass_rtol: float) -> tup
     else:
         b = b * xp.asarray((sa / sb)[:, None], dtype=dt, device=device(b))
     return xp, a, b, C
+
+
+def _exp(xp: Any, Z: Array) -> Array:
+    """``exp(Z)`` with the entries below the dtype's smallest normal number set to zero.
+
+    At large ``eta`` most kernel entries are far below ``1e-300``: as subnormal
+    numbers they slow ``exp`` and every product with the kernel several-fold
+    (measured 5x for ``K @ v`` at n = 500, eta = 1200), and next to row sums of
+    order ``1/n`` they are zero to the last bit anyway.
+    """
+    floor = math.log(xp.finfo(Z.dtype).smallest_normal)
+    return xp.where(Z >= floor, xp.exp(xp.maximum(Z, floor)), xp.zeros_like(Z))
 
 
 def _lse(xp: Any, z: Array, axis: int) -> Array:
@@ -227,7 +249,7 @@ class _Problem:
 
     def plan(self, f: Array, g: Array) -> Array:
         xp = self.xp
-        return xp.exp((f[..., :, None] + g[..., None, :] - self.C) / self.reg)
+        return _exp(xp, (f[..., :, None] + g[..., None, :] - self.C) / self.reg)
 
     def result(self, base: Result, cls: type = OTResult, **fields: Any) -> OTResult:
         """The typed result at the potentials ``base.x`` (none after an early NaN)."""
@@ -272,7 +294,10 @@ class _Scaling:
         xp = self.xp
         self.u = xp.ones_like(self.f)
         self.v = xp.ones_like(self.g)
+        t0 = time.perf_counter()
         self.K = self.pb.plan(self.f, self.g)
+        to_numpy(self.K[..., 0, 0])  # wait for the kernel (asynchronous devices) to time it
+        self.t_kernel = time.perf_counter() - t0  # the unit of a Newton step's cost in n_sinkhorn="auto"
         self.Kv: Array | None = None
         self.KTu: Array | None = None
 
@@ -433,20 +458,23 @@ def _evaluate(pb: _Problem, f: Array, g: Array) -> tuple:
     Z = (f[:, None] + g[None, :] - pb.C) / reg
     if not float(to_numpy(xp.max(Z))) < 700.0:
         return None, None, None, -math.inf, math.inf
-    P = xp.exp(Z)
+    P = _exp(xp, Z)
     r, c = xp.sum(P, axis=1), xp.sum(P, axis=0)
     L = float(to_numpy(xp.sum(f * a) + xp.sum(g * b) - reg * xp.sum(r)))
     err = float(to_numpy(xp.sum(xp.abs(r - a)) + xp.sum(xp.abs(c - b))))
     return P, r, c, L, err
 
 
-def _pcg(matvec: Any, rhs: Array, diag: Array, tol: float, max_iter: int) -> tuple[Array, int]:
+def _pcg(matvec: Any, rhs: Array, diag: Array, tol: float, max_iter: int,
+         deadline: float = math.inf) -> tuple[Array, int]:
     """Jacobi-preconditioned conjugate gradients for ``M x = rhs``, ``M`` symmetric positive (semi)definite.
 
     ``M`` is the sparsified Newton matrix, positive definite up to the null
     direction ``(1, -1)`` of the exact Hessian, to which ``rhs`` is (up to the
     marginal mismatch) orthogonal; the caller removes that component from the
-    solution. Stops at ``||r|| <= tol ||rhs||``.
+    solution. Stops at ``||r|| <= tol ||rhs||``, or at ``time.perf_counter() >
+    deadline`` (every CG iterate is an ascent direction of the dual, so a cut
+    solve still gives an inexact Newton step).
     """
     xp = array_namespace(rhs)
     inv = 1.0 / diag
@@ -465,7 +493,7 @@ def _pcg(matvec: Any, rhs: Array, diag: Array, tol: float, max_iter: int) -> tup
         alpha = rz / pAp
         x = x + alpha * p
         r = r - alpha * Ap
-        if float(to_numpy(xp.linalg.vector_norm(r))) <= stop:
+        if float(to_numpy(xp.linalg.vector_norm(r))) <= stop or time.perf_counter() > deadline:
             break
         z = inv * r
         rz_new = float(to_numpy(xp.sum(r * z)))
@@ -482,9 +510,10 @@ class _Newton(IterativeSolver):
     divergence = False
 
     def __init__(self, pb: _Problem, f: Array, g: Array, *, density: float | str, keep_mass: float,
-                 cg_tol: float, cg_max_iter: int, race: bool = False, **contract: Any):
+                 cg_tol: float, cg_max_iter: int, race: _Switch | None = None, **contract: Any):
         super().__init__(check_every=1, **contract)
-        self.race = race  # hand back to Sinkhorn when Newton does not pay
+        self.race = race  # n_sinkhorn="auto": the rule that hands back to Sinkhorn when Newton does not pay
+        self.t_start = time.perf_counter()
         xp, n, m = pb.xp, pb.n, pb.m
         self.pb, self.f, self.g = pb, f, g
         self.auto = density == "auto"
@@ -498,7 +527,7 @@ class _Newton(IterativeSolver):
         self.t = 0.0
         self.nnz: list[int] = []
         self.cg_its: list[int] = []
-        self.err0 = self.err
+        self.errs = [self.err]  # at the switch, then after each step
         self.best = (self.err, f, g)  # the potentials of the lowest error seen, for a hand-back
 
     def _sparsified(self) -> SparseMatrix:
@@ -526,26 +555,17 @@ class _Newton(IterativeSolver):
             return xp.concat([r * zx + S.matvec(zy), S.rmatvec(zx) + c * zy]) / reg
 
         tol = max(self.cg_tol, min(1e-2, self.err))  # Eisenstat-Walker style forcing term
-        step, its = _pcg(matvec, grad, xp.concat([r, c]) / reg, tol, self.cg_max_iter)
+        deadline = math.inf if self.race is None else time.perf_counter() + self.race.step_limit()
+        step, its = _pcg(matvec, grad, xp.concat([r, c]) / reg, tol, self.cg_max_iter, deadline)
         self.cg_its.append(its)
         return step - xp.sum(step * self.null) * self.null  # (1, -1) leaves P unchanged
 
     def step(self) -> None:
-        xp, n = self.pb.xp, self.pb.n
+        xp = self.pb.xp
         grad = xp.concat([self.pb.a - self.r, self.pb.b - self.c])
         d = self._direction(grad)
-        # backtracking (Armijo) on the concave dual along the ascent direction; near the optimum the
-        # dual's change falls below its rounding error, and a step that keeps L within rounding while
-        # lowering the marginal error is accepted
-        slope = float(to_numpy(xp.sum(grad * d)))
-        t = 1.0
-        while True:
-            fn, gn = self.f + t * d[:n], self.g + t * d[n:]
-            P, r, c, L, err = _evaluate(self.pb, fn, gn)
-            rounding = 1e-13 * abs(self.L) + 1e-300
-            if L >= self.L + 1e-4 * t * slope or (L >= self.L - rounding and err < self.err) or t < 1e-10:
-                break
-            t *= 0.5
+        fn, gn, P, r, c, L, err, t = _line_search(self.pb, self.f, self.g, d, grad, self.L, self.err)
+        self.errs.append(err if P is not None else math.nan)
         if P is None:  # no finite step: report a NaN error, the monitor keeps the last finite estimate
             self.err = math.nan
             return
@@ -558,43 +578,190 @@ class _Newton(IterativeSolver):
 
     def metrics(self) -> dict[str, Any]:
         out = {"marginal_error": self.err, "stage": 2, "step_size": self.t}
-        if self.race:
-            out["newton_slow"] = self._slow()
+        if self.race is not None:
+            elapsed = time.perf_counter() - self.t_start
+            out["newton_slow"] = float(not self.race.newton_pays(self.iteration, self.errs, elapsed))
         return out
 
     def rules(self) -> list[StoppingRule]:
-        return [Flag("newton_slow", "newton_slow", converges=False)] if self.race else []
+        return [Flag("newton_slow", "newton_slow", converges=False)] if self.race is not None else []
 
-    def _slow(self) -> float:
-        """1 when Newton does not pay: from step 2 the error exceeds 100x its start, from step 8 its start."""
-        ratio = self.err / self.err0 if self.err0 > 0 else 0.0
-        k = self.iteration
-        return float((k >= 2 and ratio > 100.0) or (k >= 8 and ratio >= 1.0))
+
+def _line_search(pb: _Problem, f: Array, g: Array, d: Array, grad: Array, L0: float, err0: float) -> tuple:
+    """Backtracking (Armijo) on the concave dual from ``(f, g)`` along the ascent direction ``d``.
+
+    Near the optimum the dual's change falls below its rounding error, and a
+    step that keeps ``L`` within rounding while lowering the marginal error is
+    accepted. Returns ``(f, g, P, r, c, L, err, t)`` (``P`` None: no finite step).
+    """
+    xp, n = pb.xp, pb.n
+    slope = float(to_numpy(xp.sum(grad * d)))
+    rounding = 1e-13 * abs(L0) + 1e-300
+    t = 1.0
+    while True:
+        fn, gn = f + t * d[:n], g + t * d[n:]
+        P, r, c, L, err = _evaluate(pb, fn, gn)
+        if L >= L0 + 1e-4 * t * slope or (L >= L0 - rounding and err < err0) or t < 1e-10:
+            return fn, gn, P, r, c, L, err, t
+        t *= 0.5
+
+
+class _Switch:
+    r"""The rule of ``n_sinkhorn="auto"``: Newton only where it pays, in predicted seconds.
+
+    *Sinkhorn's remaining time.* The log marginal error of Sinkhorn falls by
+    ``lam`` per iteration (linear convergence), but ``lam`` may shrink as it
+    runs (random costs at large eta: 0.16 to 0.015 per iteration over the
+    first 120 at n = 500, eta = 1200). At each checkpoint from iteration ``20``
+    on, the rates ``lam_0``, ``lam_1``, ``lam_2`` of the last three windows of
+    ``w = 5`` iterations (a multiple of the checkpoint period; the first 5
+    iterations, a transient, are not used) are read; the rule judges only a
+    steady rate (each within a factor 1.5 of the one before: W1 costs at
+    eta = 1200 have erratic rates for hundreds of iterations), and
+    ``q = lam_2 / lam_1`` per window where the rate shrinks by more than 10 %
+    (``q = 1`` otherwise: the clouds' rates drift by 0-3 % a window). If ``lam`` keeps
+    shrinking by ``q`` per window, ``log e`` falls by at most
+    ``lam_2 w q / (1 - q)`` in all; the windows ``j`` to the tolerance solve
+    ``lam_2 w (q + ... + q^j) = log(e / tol)``, or there are none (Sinkhorn
+    does not get there in this model: the time is infinite). The remaining time
+    is ``w j`` times Sinkhorn's measured seconds per iteration.
+
+    *Newton's time.* ``newton_steps = 8`` steps (measured 3 to 12 from 20
+    Sinkhorn steps) at the measured seconds of a Newton step, or, before one is
+    measured, ``kernel_cost = 8`` times the measured time of building the
+    kernel ``exp((f + g - C)/eps)`` (a step builds ``P`` once per line-search
+    trial, selects its largest entries and runs CG; measured 4 to 21 kernel
+    builds for the first step, 1 to 11 for the next, on the benchmark's cases)
+    plus ``overhead = 50`` Sinkhorn iterations (the per-call cost of CG's and
+    the line search's small operations, which dominates below n ~ 200).
+
+    *Switch* when Newton's time is below Sinkhorn's remaining time. *Hand back*
+    to Sinkhorn (from the potentials of the lowest error seen) when a Newton
+    step finds no finite point, from the second step the error exceeds 100
+    times its value at the switch, from the sixteenth it is not below it (the
+    1-D histogram case at eta = 1200 spends 8 steps above it), or the
+    remaining Newton time, ``max(newton_steps - k, 2)`` steps at the measured
+    step time, exceeds Sinkhorn's predicted remaining time from the current
+    error, unless the last step cut the error tenfold (the superlinear phase,
+    where Newton finishes in a few steps). A step's CG stops at ``1/newton_steps`` of the budget
+    (Sinkhorn's remaining time predicted at the switch) or ten times a
+    step's predicted time, whichever comes first (an inexact Newton step; a W1
+    cost from 40 Sinkhorn steps otherwise spends 2,000 CG iterations on a step
+    that fails). After a
+    hand-back the rule switches again only once Sinkhorn has run ten times the
+    failed attempt's time (so failed attempts cost at most 10 % of the Sinkhorn
+    time after them), at most ``attempts = 3`` times.
+    """
+
+    window, first, newton_steps, kernel_cost, overhead, attempts = 5, 20, 8, 8.0, 50, 3
+
+    def __init__(self, tol: float | None):
+        self.target = tol if tol else 1e-15  # tol = 0 runs to max_iter: the error floor of doubles
+        self.model = (math.inf, 1.0, 0.0)  # (lam_2, q, seconds per iteration) of the last Sinkhorn run
+        self.t_newton: float | None = None
+        self.tries, self.wait, self.budget = 0, 0.0, math.inf
+
+    def start(self, st: _Scaling, check_every: int) -> None:
+        """A Sinkhorn stage starts from ``st``: its checkpoints are observed from here."""
+        self.w = check_every * math.ceil(self.window / check_every)
+        self.t_kernel = st.t_kernel
+        self.t0 = time.perf_counter()
+        self.points: dict[int, tuple[float, float]] = {}
+
+    def sinkhorn_seconds(self, err: float) -> float:
+        """Predicted seconds of Sinkhorn from marginal error ``err`` to the tolerance."""
+        lam, q, per_it = self.model
+        need = math.log(max(err, self.target) / self.target)
+        if need == 0:
+            return 0.0
+        if not lam > 0:
+            return math.inf
+        step = lam * self.w
+        if q >= 1.0 - 1e-9:
+            return need / lam * per_it
+        total = step * q / (1.0 - q)
+        if total <= need:
+            return math.inf
+        j = math.log(1.0 - need * (1.0 - q) / (step * q)) / math.log(q)
+        return j * self.w * per_it
+
+    def newton_seconds(self, steps: float) -> float:
+        """Predicted seconds of ``steps`` Newton steps (the measured step time once there is one)."""
+        per_step = self.t_newton
+        if per_step is None:
+            per_step = self.kernel_cost * self.t_kernel + self.overhead * self.model[2]
+        return steps * per_step
+
+    def observe(self, k: int, err: float) -> bool:
+        """At a Sinkhorn checkpoint (iteration ``k`` of the stage): True when Newton pays from here."""
+        now = time.perf_counter() - self.t0
+        self.points[k] = (math.log(err) if err > 0 else -math.inf, now)
+        w = self.w
+        if k < self.first or k - 3 * w < 5 or any(k - i * w not in self.points for i in (1, 2, 3)):
+            return False
+        (lm, _), (l0, _), (l1, t1), (l2, t2) = (self.points[k - i * w] for i in (3, 2, 1, 0))
+        lam0, lam1, lam2 = (lm - l0) / w, (l0 - l1) / w, (l1 - l2) / w
+        if not (lam0 > 0 and 0.5 <= lam1 / lam0 <= 1.5 and 0.5 <= lam2 / lam1 <= 1.5):
+            return False  # no steady rate yet (a transient, or W1's erratic one): nothing to judge by
+        q = lam2 / lam1 if lam2 < 0.9 * lam1 else 1.0  # shrinking by under 10 % a window: steady
+        self.model = (lam2, q, (t2 - t1) / w)
+        if self.tries >= self.attempts or now < self.wait:
+            return False
+        self.budget = self.sinkhorn_seconds(err)
+        return self.newton_seconds(self.newton_steps) < self.budget
+
+    def newton_pays(self, k: int, errs: list[float], elapsed: float) -> bool:
+        """After Newton step ``k`` (``errs``: the errors at the switch and after each step)."""
+        self.t_newton = elapsed / k
+        e0, prev, e = errs[0], errs[-2], errs[-1]
+        if not math.isfinite(e) or (k >= 2 and e > 100.0 * e0) or (k >= 2 * self.newton_steps and e >= e0):
+            return False
+        if e <= self.target:
+            return True
+        if e * 10.0 <= prev:  # the fast (superlinear) phase: Newton finishes in a few steps
+            return True
+        return self.newton_seconds(max(self.newton_steps - k, 2)) <= self.sinkhorn_seconds(e)
+
+    def step_limit(self) -> float:
+        """Seconds a Newton step's CG may take: the budget shared by the steps, at most 10x a step."""
+        return min(self.budget / self.newton_steps, 10.0 * self.newton_seconds(1))
+
+    def switched(self) -> None:
+        self.tries += 1
+
+    def handed_back(self, seconds: float) -> None:
+        """A Newton attempt of ``seconds`` did not pay: the next waits for 10x its time of Sinkhorn."""
+        self.wait = 10.0 * seconds
 
 
 class _SinkhornStage(_Sinkhorn):
+    """SNS's Sinkhorn stage; with a :class:`_Switch` it stops (``newton_pays``) where Newton pays."""
+
+    def __init__(self, st: _Scaling, switch: _Switch | None = None, **contract: Any):
+        super().__init__(st, **contract)
+        self.switch = switch
+        if switch is not None:
+            switch.start(st, self.check_every)
+
+    def metrics(self) -> dict[str, Any]:
+        out = super().metrics()
+        if self.switch is not None:
+            err = float(to_numpy(out["marginal_error"]))
+            out["newton_pays"] = float(self.switch.observe(self.iteration, err))
+        return out
+
+    def rules(self) -> list[StoppingRule]:
+        return [Flag("newton_pays", "newton_pays", converges=False)] if self.switch is not None else []
+
     def result(self, base: Result) -> Result:
         return base
 
 
 def sinkhorn_newton_sparse(
-    a: Array,
-    b: Array,
-    C: Array,
-    reg: float,
-    *,
-    n_sinkhorn: int | str = 20,
-    density: float | str = "auto",
-    keep_mass: float = 0.999,
-    max_newton: int = 200,
-    max_iter: int = 10_000,
-    tol: float = 1e-9,
-    check_every: int = 10,
-    callback: Callable[[IterState], Any] | None = None,
-    progress: bool = False,
-    stop: StoppingRule | None = None,
-    cg_tol: float = 1e-10,
-    cg_max_iter: int | None = None,
+    a: Array, b: Array, C: Array, reg: float, *, n_sinkhorn: int | str = 20, density: float | str = "auto",
+    keep_mass: float = 0.999, max_newton: int = 200, max_iter: int = 10_000, tol: float = 1e-9,
+    check_every: int = 10, callback: Callable[[IterState], Any] | None = None, progress: bool = False,
+    stop: StoppingRule | None = None, cg_tol: float = 1e-10, cg_max_iter: int | None = None,
     mass_rtol: float = 1e-6,
 ) -> SNSResult:
     """Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024) for entropic OT.
@@ -654,24 +821,11 @@ def sinkhorn_newton_sparse(
     """
     pb = _Problem(a, b, C, reg, mass_rtol, batch_ok=False)
     auto = n_sinkhorn == "auto"
-    n1 = 20 if auto else check_int("n_sinkhorn", n_sinkhorn, low=1)
-    newton_kw = _newton_options(pb, density, keep_mass, cg_tol, cg_max_iter)
-    max_newton = check_int("max_newton", max_newton, low=0)
-    max_iter = check_int("max_iter", max_iter, low=0)
-    run = _Stages(pb, max_iter, tol=tol, callback=callback, progress=progress, stop=stop)
-    st = _Scaling(pb, 50.0)
-    base = run.add(_SinkhornStage(st, max_iter=min(n1, max_iter), check_every=check_every, **run.kw()))
-    if base.stop_reason == "max_iter" and run.left > 0 and max_newton > 0:
-        st.absorb()
-        newton = _Newton(pb, st.f, st.g, race=auto, max_iter=min(max_newton, run.left), **newton_kw,
-                         **run.kw())
-        base = run.add(newton, stage=2)
-        run.nnz, run.cg_its = newton.nnz[: base.n_iter], newton.cg_its[: base.n_iter]
-        lost = base.stop_reason == "newton_slow" or (auto and base.stop_reason == "nan")
-        if lost and run.left > 0:  # Newton does not pay (or found no finite step): back to Sinkhorn
-            st = _Scaling(pb, 50.0, fg=newton.best[1:])
-            base = run.add(_SinkhornStage(st, max_iter=run.left, check_every=check_every, **run.kw()))
-    return run.result()
+    n1 = 0 if auto else check_int("n_sinkhorn", n_sinkhorn, low=1)
+    run = _Stages(pb, check_int("max_iter", max_iter, low=0), check_int("max_newton", max_newton, low=0),
+                  _newton_options(pb, density, keep_mass, cg_tol, cg_max_iter), tol=tol,
+                  check_every=check_every, callback=callback, progress=progress, stop=stop)
+    return run.auto() if auto else run.fixed(n1)
 
 
 def _newton_options(pb: _Problem, density: Any, keep_mass: Any, cg_tol: Any, cg_max_iter: Any) -> dict:
@@ -691,15 +845,63 @@ def _newton_options(pb: _Problem, density: Any, keep_mass: Any, cg_tol: Any, cg_
 class _Stages:
     """Runs SNS's stages one after another, one contract: callback, history and counts continue."""
 
-    def __init__(self, pb: _Problem, max_iter: int, **contract: Any):
-        self.pb, self.left, self.contract = pb, max_iter, contract
+    skip = ("newton_slow", "newton_pays")  # stage-local flags, not history
+
+    def __init__(self, pb: _Problem, max_iter: int, max_newton: int, newton_kw: dict, **contract: Any):
+        self.pb, self.left, self.newton_left, self.newton_kw = pb, max_iter, max_newton, newton_kw
+        self.contract = contract
         self.t0 = time.perf_counter()
-        self.k0, self.t_shift = 0, 0.0
+        self.k0 = 0
         self.history: dict[str, list[float]] = {}
-        self.counts = {1: 0, 2: 0}
+        self.stages: list[tuple[str, int]] = []
         self.nnz: list[int] = []
         self.cg_its: list[int] = []
         self.last: Result | None = None
+        self.fell_back = False
+
+    def fixed(self, n1: int) -> SNSResult:
+        """The paper's SNS: ``n1`` Sinkhorn steps, then Newton steps to the end."""
+        st = _Scaling(self.pb, 50.0)
+        base = self.sinkhorn(st, min(n1, self.left))
+        if base.stop_reason == "max_iter":
+            self.newton(st)
+        return self.result()
+
+    def auto(self) -> SNSResult:
+        """``n_sinkhorn="auto"``: Sinkhorn, Newton where :class:`_Switch` says it pays, Sinkhorn after."""
+        switch = _Switch(self.contract["tol"])
+        st = _Scaling(self.pb, 50.0)
+        while self.sinkhorn(st, self.left, switch).stop_reason == "newton_pays":
+            switch.switched()
+            t_start = time.perf_counter()
+            newton, reason = self.newton(st, switch)
+            if reason not in ("newton_slow", "nan") or self.left == 0:
+                break
+            switch.handed_back(time.perf_counter() - t_start)
+            self.fell_back = True
+            st = _Scaling(self.pb, 50.0, fg=newton.best[1:])
+        return self.result()
+
+    def sinkhorn(self, st: _Scaling, max_iter: int, switch: _Switch | None = None) -> Result:
+        kw = self.kw()
+        if switch is not None:  # the rule reads Sinkhorn's rate from checkpoints at most 5 apart
+            kw["check_every"] = min(kw["check_every"], switch.window)
+        return self.add(_SinkhornStage(st, switch, max_iter=max_iter, **kw), "sinkhorn")
+
+    def newton(self, st: _Scaling, switch: _Switch | None = None) -> tuple[_Newton | None, str]:
+        """A Newton stage from the potentials of ``st``, and its stop reason ("" when none is left)."""
+        steps = min(self.newton_left, self.left)
+        if steps == 0:
+            return None, ""
+        st.absorb()
+        kw = self.kw()
+        del kw["check_every"]  # every Newton step is a checkpoint
+        newton = _Newton(self.pb, st.f, st.g, race=switch, max_iter=steps, **self.newton_kw, **kw)
+        base = self.add(newton, "newton")
+        self.newton_left -= base.n_iter
+        self.nnz += newton.nnz[: base.n_iter]
+        self.cg_its += newton.cg_its[: base.n_iter]
+        return newton, base.stop_reason
 
     def kw(self) -> dict[str, Any]:
         """Contract keywords of the next stage (its callback counts from the run's start)."""
@@ -708,28 +910,33 @@ class _Stages:
             kw["callback"] = _shifted(kw["callback"], self.k0, time.perf_counter() - self.t0)
         return kw
 
-    def add(self, solver: IterativeSolver, stage: int = 1) -> Result:
+    def add(self, solver: IterativeSolver, stage: str) -> Result:
         shift_t = time.perf_counter() - self.t0
         base = solver.solve()
         for key, vals in base.history.items():
-            if key in ("newton_slow",):
+            if key in self.skip:
                 continue
             shift = self.k0 if key == "iteration" else shift_t if key == "time" else 0
             self.history.setdefault(key, []).extend(v + shift for v in vals)
         self.k0 += base.n_iter
         self.left -= base.n_iter
-        self.counts[stage] += base.n_iter
+        self.stages.append((stage, base.n_iter))
         self.last = base
         return base
 
     def result(self) -> SNSResult:
         last = self.last
+        message = last.message
+        if self.fell_back:
+            message = (message + "; " if message else "") + "Newton did not pay: Sinkhorn took over"
         base = Result(x=last.x, n_iter=self.k0, converged=last.converged, stop_reason=last.stop_reason,
-                      history=self.history, message=last.message)
+                      history=self.history, message=message)
+        count = {name: sum(k for s, k in self.stages if s == name) for name in ("sinkhorn", "newton")}
         nm = self.pb.n * self.pb.m
-        return self.pb.result(base, SNSResult, n_sinkhorn=self.counts[1], n_newton=self.counts[2],
+        return self.pb.result(base, SNSResult, n_sinkhorn=count["sinkhorn"], n_newton=count["newton"],
                               nnz=self.nnz, density=self.nnz[-1] / nm if self.nnz else None,
-                              cg_iterations=self.cg_its)
+                              cg_iterations=self.cg_its, stages=self.stages,
+                              switched=any(s == "newton" for s, _ in self.stages), fell_back=self.fell_back)
 
 
 def _shifted(callback: Callable[[IterState], Any], k0: int, t0: float) -> Callable[[IterState], Any]:

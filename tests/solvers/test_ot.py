@@ -242,16 +242,45 @@ def test_contract_typed_results_and_callback():
                                                  rel=1e-10)
 
 
-def test_sns_auto_switch():
-    """``n_sinkhorn="auto"`` keeps Newton where it pays and hands back to Sinkhorn where it does not."""
+def _clouds(n, seed):
+    rng = np.random.default_rng(seed)
+    C = cost_matrix(rng.random((n, 2)), rng.random((n, 2)))
+    return np.full(n, 1.0 / n), C / C.max()
+
+
+def test_sns_auto_stays_sinkhorn_where_newton_does_not_pay():
+    """Clouds at eta = 100: Sinkhorn's steady rate (~0.1 per iteration) reaches 1e-9 in ~200 iterations,
+    far below the 8 x (8 kernel builds + 50 iterations) predicted for Newton: the rule never switches."""
+    a, C = _clouds(300, seed=1)
+    plain = sinkhorn(a, a, C, 1.0 / 100, tol=1e-9)
+    auto = sinkhorn_newton_sparse(a, a, C, 1.0 / 100, tol=1e-9, n_sinkhorn="auto")
+    assert isinstance(auto, SNSResult) and auto.converged and plain.converged
+    assert not auto.switched and not auto.fell_back and auto.n_newton == 0
+    assert auto.stages == [("sinkhorn", auto.n_iter)] and abs(auto.n_iter - plain.n_iter) <= 10
+    # the same iterations (checked every 5 instead of 10): the plans agree to the marginal tolerance
+    np.testing.assert_allclose(auto.plan, plain.plan, atol=1e-9)
+
+
+def test_sns_auto_switches_where_sinkhorn_slows_down():
+    """Random costs at eta = 1200: Sinkhorn's rate shrinks ~13 % per 5 iterations (no tolerance in
+    sight in the rule's model), so auto switches at iteration 20 and reaches 1e-9 in a few dozen
+    iterations where Sinkhorn has not reached 1e-8 after 2,000."""
     rng = np.random.default_rng(0)
     n = 200
     a = np.full(n, 1.0 / n)
     C = rng.random((n, n))
-    fixed = sinkhorn_newton_sparse(a, a, C, 1.0 / 1200, tol=1e-9)
     auto = sinkhorn_newton_sparse(a, a, C, 1.0 / 1200, tol=1e-9, n_sinkhorn="auto")
-    assert auto.converged and auto.n_iter == fixed.n_iter and auto.n_newton == fixed.n_newton > 0
-    # W1 on a 10x10 grid: Newton from 20 Sinkhorn steps finds no finite step; Sinkhorn finishes
+    assert auto.converged and auto.marginal_error < 1e-9 and auto.switched
+    assert auto.stages[0] == ("sinkhorn", 20) and auto.stages[1][0] == "newton"
+    assert auto.n_iter < 100 and auto.n_iter == auto.n_sinkhorn + auto.n_newton
+    assert auto.n_iter == sum(k for _, k in auto.stages) == auto.history["iteration"][-1]
+    slow = sinkhorn(a, a, C, 1.0 / 1200, tol=1e-9, max_iter=2000)
+    assert not slow.converged and slow.marginal_error > 1e-8
+
+
+def test_sns_auto_hands_back_on_w1():
+    """W1 on a grid: Sinkhorn's rate is erratic (no switch until it steadies); where Newton is tried and
+    does not pay, Sinkhorn takes over, and either way the plan is Sinkhorn's to the tolerance."""
     side = 10
     g = np.stack(np.meshgrid(np.arange(side), np.arange(side), indexing="ij"), -1).reshape(-1, 2)
     mu, nu = np.exp(-((g - 2.0) ** 2).sum(1) / 8) + 0.01, np.exp(-((g - 7.0) ** 2).sum(1) / 4) + 0.01
@@ -260,8 +289,60 @@ def test_sns_auto_switch():
     plain = sinkhorn(mu, nu, G, 1.0 / 1200, tol=1e-9, max_iter=50_000)
     auto = sinkhorn_newton_sparse(mu, nu, G, 1.0 / 1200, tol=1e-9, n_sinkhorn="auto", max_iter=50_000)
     assert plain.converged and auto.converged
-    assert auto.n_newton <= 8 and auto.n_sinkhorn <= plain.n_iter + 10
+    assert auto.stages[0][0] == "sinkhorn" and auto.stages[0][1] >= 40  # erratic rate: no early switch
+    assert auto.n_iter <= plain.n_iter + 10
+    assert auto.fell_back == ("Sinkhorn took over" in auto.message)
+    # both plans are within the marginal tolerance 1e-9 of the same optimum (strongly concave dual)
     np.testing.assert_allclose(auto.plan, plain.plan, atol=1e-9)
+
+
+def test_sns_auto_rule_predictions():
+    """The rule's arithmetic: a steady rate predicts log(e / tol) / lam iterations, a rate shrinking by q
+    per window either a finite count from the geometric sum or never; hand-back on a NaN or a blow-up."""
+    from csbox.solvers.ot import _Switch
+
+    sw = _Switch(1e-9)
+    sw.w = 5
+    sw.model = (0.1, 1.0, 1e-3)  # lam, q, seconds per iteration
+    assert sw.sinkhorn_seconds(1e-9 * np.exp(10.0)) == pytest.approx(100 * 1e-3)
+    assert sw.sinkhorn_seconds(1e-10) == 0.0
+    sw.model = (0.1, 0.8, 1e-3)  # at most 0.5 * 0.8 / 0.2 = 2 in log: never reaches exp(10) tol
+    assert sw.sinkhorn_seconds(1e-9 * np.exp(10.0)) == np.inf
+    # log(e/tol) = 1 < 2: j windows with 0.5 (0.8 + ... + 0.8^j) = 1, 1 - 0.8^j = 0.5
+    assert sw.sinkhorn_seconds(1e-9 * np.e) == pytest.approx(np.log(0.5) / np.log(0.8) * 5e-3)
+    sw.budget, sw.t_newton = 1.0, 0.01
+    assert not sw.newton_pays(1, [1e-3, np.nan], 0.01)
+    assert not sw.newton_pays(2, [1e-3, 1e-2, 0.2], 0.02)  # 200x the error at the switch
+    assert sw.newton_pays(2, [1e-3, 1e-2, 1e-4], 0.02)  # superlinear phase
+
+
+def test_sns_auto_plan_matches_pot():
+    """Both auto paths (stays Sinkhorn; switches to Newton) agree with POT's log-domain Sinkhorn.
+
+    With marginal error e the plan is the exact entropic plan of marginals within e (l1), and
+    P = exp((f + g - C)/reg) moves by at most ~e in each entry: atol 1e-10 at tol 1e-11.
+    """
+    for n, reg, switches in ((300, 1.0 / 100, False), (150, 1.0 / 1200, True)):
+        rng = np.random.default_rng(n)
+        a = np.full(n, 1.0 / n)
+        C = rng.random((n, n)) if switches else _clouds(n, seed=n)[1]
+        ref = ot.sinkhorn(a, a, C, reg, method="sinkhorn_log", stopThr=1e-13, numItermax=500_000)
+        res = sinkhorn_newton_sparse(a, a, C, reg, tol=1e-11, n_sinkhorn="auto", max_iter=500_000)
+        assert res.converged and res.switched == switches
+        np.testing.assert_allclose(res.plan, ref, atol=1e-10, rtol=0)
+
+
+def test_sns_auto_nan_and_overflow():
+    """NaN in the problem is refused; at eta = 20000 auto neither overflows nor returns NaN as converged."""
+    a, b, C = _problem(60, seed=13)
+    Cn = C.copy()
+    Cn[0, 0] = np.inf
+    with pytest.raises(ValueError, match="C contains"):
+        sinkhorn_newton_sparse(a, b, Cn, 0.01, n_sinkhorn="auto")
+    res = sinkhorn_newton_sparse(a, b, C, 5e-5, tol=1e-9, n_sinkhorn="auto", max_iter=400)
+    assert np.all(np.isfinite(res.plan)) and np.isfinite(res.marginal_error)
+    assert res.converged == (res.marginal_error < 1e-9)
+    assert res.n_iter == res.n_sinkhorn + res.n_newton <= 400
 
 
 def test_sinkhorn_never_overflows_at_tiny_reg():
