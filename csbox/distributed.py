@@ -582,20 +582,13 @@ def _run_chunks(client: Any, fn: Callable, kwargs: dict, source: tuple, bounds: 
 
 
 def map_batches(
-    fn: Callable[..., Any],
-    data: Any,
-    *,
-    client: Any = None,
-    chunk: int = 1,
-    out: str | os.PathLike | None = None,
-    progress: bool = True,
-    **kwargs: Any,
+    fn: Callable[..., Any], data: Any, *, client: Any = None, chunk: int = 1,
+    out: str | os.PathLike | None = None, progress: bool = True, **kwargs: Any,
 ) -> Any:
     """Apply ``fn(data[i:i + chunk], **kwargs)`` along the leading axis of ``data`` on a Dask cluster.
 
-    ``R[i:i+c] = fn(D[i:i+c], **kwargs)`` for ``i = 0, c, 2c, ...``: each chunk is
-    independent (a slice of an exam, a frame of an acquisition), read where it is
-    processed, and its result row-aligned with its input.
+    ``R[i:i+c] = fn(D[i:i+c], **kwargs)`` for ``i = 0, c, 2c, ...``: each chunk is independent (a slice
+    of an exam, a frame of an acquisition), read where it is processed, its result row-aligned with its input.
 
     Parameters
     ----------
@@ -629,11 +622,10 @@ def map_batches(
         same ``data`` length and ``chunk``, only the chunks not recorded are
         computed. The client writes the store, so ``out`` is a path on the client.
     progress : bool
-        A tqdm bar over chunks, updated on the client as each one finishes (on by
-        default: it costs nothing on the workers; ``False`` turns it off).
+        A tqdm bar over chunks, updated on the client as each one finishes (on by default: it costs
+        nothing on the workers; ``False`` turns it off).
     **kwargs
-        Passed to ``fn``; sent to every worker once with ``fn`` itself, not with
-        every task.
+        Passed to ``fn``; sent to every worker once with ``fn`` itself, not with every task.
 
     Returns
     -------
@@ -644,9 +636,9 @@ def map_batches(
     Raises
     ------
     BatchError
-        After every other chunk has finished (and been written to ``out``), when
-        ``fn`` raised on some chunks; it lists their rows and errors and holds the
-        partial results. A second call with ``out=`` recomputes only those.
+        After every other chunk has finished (and been written to ``out``), when ``fn`` raised on some
+        chunks; it lists their rows and errors and holds the partial results. A second call with ``out=``
+        recomputes only those.
 
     References
     ----------

@@ -265,40 +265,29 @@ def _image_operator_blocks(h: Array, shape: tuple[int, ...], k: int):
 
 
 def espirit_maps(
-    kspace: Array,
-    calib_width: int = 24,
-    kernel_width: int = 6,
-    threshold: float = 0.02,
-    crop: float = 0.95,
-    n_maps: int = 1,
-    *,
-    ndim: int | None = None,
-    method: str = "power",
-    max_iter: int = 30,
+    kspace: Array, calib_width: int = 24, kernel_width: int = 6, threshold: float = 0.02, crop: float = 0.95,
+    n_maps: int = 1, *, ndim: int | None = None, method: str = "power", max_iter: int = 30,
     return_eigenvalues: bool = False,
 ) -> Array | tuple[Array, Array]:
     """ESPIRiT coil sensitivities from the fully sampled centre of multi-coil k-space.
 
     1. Calibration matrix ``A``: every ``kernel_width^d`` patch (all coils) of the
        centred ``calib_width^d`` region is a row.
-    2. SVD ``A = U Sigma V^H``; the
-       right singular vectors with ``sigma_j > threshold sigma_1`` span the
-       signal (row) space: every k-space patch satisfies ``p = V_par V_par^H p``.
+    2. SVD ``A = U Sigma V^H``; the right singular vectors with ``sigma_j > threshold sigma_1``
+       span the signal (row) space: every k-space patch satisfies ``p = V_par V_par^H p``.
     3. Averaged over the patches containing each sample, that is the k-space
        convolution ``y = (1/k^d) sum_u R_u^H V_par V_par^H R_u y``, which becomes a
        pointwise ``C x C`` operator in image space, ``m(r) = H(r) m(r)`` with
        ``H(r) = (1/k^d) sum_j g_j(r) g_j(r)^H``, ``g_j`` the zero-padded inverse
        DFT of kernel ``j``.
-    4. Coil images ``m = S rho`` make the maps the
-       eigenvectors of ``H(r)`` with eigenvalue 1: per pixel, the top
-       ``n_maps`` eigenvectors are kept where their eigenvalue exceeds ``crop``
-       and set to zero elsewhere (outside the object). The phase is referred to
-       the first principal component of the coils.
+    4. Coil images ``m = S rho`` make the maps the eigenvectors of ``H(r)`` with eigenvalue 1:
+       per pixel, the top ``n_maps`` eigenvectors are kept where their eigenvalue exceeds
+       ``crop`` and set to zero elsewhere (outside the object). The phase is referred to the
+       first principal component of the coils.
 
-    ``H(r)`` is a trigonometric polynomial of degree ``kernel_width - 1``: it is
-    computed exactly from ``(2 kernel_width)^d`` samples (small FFTs) and
-    evaluated in blocks of rows, so memory is ``O(C^2 * block)``, not
-    ``O(C^2 N)``.
+    ``H(r)`` is a trigonometric polynomial of degree ``kernel_width - 1``: it is computed exactly from
+    ``(2 kernel_width)^d`` samples (small FFTs) and evaluated in blocks of rows, so memory is
+    ``O(C^2 * block)``, not ``O(C^2 N)``.
 
     Parameters
     ----------

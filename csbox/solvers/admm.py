@@ -172,21 +172,10 @@ class _ADMM(IterativeSolver):
 
 
 def admm(
-    A: LinearOperator,
-    y: Array,
-    penalties: Penalty | Sequence[Penalty],
-    *,
-    rho: float | None = None,
-    relax: float = 1.0,
-    inner_iter: int = 5,
-    adaptive: bool = True,
-    adapt_every: int = 10,
-    x0: Array | None = None,
-    max_iter: int = 100,
-    tol: float | None = 1e-5,
-    check_every: int = 10,
-    callback: Callable[[IterState], Any] | None = None,
-    progress: bool = False,
+    A: LinearOperator, y: Array, penalties: Penalty | Sequence[Penalty], *, rho: float | None = None,
+    relax: float = 1.0, inner_iter: int = 5, adaptive: bool = True, adapt_every: int = 10,
+    x0: Array | None = None, max_iter: int = 100, tol: float | None = 1e-5, check_every: int = 10,
+    callback: Callable[[IterState], Any] | None = None, progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> ADMMResult:
     r"""ADMM for ``min_x 0.5||A x - y||^2 + sum_i P_i(x)`` with convex penalties ``P_i``.

@@ -185,23 +185,11 @@ class _PDHG(IterativeSolver):
 
 
 def pdhg(
-    A: LinearOperator,
-    y: Array,
-    penalties: Penalty | Sequence[Penalty],
-    *,
-    balance: float = 1.0,
-    tau: float | None = None,
-    sigma: Sequence[float] | None = None,
-    theta: float = 1.0,
-    adaptive: bool = True,
-    adapt_every: int = 10,
-    x0: Array | None = None,
-    max_iter: int = 100,
-    tol: float | None = 1e-5,
-    check_every: int = 10,
-    callback: Callable[[IterState], Any] | None = None,
-    progress: bool = False,
-    stop: StoppingRule | None = None,
+    A: LinearOperator, y: Array, penalties: Penalty | Sequence[Penalty], *, balance: float = 1.0,
+    tau: float | None = None, sigma: Sequence[float] | None = None, theta: float = 1.0,
+    adaptive: bool = True, adapt_every: int = 10, x0: Array | None = None, max_iter: int = 100,
+    tol: float | None = 1e-5, check_every: int = 10, callback: Callable[[IterState], Any] | None = None,
+    progress: bool = False, stop: StoppingRule | None = None,
 ) -> PDHGResult:
     r"""Chambolle-Pock primal-dual method for ``min_x 0.5||A x - y||^2 + sum_i P_i(x)``.
 

@@ -374,22 +374,10 @@ def _run(
 
 
 def fista(
-    A: LinearOperator | Array,
-    y: Array,
-    lam: float | None = None,
-    *,
-    penalty: Penalty | None = None,
-    lam_rel: float | None = None,
-    step: float | FixedStep | Backtracking | None = None,
-    restart: bool = True,
-    x0: Array | None = None,
-    max_iter: int = 100,
-    tol: float | None = 1e-6,
-    check_every: int = 10,
-    callback: Any = None,
-    progress: bool = False,
-    stop: StoppingRule | None = None,
-    **deprecated: Any,
+    A: LinearOperator | Array, y: Array, lam: float | None = None, *, penalty: Penalty | None = None,
+    lam_rel: float | None = None, step: float | FixedStep | Backtracking | None = None, restart: bool = True,
+    x0: Array | None = None, max_iter: int = 100, tol: float | None = 1e-6, check_every: int = 10,
+    callback: Any = None, progress: bool = False, stop: StoppingRule | None = None, **deprecated: Any,
 ) -> ProxGradResult:
     r"""FISTA (Beck-Teboulle) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
 

@@ -258,18 +258,9 @@ class _SBL(IterativeSolver):
 
 
 def sbl(
-    A: Any,
-    y: Array,
-    *,
-    noise_var: float | None = None,
-    max_iter: int = 1000,
-    tol: float | None = 1e-4,
-    prune: float = 1e-6,
-    update: str = "em",
-    check_every: int = 1,
-    callback: Any = None,
-    progress: bool = False,
-    stop: StoppingRule | None = None,
+    A: Any, y: Array, *, noise_var: float | None = None, max_iter: int = 1000, tol: float | None = 1e-4,
+    prune: float = 1e-6, update: str = "em", check_every: int = 1, callback: Any = None,
+    progress: bool = False, stop: StoppingRule | None = None,
 ) -> SBLResult:
     """Classic SBL by EM (Tipping; Wipf-Rao) for ``y = A x + n``, real or complex.
 

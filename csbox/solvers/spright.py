@@ -357,24 +357,11 @@ class _Spright(IterativeSolver):
 
 
 def spright(
-    signal: np.ndarray | Callable[[np.ndarray], np.ndarray],
-    log2_n: int,
-    n_nonzero: int | None = None,
-    *,
-    noise_var: float | None = None,
-    delays: str = "robust",
-    n_chains: int | None = None,
-    n_groups: int | None = None,
-    bins: int | None = None,
-    max_samples: int | None = None,
-    threshold: float = 2.0,
-    bch_t: int = 3,
-    seed: int = 0,
-    max_iter: int = 1000,
-    tol: float | None = None,
-    check_every: int = 1,
-    callback: Callable[[IterState], Any] | None = None,
-    progress: bool = False,
+    signal: np.ndarray | Callable[[np.ndarray], np.ndarray], log2_n: int, n_nonzero: int | None = None, *,
+    noise_var: float | None = None, delays: str = "robust", n_chains: int | None = None,
+    n_groups: int | None = None, bins: int | None = None, max_samples: int | None = None,
+    threshold: float = 2.0, bch_t: int = 3, seed: int = 0, max_iter: int = 1000, tol: float | None = None,
+    check_every: int = 1, callback: Callable[[IterState], Any] | None = None, progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> SpectrumResult:
     """Sparse Walsh-Hadamard transform of a length-``2^log2_n`` signal read at O(K log N) indices.
@@ -382,33 +369,32 @@ def spright(
     Parameters
     ----------
     signal : 1-D array of length ``2^log2_n`` or callable ``signal(indices) -> values``
-        The callable is called with int64 index arrays; only those entries are
-        ever read, so ``N`` may be far larger than memory (e.g. ``2^40``).
+        The callable is called with int64 index arrays; only those entries are ever read, so ``N`` may be far
+        larger than memory (e.g. ``2^40``).
     log2_n : int
         ``log2 N`` (1 to 62).
     n_nonzero : int, optional
-        Expected sparsity ``K``; sets ``B = 2^ceil(log2 K)`` bins per group (``3B >= 3K``
-        bins in all, above the peeling threshold ``1.22 K`` of three groups).
-        Without it, ``B`` starts at 16 and doubles (fresh samples) whenever
-        peeling stalls, while ``max_samples`` allows.
+        Expected sparsity ``K``; sets ``B = 2^ceil(log2 K)`` bins per group (``3B >= 3K`` bins in all, above
+        the peeling threshold ``1.22 K`` of three groups). Without it, ``B`` starts at 16 and doubles (fresh
+        samples) whenever peeling stalls, while ``max_samples`` allows.
     noise_var : float, optional
-        Variance of the noise on each sample of ``x``; the bin threshold is
-        ``threshold^2 N noise_var / B`` (the per-bin noise power times
-        ``threshold^2``). ``None`` or 0 for noiseless data.
+        Variance of the noise on each sample of ``x``; the bin threshold is ``threshold^2 N noise_var / B``
+        (the per-bin noise power times ``threshold^2``). ``None`` or 0 for noiseless data.
     delays : {"robust", "noiseless", "bch"}
-        Index-recovery scheme (see the module docstring). ``"bch"``: one reference delay
-        ``d``, then ``d ⊕ e_i`` and ``d ⊕ (parity rows)`` of a shortened binary BCH code
-        correcting ``bch_t`` sign errors: ``P = 1 + n + n_parity`` delays per chain
-        (``n_parity ≈ t log2 n``) instead of ``R (n + 1)`` for ``R`` majority-vote chains.
+        Index-recovery scheme (see the module docstring). ``"bch"``: delays ``d``, ``d ⊕ e_i`` and ``d ⊕
+        (parity rows)`` of a shortened binary BCH code correcting ``bch_t`` sign errors (``P = 1 + n +
+        n_parity`` delays, ``n_parity ≈ t log2 n``, instead of ``R (n + 1)``).
     n_chains : int, optional
         Random-offset chains ``R`` (default 1 when noiseless, else 5, the authors' setting at 30 dB).
     n_groups : int, optional
-        Number of groups ``C`` (default 3: disjoint bit blocks when ``3b <= n``,
-        random full-rank hashes otherwise).
+        Number of groups ``C`` (default 3: disjoint bit blocks when ``3b <= n``, random full-rank hashes
+        otherwise).
     bins : int, optional
         ``B`` (a power of two), overriding ``n_nonzero``; its observations must fit in memory.
     max_samples : int, optional
         Budget of indices read when ``B`` grows (default ``min(max(N, 2^20), 2^24)``).
+        At most ``C P B <= 2 C R K (log2 N + 1)`` samples are read for ``B < 2K`` (``P = n + 1``
+        per chain: ``samples <= c K log2 N`` with ``c = 6`` noiseless, ``30`` with 5 chains; tested).
     threshold : float
         Multiple of the per-bin noise standard deviation used in the tests.
     bch_t : int
@@ -416,26 +402,16 @@ def spright(
     seed : int
         Seeds hashes and delays.
     max_iter, tol, check_every, callback, progress, stop
-        The solver contract: ``max_iter`` caps the peeling passes (all sizes);
-        ``tol`` bounds the largest remaining bin energy; the callback's
-        ``state.x`` is the current :class:`SparseSpectrum`.
+        The solver contract: ``max_iter`` caps the peeling passes (all sizes); ``tol`` bounds the largest
+        remaining bin energy; the callback's ``state.x`` is the current :class:`SparseSpectrum`.
 
     Returns
     -------
     SpectrumResult
-        ``x``: the spectrum as a :class:`SparseSpectrum` (values with
-        ``.support``; ``x.todense()`` where ``N`` fits); ``support``, ``values``,
-        ``n_samples`` (distinct indices read), ``bins``, ``n_groups``,
-        ``n_delays``, ``peeling``. ``stop_reason``: ``"peeled"`` (converged),
-        ``"peeling_failed"``, ``"budget"`` or ``"max_iter"``; a failed run never
-        returns a wrong spectrum as converged.
-
-    Notes
-    -----
-    Samples read: at most ``C P B`` with ``P = n + 1`` (noiseless) or ``R (n + 1)``
-    (robust), i.e. at most ``2 C R K (log2 N + 1)`` for ``B < 2K``: ``c = 2 C R``
-    in ``samples <= c K log2 N`` (``c = 6`` noiseless, ``30`` with 5 chains),
-    checked by the tests.
+        ``x``: the spectrum as a :class:`SparseSpectrum` (values with ``.support``; ``x.todense()`` where
+        ``N`` fits); ``support``, ``values``, ``n_samples`` (distinct indices read), ``bins``, ``n_groups``,
+        ``n_delays``, ``peeling``. ``stop_reason``: ``"peeled"`` (converged), ``"peeling_failed"``,
+        ``"budget"`` or ``"max_iter"``; a failed run never returns a wrong spectrum as converged.
 
     References
     ----------
@@ -454,6 +430,16 @@ def spright(
     >>> res.n_samples < 2**12 // 10
     True
     """
+    setup = _setup(signal, log2_n, n_nonzero, noise_var, delays, n_chains, n_groups, bins, max_samples,
+                   threshold, bch_t, seed)
+    return _Spright(*setup, max_iter=max_iter, tol=tol, check_every=check_every, callback=callback,
+                    progress=progress, stop=stop).solve()
+
+
+def _setup(signal: Any, log2_n: Any, n_nonzero: Any, noise_var: Any, delays: Any, n_chains: Any,
+           n_groups: Any, bins: Any, max_samples: Any, threshold: Any, bch_t: Any,
+           seed: Any) -> tuple[_Queries, list, int, Callable[[int], _Size]]:
+    """spright's checked arguments: the queries, the bin sizes, the sample budget and a ``_Size`` maker."""
     n = check_int("log2_n", log2_n, low=1, high=62)
     N = 2**n
     queries = _Queries(signal, N)
@@ -470,8 +456,7 @@ def spright(
     def make(b: int) -> _Size:
         return _Size(queries, n, b, C, R, delays, var, thr, rng, bch_t)
 
-    return _Spright(queries, b_list, budget, make, max_iter=max_iter, tol=tol, check_every=check_every,
-                    callback=callback, progress=progress, stop=stop).solve()
+    return queries, b_list, budget, make
 
 
 def _bin_sizes(n: int, n_nonzero: int | None, bins: int | None, C: int, R: int, delays: str,

@@ -104,15 +104,8 @@ def _t0_column(t0: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def rf2iq(
-    rf: Array,
-    fs: float,
-    fc: float,
-    bandwidth: float | None = None,
-    *,
-    axis: int = -1,
-    t0: float | np.ndarray = 0.0,
-    quadrature: bool = False,
-    upsample: int = 1,
+    rf: Array, fs: float, fc: float, bandwidth: float | None = None, *, axis: int = -1,
+    t0: float | np.ndarray = 0.0, quadrature: bool = False, upsample: int = 1,
 ) -> Array:
     """IQ (complex baseband) of RF channel data: ``IQ(t) = 2 LPF(RF(t) e^{-j 2 pi fc t})``.
 
