@@ -614,12 +614,17 @@ class _Switch:
     runs (random costs at large eta: 0.16 to 0.015 per iteration over the
     first 120 at n = 500, eta = 1200). At each checkpoint from iteration ``20``
     on, the rates ``lam_0``, ``lam_1``, ``lam_2`` of the last three windows of
-    ``w = 5`` iterations (a multiple of the checkpoint period; the first 5
-    iterations, a transient, are not used) are read; the rule judges only a
+    ``w = 5`` iterations are read (the error is recorded every 5 iterations
+    between checkpoints from the half steps' products alone, a few vector
+    operations and no checkpoint; the rule decides at checkpoints; the first
+    5 iterations, a transient, are not used); the rule judges only a
     steady rate (each within a factor 1.5 of the one before: W1 costs at
     eta = 1200 have erratic rates for hundreds of iterations), and
     ``q = lam_2 / lam_1`` per window where the rate shrinks by more than 10 %
-    (``q = 1`` otherwise: the clouds' rates drift by 0-3 % a window). If ``lam`` keeps
+    and a window still cuts the error by at least 10 % (``lam_2 w >= 0.1``;
+    ``q = 1`` otherwise: the clouds' rates drift by 0-3 % a window, and on
+    10x10 and 28x28 W1/W2 grids windows that cut the error by 0.1-3 % fluctuate
+    by more than 10 % while the steady rate predicts Sinkhorn's count). If ``lam`` keeps
     shrinking by ``q`` per window, ``log e`` falls by at most
     ``lam_2 w q / (1 - q)`` in all; the windows ``j`` to the tolerance solve
     ``lam_2 w (q + ... + q^j) = log(e / tol)``, or there are none (Sinkhorn
@@ -643,17 +648,24 @@ class _Switch:
     remaining Newton time, ``max(newton_steps - k, 2)`` steps at the measured
     step time, exceeds Sinkhorn's predicted remaining time from the current
     error, unless the last step cut the error tenfold (the superlinear phase,
-    where Newton finishes in a few steps). A step's CG stops at ``1/newton_steps`` of the budget
-    (Sinkhorn's remaining time predicted at the switch) or ten times a
-    step's predicted time, whichever comes first (an inexact Newton step; a W1
-    cost from 40 Sinkhorn steps otherwise spends 2,000 CG iterations on a step
-    that fails). After a
+    where Newton finishes in a few steps). While the error is not below its
+    value at the switch, it also hands back once the attempt has spent a
+    quarter of the budget (Sinkhorn's remaining time predicted at the switch:
+    W2 on a 10x10 grid climbs from 0.5 to 2 and stays there for 16 steps; a
+    28x28 one climbs for 5 steps, 8 % of its budget, then converges) or its
+    steps take more than 3 times their predicted time (W1 on a 28x28 grid:
+    CG runs to its cap, 0.5-1.6 s a step against ~0.1 s predicted, and the
+    error does not fall). A step's CG stops at ``1/newton_steps`` of the
+    budget or 4 times a step's time predicted before the switch, whichever
+    comes first (an inexact Newton step; the prediction, not the measured
+    step time, so that a cut step does not raise the next one's limit). After a
     hand-back the rule switches again only once Sinkhorn has run ten times the
     failed attempt's time (so failed attempts cost at most 10 % of the Sinkhorn
     time after them), at most ``attempts = 3`` times.
     """
 
     window, first, newton_steps, kernel_cost, overhead, attempts = 5, 20, 8, 8.0, 50, 3
+    measurable, stall = 0.1, 0.25  # least log-cut of a window to trust a shrinking rate; see the hand-back
 
     def __init__(self, tol: float | None):
         self.target = tol if tol else 1e-15  # tol = 0 runs to max_iter: the error floor of doubles
@@ -661,9 +673,9 @@ class _Switch:
         self.t_newton: float | None = None
         self.tries, self.wait, self.budget = 0, 0.0, math.inf
 
-    def start(self, st: _Scaling, check_every: int) -> None:
-        """A Sinkhorn stage starts from ``st``: its checkpoints are observed from here."""
-        self.w = check_every * math.ceil(self.window / check_every)
+    def start(self, st: _Scaling) -> None:
+        """A Sinkhorn stage starts from ``st``: its errors are recorded every ``window`` iterations."""
+        self.w = self.window
         self.t_kernel = st.t_kernel
         self.t0 = time.perf_counter()
         self.points: dict[int, tuple[float, float]] = {}
@@ -689,21 +701,32 @@ class _Switch:
         """Predicted seconds of ``steps`` Newton steps (the measured step time once there is one)."""
         per_step = self.t_newton
         if per_step is None:
-            per_step = self.kernel_cost * self.t_kernel + self.overhead * self.model[2]
+            per_step = self.predicted_step()
         return steps * per_step
+
+    def predicted_step(self) -> float:
+        """Seconds of a Newton step predicted from the kernel's build time and Sinkhorn's iteration time."""
+        return self.kernel_cost * self.t_kernel + self.overhead * self.model[2]
+
+    def record(self, k: int, err: float) -> None:
+        """The marginal error ``err`` after Sinkhorn iteration ``k`` (a multiple of the window)."""
+        self.points[k] = (math.log(err) if err > 0 else -math.inf, time.perf_counter() - self.t0)
 
     def observe(self, k: int, err: float) -> bool:
         """At a Sinkhorn checkpoint (iteration ``k`` of the stage): True when Newton pays from here."""
         now = time.perf_counter() - self.t0
-        self.points[k] = (math.log(err) if err > 0 else -math.inf, now)
         w = self.w
-        if k < self.first or k - 3 * w < 5 or any(k - i * w not in self.points for i in (1, 2, 3)):
+        if k % w == 0:
+            self.record(k, err)
+        k -= k % w  # judge from the windows recorded up to here
+        if k < self.first or k - 3 * w < 5 or any(k - i * w not in self.points for i in range(4)):
             return False
         (lm, _), (l0, _), (l1, t1), (l2, t2) = (self.points[k - i * w] for i in (3, 2, 1, 0))
         lam0, lam1, lam2 = (lm - l0) / w, (l0 - l1) / w, (l1 - l2) / w
         if not (lam0 > 0 and 0.5 <= lam1 / lam0 <= 1.5 and 0.5 <= lam2 / lam1 <= 1.5):
             return False  # no steady rate yet (a transient, or W1's erratic one): nothing to judge by
-        q = lam2 / lam1 if lam2 < 0.9 * lam1 else 1.0  # shrinking by under 10 % a window: steady
+        shrinking = lam2 < 0.9 * lam1 and lam2 * w >= self.measurable  # else steady, or too slow to tell
+        q = lam2 / lam1 if shrinking else 1.0
         self.model = (lam2, q, (t2 - t1) / w)
         if self.tries >= self.attempts or now < self.wait:
             return False
@@ -716,6 +739,8 @@ class _Switch:
         e0, prev, e = errs[0], errs[-2], errs[-1]
         if not math.isfinite(e) or (k >= 2 and e > 100.0 * e0) or (k >= 2 * self.newton_steps and e >= e0):
             return False
+        if e >= e0 and (elapsed >= self.stall * self.budget or elapsed / k > 3.0 * self.predicted_step()):
+            return False
         if e <= self.target:
             return True
         if e * 10.0 <= prev:  # the fast (superlinear) phase: Newton finishes in a few steps
@@ -723,8 +748,8 @@ class _Switch:
         return self.newton_seconds(max(self.newton_steps - k, 2)) <= self.sinkhorn_seconds(e)
 
     def step_limit(self) -> float:
-        """Seconds a Newton step's CG may take: the budget shared by the steps, at most 10x a step."""
-        return min(self.budget / self.newton_steps, 10.0 * self.newton_seconds(1))
+        """Seconds a Newton step's CG may take: the budget shared by the steps, at most 4x a step."""
+        return min(self.budget / self.newton_steps, 4.0 * self.predicted_step())
 
     def switched(self) -> None:
         self.tries += 1
@@ -741,7 +766,14 @@ class _SinkhornStage(_Sinkhorn):
         super().__init__(st, **contract)
         self.switch = switch
         if switch is not None:
-            switch.start(st, self.check_every)
+            switch.start(st)
+
+    def step(self) -> None:
+        super().step()
+        k, sw = self.iteration, self.switch
+        # the rule's windows between checkpoints: the error alone (its K v is the next step's), no checkpoint
+        if sw is not None and k % sw.w == 0 and not (k % self.check_every == 0 or k >= self.max_iter):
+            sw.record(k, float(to_numpy(self.st.marginal_error())))
 
     def metrics(self) -> dict[str, Any]:
         out = super().metrics()
@@ -884,8 +916,6 @@ class _Stages:
 
     def sinkhorn(self, st: _Scaling, max_iter: int, switch: _Switch | None = None) -> Result:
         kw = self.kw()
-        if switch is not None:  # the rule reads Sinkhorn's rate from checkpoints at most 5 apart
-            kw["check_every"] = min(kw["check_every"], switch.window)
         return self.add(_SinkhornStage(st, switch, max_iter=max_iter, **kw), "sinkhorn")
 
     def newton(self, st: _Scaling, switch: _Switch | None = None) -> tuple[_Newton | None, str]:

@@ -290,7 +290,9 @@ def test_sns_auto_hands_back_on_w1():
     auto = sinkhorn_newton_sparse(mu, nu, G, 1.0 / 1200, tol=1e-9, n_sinkhorn="auto", max_iter=50_000)
     assert plain.converged and auto.converged
     assert auto.stages[0][0] == "sinkhorn" and auto.stages[0][1] >= 40  # erratic rate: no early switch
-    assert auto.n_iter <= plain.n_iter + 10
+    # after a hand-back Sinkhorn restarts from the potentials at the switch: its count is plain's plus the
+    # Newton steps tried and up to one checkpoint period (10) of overshoot per Sinkhorn stage
+    assert auto.n_iter <= plain.n_iter + auto.n_newton + 10 * sum(s == "sinkhorn" for s, _ in auto.stages)
     assert auto.fell_back == ("Sinkhorn took over" in auto.message)
     # both plans are within the marginal tolerance 1e-9 of the same optimum (strongly concave dual)
     np.testing.assert_allclose(auto.plan, plain.plan, atol=1e-9)
