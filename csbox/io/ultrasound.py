@@ -385,6 +385,29 @@ def write_uff(
     (``modulation_frequency = 0``), complex data IQ at ``probe.fc``. ``t0`` is in csbox's
     time origin and is stored as ``initial_time = 0`` plus each wave's ``delay``.
     Plane and diverging transmits only (UFF has no per-element delay wave).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Target HDF5 file (overwritten); needs h5py (the ``io`` extra).
+    data : array, shape ``(n_frames, n_transmits, n_elements, n_samples)``
+        Real RF or complex IQ (at ``probe.fc``, csbox's time origin).
+    probe : Probe
+        Must have ``n_elements == data.shape[2]``.
+    transmits : sequence of Transmit
+        ``data.shape[1]`` plane or diverging transmits (``kind="delays"`` raises ``ValueError``).
+    fs : float
+        Sampling frequency (Hz).
+    t0 : float or sequence of float, default 0.0
+        Time of the first sample (s) after the first element fires, one for all or one per transmit.
+    c : float, default 1540.0
+        Speed of sound (m/s).
+    prf : float, optional
+        Frame rate (Hz), stored as ``PRF`` when given.
+    name : str, default "channel_data"
+        Name of the ``uff.channel_data`` group.
+    compression : str or None, default "gzip"
+        h5py compression of the ``data`` dataset (None: uncompressed).
     """
     h5py = _h5py()
     data = np.asarray(data)
@@ -478,6 +501,20 @@ def read_mat(path: str | Path) -> ChannelData:
     ``Trans.Bandwidth`` ([low high] MHz); ``Receive(k).decimSampleRate`` (MHz),
     ``startDepth`` (wavelengths), ``framenum``, ``acqNum``; ``TX(j).Delay`` (wavelengths).
     The acquisitions of frame ``f`` become its transmits, in ``acqNum`` order.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A MATLAB v5/v7 ``.mat`` file (read with ``scipy.io.loadmat``). A missing file raises
+        ``FileNotFoundError``; a v7.3 (HDF5) file, a missing or malformed variable ``ValueError``
+        naming the file and the field.
+
+    Returns
+    -------
+    ChannelData
+        ``data`` ``(n_frames, n_transmits, n_elements, n_samples)``, with the probe, transmits,
+        ``fs`` (Hz), ``t0`` (s, csbox's time origin), ``c`` (m/s) and ``prf`` (Hz, or None)
+        the file describes.
     """
     path = Path(path)
     m = _loadmat(path)
