@@ -366,17 +366,9 @@ def _w_sequence(g: Any, transmits: Sequence[Transmit], delays: np.ndarray, c: fl
 
 
 def write_uff(
-    path: str | Path,
-    data: np.ndarray,
-    probe: Probe,
-    transmits: Sequence[Transmit],
-    *,
-    fs: float,
-    t0: float | Sequence[float] = 0.0,
-    c: float = C_SOUND,
-    prf: float | None = None,
-    name: str = "channel_data",
-    compression: str | None = "gzip",
+    path: str | Path, data: np.ndarray, probe: Probe, transmits: Sequence[Transmit], *, fs: float,
+    t0: float | Sequence[float] = 0.0, c: float = C_SOUND, prf: float | None = None,
+    name: str = "channel_data", compression: str | None = "gzip",
 ) -> None:
     """Write channel data ``(n_frames, n_transmits, n_elements, n_samples)`` as a UFF ``uff.channel_data``.
 
@@ -396,12 +388,10 @@ def write_uff(
         Must have ``n_elements == data.shape[2]``.
     transmits : sequence of Transmit
         ``data.shape[1]`` plane or diverging transmits (``kind="delays"`` raises ``ValueError``).
-    fs : float
-        Sampling frequency (Hz).
+    fs, c : float
+        Sampling frequency (Hz); speed of sound (m/s, default 1540).
     t0 : float or sequence of float, default 0.0
         Time of the first sample (s) after the first element fires, one for all or one per transmit.
-    c : float, default 1540.0
-        Speed of sound (m/s).
     prf : float, optional
         Frame rate (Hz), stored as ``PRF`` when given.
     name : str, default "channel_data"
@@ -530,24 +520,8 @@ def read_mat(path: str | Path) -> ChannelData:
     p = m["param"]
     fc = _field(p, "fc", path, "param")
     fs = _field(p, "fs", path, "param")
-    n_el = int(_field(p, "Nelements", path, "param"))
-    pitch = _field(p, "pitch", path, "param")
-    width = getattr(p, "width", None)
-    kerf = getattr(p, "kerf", None)
-    width = _field(p, "width", path, "param") if width is not None and np.size(width) else None
-    kerf = _field(p, "kerf", path, "param") if kerf is not None and np.size(kerf) else None
-    bw = _field(p, "bandwidth", path, "param", default=75.0)
-    try:
-        probe = Probe.from_parameters(
-            fc=fc,
-            n_elements=n_el,
-            bandwidth=bw,
-            pitch=pitch,
-            width=width if width is not None else (None if kerf is not None else pitch),
-            kerf=kerf if width is None else None,
-        )
-    except (TypeError, ValueError) as e:
-        raise _fail(path, "param", f"does not describe a valid probe: {e}") from None
+    probe = _must_probe(p, fc, path)
+    n_el = probe.n_elements
     c = _field(p, "c", path, "param", default=C_SOUND)
     t0 = _field(p, "t0", path, "param", default=0.0) if getattr(p, "t0", None) is not None else 0.0
     prf = _field(p, "PRF", path, "param", default=-1.0)
@@ -576,6 +550,28 @@ def read_mat(path: str | Path) -> ChannelData:
         prf=prf if prf > 0 else None,
         path=str(path),
     )
+
+
+def _must_probe(p: Any, fc: float, path: Path) -> Probe:
+    """The probe of a MUST ``param`` struct (``Nelements``, ``pitch``, ``width``/``kerf``, ``bandwidth``)."""
+    n_el = int(_field(p, "Nelements", path, "param"))
+    pitch = _field(p, "pitch", path, "param")
+    width = getattr(p, "width", None)
+    kerf = getattr(p, "kerf", None)
+    width = _field(p, "width", path, "param") if width is not None and np.size(width) else None
+    kerf = _field(p, "kerf", path, "param") if kerf is not None and np.size(kerf) else None
+    bw = _field(p, "bandwidth", path, "param", default=75.0)
+    try:
+        return Probe.from_parameters(
+            fc=fc,
+            n_elements=n_el,
+            bandwidth=bw,
+            pitch=pitch,
+            width=width if width is not None else (None if kerf is not None else pitch),
+            kerf=kerf if width is None else None,
+        )
+    except (TypeError, ValueError) as e:
+        raise _fail(path, "param", f"does not describe a valid probe: {e}") from None
 
 
 def _read_verasonics(m: dict, path: Path) -> ChannelData:
