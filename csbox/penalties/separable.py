@@ -31,7 +31,7 @@ class Separable(Penalty):
     ----------
     lam : float, default 1.0
         Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
-        otherwise); solvers given ``lam=`` or ``lam_rel=`` replace it via ``with_lam``.
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
     """
 
     separable = True
@@ -57,7 +57,7 @@ class L1(Separable):
     ----------
     lam : float, default 1.0
         Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
-        otherwise); solvers given ``lam=`` or ``lam_rel=`` replace it via ``with_lam``.
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
 
     Examples
     --------
@@ -86,7 +86,7 @@ class L0(Separable):
     ----------
     lam : float, default 1.0
         Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
-        otherwise); solvers given ``lam=`` or ``lam_rel=`` replace it via ``with_lam``.
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
     """
 
     convex = False
@@ -103,7 +103,7 @@ class Half(Separable):
     ----------
     lam : float, default 1.0
         Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
-        otherwise); solvers given ``lam=`` or ``lam_rel=`` replace it via ``with_lam``.
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
 
     References
     ----------

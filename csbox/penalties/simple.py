@@ -30,7 +30,7 @@ class Tikhonov(Penalty):
     ----------
     lam : float, default 1.0
         Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
-        otherwise); solvers given ``lam=`` or ``lam_rel=`` replace it via ``with_lam``.
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
     """
 
     separable = True
