@@ -53,6 +53,17 @@ def array_namespace(*arrays: Array) -> Any:
     Python scalars and ``None`` are ignored. Arrays from different libraries
     raise ``TypeError``.
 
+    Parameters
+    ----------
+    *arrays : Array, Python scalar or None
+        The arrays to inspect; with no array left after dropping scalars and
+        ``None``, the wrapped NumPy namespace is returned.
+
+    Returns
+    -------
+    module
+        The array-API namespace (``array_api_compat.numpy`` for NumPy arrays).
+
     Examples
     --------
     >>> import numpy as np
@@ -68,12 +79,33 @@ def array_namespace(*arrays: Array) -> Any:
 
 
 def device(x: Array) -> Any:
-    """Device on which ``x`` lives (``"cpu"`` for NumPy)."""
+    """Device on which ``x`` lives (``"cpu"`` for NumPy).
+
+    Parameters
+    ----------
+    x : Array
+        Any array-API array.
+
+    Returns
+    -------
+    object
+        The namespace's device object (``array_api_compat.device(x)``).
+    """
     return array_api_compat.device(x)
 
 
 def is_numpy(xp: Any) -> bool:
-    """True when ``xp`` is NumPy (bare or wrapped by array-api-compat)."""
+    """True when ``xp`` is NumPy (bare or wrapped by array-api-compat).
+
+    Parameters
+    ----------
+    xp : module
+        An array namespace, e.g. from :func:`array_namespace`.
+
+    Returns
+    -------
+    bool
+    """
     return array_api_compat.is_numpy_namespace(xp)
 
 
@@ -82,7 +114,19 @@ def _is_cupy(xp: Any) -> bool:
 
 
 def to_numpy(x: Array) -> np.ndarray:
-    """Copy ``x`` to a NumPy array on the host (the edge of csbox: plotting, I/O, tests)."""
+    """Copy ``x`` to a NumPy array on the host (the edge of csbox: plotting, I/O, tests).
+
+    Parameters
+    ----------
+    x : Array or Python/NumPy scalar
+        NumPy (returned as is, no copy), CuPy, torch (detached, conjugation resolved),
+        array_api_strict (moved to its CPU device) or any DLPack-exporting array.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape and dtype as ``x``; a 0-d array for a scalar.
+    """
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, (int, float, complex, np.generic)):
@@ -105,19 +149,57 @@ def to_numpy(x: Array) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- dtypes
 def is_complex(xp: Any, dtype: Any) -> bool:
-    """True for a complex floating dtype of namespace ``xp``."""
+    """True for a complex floating dtype of namespace ``xp``.
+
+    Parameters
+    ----------
+    xp : module
+        The array namespace that ``dtype`` belongs to.
+    dtype : dtype
+        A dtype of ``xp``.
+
+    Returns
+    -------
+    bool
+    """
     return xp.isdtype(dtype, "complex floating")
 
 
 def real_dtype(xp: Any, dtype: Any) -> Any:
-    """Real floating dtype of the same precision as ``dtype``."""
+    """Real floating dtype of the same precision as ``dtype``.
+
+    Parameters
+    ----------
+    xp : module
+        The array namespace that ``dtype`` belongs to.
+    dtype : dtype
+        A dtype of ``xp``.
+
+    Returns
+    -------
+    dtype
+        ``xp.float32`` for ``float32``/``complex64``, ``xp.float64`` for any other dtype.
+    """
     if dtype in (xp.complex64, xp.float32):
         return xp.float32
     return xp.float64
 
 
 def complex_dtype(xp: Any, dtype: Any) -> Any:
-    """Complex dtype of the same precision as ``dtype``."""
+    """Complex dtype of the same precision as ``dtype``.
+
+    Parameters
+    ----------
+    xp : module
+        The array namespace that ``dtype`` belongs to.
+    dtype : dtype
+        A dtype of ``xp``.
+
+    Returns
+    -------
+    dtype
+        ``xp.complex64`` for ``float32``/``complex64``, ``xp.complex128`` for any other dtype.
+    """
     if dtype in (xp.complex64, xp.float32):
         return xp.complex64
     return xp.complex128
@@ -128,6 +210,19 @@ def result_dtype(xp: Any, dtype: Any, complex_op: bool) -> Any:
 
     A complex operator (``complex_op``) promotes a real input to the complex dtype
     of the same precision; a real operator keeps the input's dtype.
+
+    Parameters
+    ----------
+    xp : module
+        The array namespace that ``dtype`` belongs to.
+    dtype : dtype
+        The input's dtype: real or complex floating, else ``TypeError``.
+    complex_op : bool
+        Whether the operator has complex coefficients.
+
+    Returns
+    -------
+    dtype
     """
     if not xp.isdtype(dtype, ("real floating", "complex floating")):
         raise TypeError(f"expected a floating or complex array, got dtype {dtype}")
@@ -219,27 +314,82 @@ def _fft_module(xp: Any) -> tuple[Any, dict]:
 
 
 def fftn(x: Array, axes: tuple[int, ...], norm: str = "ortho") -> Array:
-    """N-d FFT of a complex array over ``axes`` with the fastest implementation for its namespace."""
+    """N-d FFT of a complex array over ``axes`` with the fastest implementation for its namespace.
+
+    ``scipy.fft`` with ``CSBOX_FFT_WORKERS`` workers (default all cores) on NumPy, ``cupyx.scipy.fft``
+    on CuPy, ``xp.fft`` elsewhere.
+
+    Parameters
+    ----------
+    x : Array
+        Complex array (cast a real one first: ``xp.fft`` of array_api_strict rejects it).
+    axes : tuple of int
+        Axes to transform.
+    norm : {"ortho", "backward", "forward"}, default "ortho"
+        Normalisation, as in ``numpy.fft.fftn``; ``"ortho"`` makes the transform unitary.
+
+    Returns
+    -------
+    Array
+        Same shape, dtype, namespace and device as ``x``.
+    """
     xp = array_namespace(x)
     mod, kw = _fft_module(xp)
     return mod.fftn(x, axes=axes, norm=norm, **kw)
 
 
 def ifftn(x: Array, axes: tuple[int, ...], norm: str = "ortho") -> Array:
-    """Inverse N-d FFT, dispatched like :func:`fftn`."""
+    """Inverse N-d FFT, dispatched like :func:`fftn`.
+
+    Parameters
+    ----------
+    x, axes, norm
+        As in :func:`fftn`.
+
+    Returns
+    -------
+    Array
+        Same shape, dtype, namespace and device as ``x``.
+    """
     xp = array_namespace(x)
     mod, kw = _fft_module(xp)
     return mod.ifftn(x, axes=axes, norm=norm, **kw)
 
 
 def fftshift(x: Array, axes: tuple[int, ...]) -> Array:
-    """Move the zero frequency to the centre along ``axes``."""
+    """Move the zero frequency to the centre along ``axes``.
+
+    Parameters
+    ----------
+    x : Array
+        Any array.
+    axes : tuple of int
+        Axes to shift; each is rolled by ``n // 2`` for its length ``n``.
+
+    Returns
+    -------
+    Array
+        Same shape, dtype and namespace as ``x``.
+    """
     xp = array_namespace(x)
     return xp.roll(x, tuple(x.shape[a] // 2 for a in axes), axis=axes)
 
 
 def ifftshift(x: Array, axes: tuple[int, ...]) -> Array:
-    """Inverse of :func:`fftshift`."""
+    """Inverse of :func:`fftshift`.
+
+    Parameters
+    ----------
+    x : Array
+        Any array.
+    axes : tuple of int
+        Axes to shift; each is rolled by ``-(n // 2)`` for its length ``n``.
+
+    Returns
+    -------
+    Array
+        Same shape, dtype and namespace as ``x``.
+    """
     xp = array_namespace(x)
     return xp.roll(x, tuple(-(x.shape[a] // 2) for a in axes), axis=axes)
 
@@ -252,6 +402,16 @@ def as_real_pairs(x: Array) -> Array:
     A view of the same memory on NumPy and torch (no copy); a stacked copy on
     other namespaces. Real-coefficient linear maps (filters, wavelets) act on
     the pairs with real arithmetic, half the work of complex products.
+
+    Parameters
+    ----------
+    x : Array
+        Complex array of shape ``S``.
+
+    Returns
+    -------
+    Array
+        Real array of shape ``(*S, 2)`` and matching precision (``float32`` for ``complex64``).
     """
     pair = {np.dtype(np.complex64): np.float32, np.dtype(np.complex128): np.float64}
     if array_api_compat.is_numpy_array(x) and x.flags.c_contiguous and x.dtype in pair:
@@ -265,7 +425,18 @@ def as_real_pairs(x: Array) -> Array:
 
 
 def from_real_pairs(r: Array) -> Array:
-    """Inverse of :func:`as_real_pairs`: ``r[..., 0] + 1j r[..., 1]`` (a view where the layout allows)."""
+    """Inverse of :func:`as_real_pairs`: ``r[..., 0] + 1j r[..., 1]`` (a view where the layout allows).
+
+    Parameters
+    ----------
+    r : Array
+        Real floating array of shape ``(*S, 2)``.
+
+    Returns
+    -------
+    Array
+        Complex array of shape ``S`` (``complex64`` for ``float32`` input).
+    """
     if array_api_compat.is_numpy_array(r) and r.flags.c_contiguous and r.dtype in (np.float32, np.float64):
         return r.view(np.complex64 if r.dtype == np.float32 else np.complex128)[..., 0]
     if array_api_compat.is_torch_array(r) and r.is_contiguous():

@@ -26,7 +26,21 @@ __all__ = ["FILES", "DataFile", "load", "path"]
 
 @dataclass(frozen=True)
 class DataFile:
-    """One example file: its name in ``data/``, what it holds and how to read it."""
+    """One example file: its name in ``data/``, what it holds and how to read it.
+
+    Attributes
+    ----------
+    filename : str
+        File name inside the data folder.
+    description : str
+        What the file holds and how it was made.
+    reader : str
+        ``"module:function"`` that reads it (called with the path and ``kwargs``).
+    kwargs : dict
+        Keyword arguments of the reader.
+    meta : dict
+        Ground truth of the recording (geometry, speeds, targets).
+    """
 
     filename: str
     description: str
@@ -72,7 +86,19 @@ def _folders() -> list[Path]:
 
 
 def path(name: str) -> Path:
-    """Location of the example file ``name`` (a key of :data:`FILES`); ``FileNotFoundError`` if absent."""
+    """Location of the example file ``name`` (a key of :data:`FILES`); ``FileNotFoundError`` if absent.
+
+    Searched in ``$CSBOX_DATA`` (when set), then in the ``data/`` folder of the csbox checkout.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`FILES` (``"disk-uff"``, ``"sar-dca1000"``); another raises ``ValueError``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     check_choice("name", name, list(FILES))
     tried = []
     for folder in _folders():
@@ -92,6 +118,16 @@ def load(name: str) -> Any:
     ``"disk-uff"`` -> :class:`csbox.io.ultrasound.ChannelData`; ``"sar-dca1000"`` -> complex
     beat samples ``(L, n_tx, n_rx, n_samples)``. ``FILES[name].meta`` holds the ground truth
     (disk geometry and speed, radar targets).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`FILES`, as in :func:`path`.
+
+    Returns
+    -------
+    object
+        What the file's reader returns.
     """
     import importlib
 

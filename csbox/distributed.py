@@ -108,6 +108,17 @@ class Failure:
 class BatchError(RuntimeError):
     """Some items failed; every other item finished (and, with ``out=``, was saved).
 
+    Parameters
+    ----------
+    failures : list of Failure
+        The failed items (stored sorted by index).
+    n_items : int
+        Number of items in the batch (for the message).
+    results : optional
+        The partial results, stored as ``results``.
+    saved : bool, default False
+        Whether the finished items were written to ``out=`` (changes the message).
+
     Attributes
     ----------
     failures : list of Failure

@@ -73,6 +73,18 @@ def nmse_db(x: Any, ref: Any, *, magnitude: bool = True) -> float:
 
     ``x`` is replaced by ``|x|`` unless ``magnitude=False``; ``ref`` must not be all zero.
 
+    Parameters
+    ----------
+    x, ref : arrays of one shape
+        Estimate and reference (any namespace), finite and non-empty.
+    magnitude : bool, default True
+        Compare ``|x|`` with ``ref`` (for magnitude references of complex images).
+
+    Returns
+    -------
+    float
+        The NMSE (dB); ``-inf`` for an exact match.
+
     Examples
     --------
     >>> import numpy as np
@@ -93,6 +105,20 @@ def support_recovery(x_hat: Any, x: Any, *, rel_threshold: float = 1e-3) -> floa
     r"""Support recovery rate ``|S_hat ∩ S| / |S_hat ∪ S|`` (1 when equal, 0 when disjoint).
 
     ``S = {i : x_i != 0}``, ``S_hat = {i : |x_hat_i| > rel_threshold max |x_hat|}``.
+
+    Parameters
+    ----------
+    x_hat : array
+        The estimate (any namespace and shape; flattened).
+    x : array
+        The true signal, with as many entries as ``x_hat``.
+    rel_threshold : float, default 1e-3
+        Threshold relative to ``max |x_hat|``, in ``[0, 1]``.
+
+    Returns
+    -------
+    float
+        The Jaccard index in ``[0, 1]`` (1 when both supports are empty).
 
     Examples
     --------
@@ -116,6 +142,19 @@ def support_recovery(x_hat: Any, x: Any, *, rel_threshold: float = 1e-3) -> floa
 
 def to_db(x: Any, *, floor: float = 1e-12) -> np.ndarray:
     """``20 log10(|x| / max |x| + floor)``: a magnitude image in dB below its peak (for display).
+
+    Parameters
+    ----------
+    x : array
+        Numeric (real, complex or boolean) array, any namespace; finite, not empty or all zero.
+    floor : float, default 1e-12
+        Added to the normalised magnitude before the log, ``> 0`` (so zeros map to
+        ``20 log10(floor)``, -240 dB by default).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``x.shape``
+        Values ``<= 20 log10(1 + floor)``, about 0 dB at the peak.
 
     Examples
     --------
@@ -142,6 +181,24 @@ def lobe_width(profile: np.ndarray, coords: np.ndarray, peak: int, level: float)
 
     Walks out from the peak to the first samples at or below ``level`` on each side and
     interpolates the crossings linearly between samples (``coords`` gives their positions).
+    A side that stays above ``level`` up to the end of the profile is extrapolated from its
+    last two samples.
+
+    Parameters
+    ----------
+    profile : array, shape ``(n,)``
+        A 1-D cut through the lobe, ``n >= 2``, finite (e.g. a magnitude).
+    coords : array, shape ``(n,)``
+        Sample positions (any length unit), finite.
+    peak : int
+        Index of the lobe's maximum, ``0 <= peak < n``.
+    level : float
+        Level in the units of ``profile``, below ``profile[peak]``.
+
+    Returns
+    -------
+    float
+        The width in the units of ``coords``.
     """
     profile = np.asarray(profile, dtype=float)
     coords = np.asarray(coords, dtype=float)

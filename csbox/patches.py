@@ -20,7 +20,22 @@ __all__ = ["assemble_patches", "dct_dictionary", "extract_patches"]
 def extract_patches(img: np.ndarray, size: int, stride: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """All ``size x size`` patches of a 2-D image at ``stride`` (flattened rows) and their top-left corners.
 
-    Returns ``(P, positions)`` with ``P`` of shape ``(n_patches, size * size)``.
+    Parameters
+    ----------
+    img : array, shape ``(h, w)``
+        The image (converted with ``numpy.asarray``).
+    size : int
+        Patch side, ``1 <= size <= min(h, w)``.
+    stride : int, default 1
+        Step between patch corners along both axes, ``>= 1`` (patches that would overhang
+        the image are not taken).
+
+    Returns
+    -------
+    P : numpy.ndarray, shape ``(n_patches, size * size)``
+        Flattened (C order) patches, ``img``'s dtype.
+    positions : list of (int, int)
+        Top-left corner ``(row, column)`` of each patch, rows slow.
     """
     img = np.asarray(img)
     if img.ndim != 2:
@@ -35,7 +50,25 @@ def extract_patches(img: np.ndarray, size: int, stride: int = 1) -> tuple[np.nda
 
 def assemble_patches(P: np.ndarray, positions: list[tuple[int, int]], shape: tuple[int, int],
                      size: int) -> np.ndarray:
-    """Image of ``shape`` from patches ``P`` (rows) at ``positions``, averaged where they overlap, else 0."""
+    """Image of ``shape`` from patches ``P`` (rows) at ``positions``, averaged where they overlap, else 0.
+
+    The inverse of :func:`extract_patches` (exact for patches of one image).
+
+    Parameters
+    ----------
+    P : array, shape ``(n_patches, size * size)``
+        Real flattened patches, one per position.
+    positions : list of (int, int)
+        Top-left corners ``(row, column)``, inside ``shape``.
+    shape : tuple of 2 int
+        Output image shape.
+    size : int
+        Patch side, ``>= 1``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``shape``
+    """
     P = np.asarray(P)
     size = check_int("size", size, low=1)
     if P.ndim != 2 or P.shape[1] != size * size or P.shape[0] != len(positions):
@@ -49,7 +82,20 @@ def assemble_patches(P: np.ndarray, positions: list[tuple[int, int]], shape: tup
 
 
 def dct_dictionary(n: int, ndim: int = 2) -> np.ndarray:
-    """Orthonormal DCT-II dictionary (atoms in columns) for ``n``-sample signals or ``n x n`` patches."""
+    """Orthonormal DCT-II dictionary (atoms in columns) for ``n``-sample signals or ``n x n`` patches.
+
+    Parameters
+    ----------
+    n : int
+        Signal length or patch side, ``>= 1``.
+    ndim : {1, 2}, default 2
+        1-D signals, or separable 2-D patches (flattened in C order).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(n, n)`` or ``(n^2, n^2)``
+        Orthogonal: ``D^T D = I``; column ``k`` is the ``k``-th DCT-II atom.
+    """
     from scipy.fft import dct
 
     n = check_int("n", n, low=1)

@@ -28,6 +28,15 @@ def shepp_logan(n: int = 256) -> np.ndarray:
 
     Rows run from top (y = +1) to bottom (y = -1), as MATLAB's ``phantom``.
 
+    Parameters
+    ----------
+    n : int, default 256
+        Grid size, a Python int ``>= 8``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(n, n)``
+
     Examples
     --------
     >>> from csbox.phantoms import shepp_logan
@@ -52,6 +61,15 @@ def camera(n: int | None = None) -> np.ndarray:
     """The 512x512 'cameraman' photograph shipped with PyWavelets, scaled to [0, 1].
 
     With ``n``, the central ``n x n`` crop.
+
+    Parameters
+    ----------
+    n : int, optional
+        Crop size, ``8 <= n <= 512``; default the whole 512 x 512 image.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(n, n)``
     """
     import pywt.data
 
@@ -69,6 +87,19 @@ def lines_and_circles(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
 
     Anti-aliased strokes (width ~2 pixels), values in [0, 1]: the in-silico data of
     the DPS paper (Huijben et al., ICLR 2020).
+
+    Parameters
+    ----------
+    n : int
+        Number of images, ``>= 1``.
+    size : int, default 32
+        Image side (pixels), ``>= 16``.
+    seed : int, default 0
+        Seed ``>= 0`` of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(n, size, size)``
     """
     n = check_int("n", n, low=1)
     size = check_int("size", size, low=16)

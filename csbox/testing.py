@@ -25,7 +25,19 @@ __all__ = ["Backend", "available_backends", "backend", "dottest"]
 
 @dataclass(frozen=True)
 class Backend:
-    """One array backend under test: namespace, device and working precision."""
+    """One array backend under test: namespace, device and working precision.
+
+    Attributes
+    ----------
+    name : str
+        Test id (``"numpy"``, ``"strict"``, ``"strict-device1-f32"``, ``"torch"``...).
+    xp : module
+        The array namespace (array-api-compat wrapped where needed).
+    device : object or None
+        Device for array creation (None: the namespace's default).
+    real, complex : dtype
+        Working real and complex dtypes (float64/complex128 or float32/complex64).
+    """
 
     name: str
     xp: Any

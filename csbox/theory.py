@@ -28,6 +28,17 @@ def l1_statistical_dimension_fraction(s: float) -> float:
     l1 minimisation recovers the vector from ``m`` Gaussian measurements with
     high probability when ``m > n psi(s)`` and fails when ``m < n psi(s)``.
 
+    Parameters
+    ----------
+    s : float
+        Sparsity fraction ``k / n``, ``0 <= s <= 1``.
+
+    Returns
+    -------
+    float
+        ``psi(s)`` in ``[0, 1]`` (``psi(0) = 0``, ``psi(1) = 1``), by bounded scalar minimisation
+        over ``tau`` in ``[0, 10]``.
+
     Examples
     --------
     >>> from csbox.theory import l1_statistical_dimension_fraction
@@ -47,6 +58,11 @@ def l1_phase_transition(num: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """The Donoho-Tanner curve ``rho(delta)`` in ``(delta = m/n, rho = k/m)`` coordinates.
 
     Parametrised by ``s = k/n``: ``delta = psi(s)``, ``rho = s / psi(s)``.
+
+    Parameters
+    ----------
+    num : int, default 200
+        Number of curve points (values of ``s`` in ``(0, 1)``, denser near 0).
 
     Returns
     -------

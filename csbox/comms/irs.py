@@ -48,6 +48,18 @@ def steering(n_elements: int, grid: int) -> np.ndarray:
 
     ``a(theta)[n] = exp(j pi theta n) / sqrt(N)``.
 
+    Parameters
+    ----------
+    n_elements : int
+        Array size ``N >= 1``.
+    grid : int
+        Number of grid angles ``G >= 1`` (sines ``theta`` in ``[-1, 1)``).
+
+    Returns
+    -------
+    numpy.ndarray of complex128, shape ``(n_elements, grid)``
+        Unit-norm columns (orthonormal when ``grid == n_elements``).
+
     Examples
     --------
     >>> import numpy as np
@@ -78,6 +90,14 @@ class IRSChannel:
         True cascaded channels ``H2 diag(psi_k) H1``.
     support : ndarray
         Flat indices of the non-zeros of ``x``.
+    patterns : ndarray (n_irs, n_patterns)
+        IRS configurations ``psi_k`` (columns), entries ``±1/sqrt(n_irs)``.
+    pilots : ndarray (n_ms, n_pilots)
+        QPSK pilot matrix ``X`` (unit-modulus symbols over ``sqrt(n_ms)``).
+    A_ms, A_bs : ndarray (n_ms, G), (n_bs, G)
+        The MS and BS steering dictionaries (:func:`steering`).
+    grid : int
+        ``G``, the angular grid size.
     """
 
     factors: list[np.ndarray]
@@ -123,18 +143,29 @@ class IRSChannel:
 
 
 def irs_channel(
-    seed: int = 0,
-    *,
-    n_ms: int = 6,
-    n_bs: int = 16,
-    n_irs: int = 256,
-    grid: int = 18,
-    n_pilots: int = 3,
-    n_patterns: int = 6,
-    spread: int = 3,
+    seed: int = 0, *, n_ms: int = 6, n_bs: int = 16, n_irs: int = 256, grid: int = 18, n_pilots: int = 3,
+    n_patterns: int = 6, spread: int = 3,
 ) -> IRSChannel:
     """Draw one IRS-MIMO channel (paper defaults: 6 MS, 16 BS, 256 IRS, 18-point grid, 3 pilots,
     6 patterns, angle spread 3 grid points).
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed ``>= 0`` of ``numpy.random.default_rng`` (pilots, patterns, angles, gains).
+    n_ms, n_bs, n_irs : int, default 6, 16, 256
+        Antennas at the MS and BS, IRS elements; each ``>= 1``.
+    grid : int, default 18
+        Angular grid size ``G >= 1`` (``x`` has ``G^3`` entries).
+    n_pilots, n_patterns : int, default 3, 6
+        Pilots per pattern and IRS configurations, each ``>= 1``.
+    spread : int, default 3
+        Adjacent arrival angles per cluster, ``1 <= spread <= grid``.
+
+    Returns
+    -------
+    IRSChannel
+        ``y_clean`` has ``n_patterns n_pilots n_bs`` entries; ``x`` has ``spread^2`` non-zeros.
 
     Examples
     --------

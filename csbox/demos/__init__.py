@@ -27,7 +27,18 @@ def registry() -> dict[str, ModuleType]:
 
 
 def get(name: str) -> ModuleType:
-    """The demo module called ``name`` (``ValueError`` listing the known ones otherwise)."""
+    """The demo module called ``name`` (``ValueError`` listing the known ones otherwise).
+
+    Parameters
+    ----------
+    name : str
+        A demo's ``NAME`` (the keys of :func:`registry`).
+
+    Returns
+    -------
+    module
+        The demo module, with ``NAME``, ``DESCRIPTION``, ``compute``, ``plot`` and ``run``.
+    """
     reg = registry()
     if name not in reg:
         raise ValueError(f"unknown demo {name!r}; available: {', '.join(reg)}")

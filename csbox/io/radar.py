@@ -148,6 +148,16 @@ def write_dca1000(path: str | Path, data: np.ndarray, *, layout: str = "iwr1443"
 
     The real and imaginary parts must be integers in the int16 range (ADC codes); they are
     checked, never clipped. One chirp per transmitter and position.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Target raw file (overwritten), little-endian int16 words.
+    data : array, shape ``(L, n_tx, n_rx, n_samples)``
+        Complex beat samples per scan position ``L``; real and imaginary parts integers with
+        ``|v| <= 32767`` (else ``ValueError``).
+    layout : {"iwr1443", "xwr18xx"}, default "iwr1443"
+        Lane format, as :func:`read_dca1000` reads it (see the module notes).
     """
     check_choice("layout", layout, ("iwr1443", "xwr18xx"))
     data = np.asarray(data)

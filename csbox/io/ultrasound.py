@@ -366,17 +366,9 @@ def _w_sequence(g: Any, transmits: Sequence[Transmit], delays: np.ndarray, c: fl
 
 
 def write_uff(
-    path: str | Path,
-    data: np.ndarray,
-    probe: Probe,
-    transmits: Sequence[Transmit],
-    *,
-    fs: float,
-    t0: float | Sequence[float] = 0.0,
-    c: float = C_SOUND,
-    prf: float | None = None,
-    name: str = "channel_data",
-    compression: str | None = "gzip",
+    path: str | Path, data: np.ndarray, probe: Probe, transmits: Sequence[Transmit], *, fs: float,
+    t0: float | Sequence[float] = 0.0, c: float = C_SOUND, prf: float | None = None,
+    name: str = "channel_data", compression: str | None = "gzip",
 ) -> None:
     """Write channel data ``(n_frames, n_transmits, n_elements, n_samples)`` as a UFF ``uff.channel_data``.
 
@@ -385,6 +377,27 @@ def write_uff(
     (``modulation_frequency = 0``), complex data IQ at ``probe.fc``. ``t0`` is in csbox's
     time origin and is stored as ``initial_time = 0`` plus each wave's ``delay``.
     Plane and diverging transmits only (UFF has no per-element delay wave).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Target HDF5 file (overwritten); needs h5py (the ``io`` extra).
+    data : array, shape ``(n_frames, n_transmits, n_elements, n_samples)``
+        Real RF or complex IQ (at ``probe.fc``, csbox's time origin).
+    probe : Probe
+        Must have ``n_elements == data.shape[2]``.
+    transmits : sequence of Transmit
+        ``data.shape[1]`` plane or diverging transmits (``kind="delays"`` raises ``ValueError``).
+    fs, c : float
+        Sampling frequency (Hz); speed of sound (m/s, default 1540).
+    t0 : float or sequence of float, default 0.0
+        Time of the first sample (s) after the first element fires, one for all or one per transmit.
+    prf : float, optional
+        Frame rate (Hz), stored as ``PRF`` when given.
+    name : str, default "channel_data"
+        Name of the ``uff.channel_data`` group.
+    compression : str or None, default "gzip"
+        h5py compression of the ``data`` dataset (None: uncompressed).
     """
     h5py = _h5py()
     data = np.asarray(data)
@@ -478,6 +491,20 @@ def read_mat(path: str | Path) -> ChannelData:
     ``Trans.Bandwidth`` ([low high] MHz); ``Receive(k).decimSampleRate`` (MHz),
     ``startDepth`` (wavelengths), ``framenum``, ``acqNum``; ``TX(j).Delay`` (wavelengths).
     The acquisitions of frame ``f`` become its transmits, in ``acqNum`` order.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A MATLAB v5/v7 ``.mat`` file (read with ``scipy.io.loadmat``). A missing file raises
+        ``FileNotFoundError``; a v7.3 (HDF5) file, a missing or malformed variable ``ValueError``
+        naming the file and the field.
+
+    Returns
+    -------
+    ChannelData
+        ``data`` ``(n_frames, n_transmits, n_elements, n_samples)``, with the probe, transmits,
+        ``fs`` (Hz), ``t0`` (s, csbox's time origin), ``c`` (m/s) and ``prf`` (Hz, or None)
+        the file describes.
     """
     path = Path(path)
     m = _loadmat(path)
@@ -493,24 +520,8 @@ def read_mat(path: str | Path) -> ChannelData:
     p = m["param"]
     fc = _field(p, "fc", path, "param")
     fs = _field(p, "fs", path, "param")
-    n_el = int(_field(p, "Nelements", path, "param"))
-    pitch = _field(p, "pitch", path, "param")
-    width = getattr(p, "width", None)
-    kerf = getattr(p, "kerf", None)
-    width = _field(p, "width", path, "param") if width is not None and np.size(width) else None
-    kerf = _field(p, "kerf", path, "param") if kerf is not None and np.size(kerf) else None
-    bw = _field(p, "bandwidth", path, "param", default=75.0)
-    try:
-        probe = Probe.from_parameters(
-            fc=fc,
-            n_elements=n_el,
-            bandwidth=bw,
-            pitch=pitch,
-            width=width if width is not None else (None if kerf is not None else pitch),
-            kerf=kerf if width is None else None,
-        )
-    except (TypeError, ValueError) as e:
-        raise _fail(path, "param", f"does not describe a valid probe: {e}") from None
+    probe = _must_probe(p, fc, path)
+    n_el = probe.n_elements
     c = _field(p, "c", path, "param", default=C_SOUND)
     t0 = _field(p, "t0", path, "param", default=0.0) if getattr(p, "t0", None) is not None else 0.0
     prf = _field(p, "PRF", path, "param", default=-1.0)
@@ -539,6 +550,28 @@ def read_mat(path: str | Path) -> ChannelData:
         prf=prf if prf > 0 else None,
         path=str(path),
     )
+
+
+def _must_probe(p: Any, fc: float, path: Path) -> Probe:
+    """The probe of a MUST ``param`` struct (``Nelements``, ``pitch``, ``width``/``kerf``, ``bandwidth``)."""
+    n_el = int(_field(p, "Nelements", path, "param"))
+    pitch = _field(p, "pitch", path, "param")
+    width = getattr(p, "width", None)
+    kerf = getattr(p, "kerf", None)
+    width = _field(p, "width", path, "param") if width is not None and np.size(width) else None
+    kerf = _field(p, "kerf", path, "param") if kerf is not None and np.size(kerf) else None
+    bw = _field(p, "bandwidth", path, "param", default=75.0)
+    try:
+        return Probe.from_parameters(
+            fc=fc,
+            n_elements=n_el,
+            bandwidth=bw,
+            pitch=pitch,
+            width=width if width is not None else (None if kerf is not None else pitch),
+            kerf=kerf if width is None else None,
+        )
+    except (TypeError, ValueError) as e:
+        raise _fail(path, "param", f"does not describe a valid probe: {e}") from None
 
 
 def _read_verasonics(m: dict, path: Path) -> ChannelData:

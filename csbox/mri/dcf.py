@@ -43,6 +43,23 @@ def gridded_density(coords: Any, shape: Any, weights: Any = None, *, width: int 
     Returns the centred grid (zero frequency at index ``m // 2``), divided by the
     value a fully sampled Cartesian grid with unit weights would give, so a flat
     density compensation shows as 1 where the trajectory samples.
+
+    Parameters
+    ----------
+    coords : array, shape (..., d)
+        Trajectory in grid units (the :class:`~csbox.operators.NUFFT` convention), within
+        ``[-n/2, n/2]`` on each axis (else ``ValueError``).
+    shape : tuple of int
+        Image shape ``n`` (``d`` positive sizes); the grid is ``m = 2 n``.
+    weights : array, shape ``coords.shape[:-1]``, optional
+        Per-sample weights ``w`` (e.g. :func:`density_compensation`); default 1 for every sample.
+    width : int, default 4
+        Kaiser-Bessel width on the 2x grid, ``2 <= width <= 16``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``2 * n`` per axis
+        The normalised gridded density, zero frequency at ``m // 2``.
     """
     shape = check_shape("shape", shape)
     c = _coords_to_numpy(coords, shape)

@@ -134,6 +134,30 @@ def l1_wavelet_sense(
     axes (each frame and map on its own), with random cycle spinning (BART's
     default) unless ``cycle_spin=False``. Other parameters as :func:`cg_sense`.
 
+    Parameters
+    ----------
+    kspace, maps, mask, ndim
+        As in :func:`cg_sense` (``mask`` defaults to the non-zero samples).
+    lam : float
+        Absolute l1 weight, ``>= 0`` (BART's ``pics -R W:...:lam``).
+    wavelet : str, default "db4"
+        Orthogonal PyWavelets name, see :class:`~csbox.operators.Wavelet`.
+    level : int, optional
+        Decomposition levels (default: the most that divide every image size).
+    cycle_spin : bool, default True
+        Random circular shift of the wavelet axes at each step, ``[0, 2**level)`` samples per
+        axis, drawn from ``seed``.
+    max_iter, tol, x0, callback, progress
+        The solver contract (:class:`~csbox.solvers.IterativeSolver`); ``x0`` has the image shape.
+        Defaults ``max_iter=100``, ``tol=None`` (FISTA's default: relative change ``1e-6``).
+    seed : int, default 0
+        Seed of the cycle-spinning shifts.
+
+    Returns
+    -------
+    ProxGradResult
+        FISTA's result; ``x`` is the complex image ``(..., [n_maps,] *image_shape)``.
+
     References
     ----------
     M. Lustig, D. Donoho, J. M. Pauly, "Sparse MRI", MRM 58:1182-1195 (2007);
@@ -169,6 +193,27 @@ def tv_sense(
     ``solver="pdhg"``, Chambolle-Pock; ``options`` go to the solver (``rho``,
     ``inner_iter``...). Other parameters as :func:`cg_sense`.
 
+    Parameters
+    ----------
+    kspace, maps, mask, ndim
+        As in :func:`cg_sense` (``mask`` defaults to the non-zero samples).
+    lam : float
+        Absolute TV weight, ``>= 0``.
+    solver : {"admm", "pdhg", "fista", "auto"}, default "admm"
+        Passed to :func:`csbox.reconstruct` (``"cg"`` raises ``ValueError``: TV is not quadratic).
+    max_iter, tol, x0, callback, progress
+        The solver contract (:class:`~csbox.solvers.IterativeSolver`); ``x0`` has the image shape.
+        Defaults ``max_iter=50``, ``tol=None`` (the solver's default: relative change ``1e-5``).
+    **options
+        Solver keywords: :func:`~csbox.solvers.admm` (``rho``, ``inner_iter``...) or
+        :func:`~csbox.solvers.pdhg` (``balance``...).
+
+    Returns
+    -------
+    ADMMResult or PDHGResult
+        (:class:`~csbox.solvers.ProxGradResult` with FISTA); ``x`` is the complex image
+        ``(..., [n_maps,] *image_shape)``.
+
     References
     ----------
     K. T. Block, M. Uecker, J. Frahm, "Undersampled radial MRI with multiple
@@ -203,6 +248,31 @@ def llr_sense(
     (randomly shifted tiling at each step). Solved by ADMM with a CG inner solve,
     as BART's ``pics -R L`` (FISTA with the shifted tiling reconstructs slightly
     worse in the tests: relative error 0.230 against ADMM's lower one).
+
+    Parameters
+    ----------
+    kspace : array, shape ``(n_frames, n_coils, *image_shape)``
+        Centred zero-filled k-space of the series.
+    maps : array, shape ``(n_coils, *image_shape)``
+        One set of coil sensitivities (several maps raise ``ValueError``).
+    mask : bool array, shape ``(n_frames, *image_shape)``
+        One sampling mask per frame (required).
+    lam : float
+        Absolute weight of the nuclear norms, ``>= 0``.
+    block : int, default 8
+        Block side ``>= 1`` (``block^d`` pixels, ``d`` image axes).
+    ndim : int, optional
+        As in :func:`cg_sense`.
+    max_iter, tol, x0, callback, progress
+        The solver contract (:class:`~csbox.solvers.IterativeSolver`); ``x0`` has the image shape.
+        Defaults ``max_iter=100``, ``tol=None`` (ADMM's default: relative change ``1e-5``).
+    seed : int, default 0
+        Seed of the random tiling shifts.
+
+    Returns
+    -------
+    ADMMResult
+        ``x`` is the complex series ``(n_frames, *image_shape)``.
 
     References
     ----------

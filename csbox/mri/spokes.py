@@ -40,14 +40,42 @@ __all__ = ["UnrolledRadial", "golden_subset", "spoke_measure", "train_spoke_sele
 
 
 def golden_subset(n_candidates: int, n_select: int) -> np.ndarray:
-    """The first ``n_select`` golden-angle spokes (a contiguous golden-angle window is near-uniform)."""
+    """The first ``n_select`` golden-angle spokes (a contiguous golden-angle window is near-uniform).
+
+    Parameters
+    ----------
+    n_candidates : int
+        Number of candidate spokes ``M`` (golden-angle order, as :func:`csbox.mri.radial`).
+    n_select : int
+        Spokes kept, ``0 <= n_select <= n_candidates`` (not validated: a larger value keeps all).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``(n_candidates,)``
+        True for the first ``n_select`` spokes.
+    """
     mask = np.zeros(n_candidates, dtype=bool)
     mask[:n_select] = True
     return mask
 
 
 def uniform_subset(n_candidates: int, n_select: int) -> np.ndarray:
-    """The candidates nearest (mod pi, without repetition) to ``n_select`` uniformly spaced angles."""
+    """The candidates nearest (mod pi, without repetition) to ``n_select`` uniformly spaced angles.
+
+    Parameters
+    ----------
+    n_candidates : int
+        Number of golden-angle candidate spokes ``M`` (angles from
+        ``csbox.mri.trajectories.radial_angles`` with ``golden=True``).
+    n_select : int
+        Spokes kept, ``0 <= n_select <= n_candidates`` (not validated); the targets are
+        ``k pi / n_select``, ``k = 0 .. n_select - 1``.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``(n_candidates,)``
+        Exactly ``n_select`` True entries.
+    """
     theta = radial_angles(n_candidates, golden=True)
     mask = np.zeros(n_candidates, dtype=bool)
     for t in np.arange(n_select) * math.pi / n_select:
@@ -58,7 +86,22 @@ def uniform_subset(n_candidates: int, n_select: int) -> np.ndarray:
 
 
 def spoke_measure(A: NUFFT) -> Any:
-    """``measure(x, m) = m[..., None] * (A @ x)``: the NUFFT samples of the spokes kept by ``m``."""
+    """``measure(x, m) = m[..., None] * (A @ x)``: the NUFFT samples of the spokes kept by ``m``.
+
+    The ``measure`` argument of :func:`csbox.sampling.dps.train_dps` for spoke selection.
+
+    Parameters
+    ----------
+    A : NUFFT
+        The NUFFT of the candidate spokes, ``oshape = (n_spokes, n_readout)``, built with
+        ``impl="generic"`` so that it is differentiable on torch tensors.
+
+    Returns
+    -------
+    callable
+        ``measure(x, m)``: images ``x`` ``(..., *A.ishape)`` (complex torch tensor) and a spoke
+        mask ``m`` ``(..., n_spokes)`` to the kept samples ``(..., n_spokes, n_readout)``.
+    """
 
     def measure(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         return m[..., None].to(x.dtype) * (A @ x)
@@ -67,7 +110,20 @@ def spoke_measure(A: NUFFT) -> Any:
 
 
 class UnrolledRadial(nn.Module):
-    """Density-compensated unrolled ISTA on NUFFT data (see the module docstring)."""
+    """Density-compensated unrolled ISTA on NUFFT data (see the module docstring).
+
+    Parameters
+    ----------
+    A : NUFFT
+        The differentiable (``impl="generic"``) NUFFT of the candidate spokes,
+        ``oshape = (n_spokes, n_readout)``.
+    weights : array, shape ``(n_spokes, n_readout)``
+        Density-compensation weights ``w`` (e.g. :func:`csbox.mri.density_compensation` of the
+        full candidate set), stored as a float32 buffer.
+    n_iter : int, default 4
+        Unrolled iterations, ``>= 0``; the learned ``alpha`` starts at 1, ``eta_k`` at 0.5 and
+        ``theta_k`` at ``e^-4``.
+    """
 
     def __init__(self, A: NUFFT, weights: np.ndarray, n_iter: int = 4):
         super().__init__()

@@ -29,7 +29,20 @@ GOLDEN_ANGLE = math.pi * 2.0 / (1.0 + math.sqrt(5.0))
 
 
 def radial_angles(n_spokes: int, golden: bool = True) -> np.ndarray:
-    """Spoke angles in radians: ``i * 111.246 deg (mod pi)`` (golden) or ``i pi / n_spokes`` (uniform)."""
+    """Spoke angles in radians: ``i * 111.246 deg (mod pi)`` (golden) or ``i pi / n_spokes`` (uniform).
+
+    Parameters
+    ----------
+    n_spokes : int
+        Number of spokes, ``>= 1``.
+    golden : bool, default True
+        Golden-angle increments or uniform angles on ``[0, pi)``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(n_spokes,)``
+        Angles in ``[0, pi)`` radians.
+    """
     n_spokes = check_int("n_spokes", n_spokes, low=1)
     i = np.arange(n_spokes, dtype=np.float64)
     return np.mod(i * GOLDEN_ANGLE, math.pi) if golden else i * math.pi / n_spokes
@@ -86,9 +99,17 @@ def stack_of_stars(
     Axis 0 of the image is the partition (slice) axis, sampled at the integers
     ``p - n_partitions // 2``; axes 1 and 2 carry the radial trajectory of :func:`radial`.
 
+    Parameters
+    ----------
+    n_spokes, n_readout, golden, image_size
+        The in-plane trajectory, as in :func:`radial` (``n_readout >= 2``).
+    n_partitions : int
+        Number of ``k_z`` partitions, ``>= 1``.
+
     Returns
     -------
     ndarray, shape (n_partitions, n_spokes, n_readout, 3)
+        ``(k_z, k_x, k_y)`` in grid units (``k_z`` on the integers ``p - n_partitions // 2``).
     """
     n_partitions = check_int("n_partitions", n_partitions, low=1)
     k2 = radial(n_spokes, n_readout, golden, image_size=image_size)

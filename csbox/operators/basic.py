@@ -73,7 +73,13 @@ class MatrixOperator(LinearOperator):
 
 
 class Identity(LinearOperator):
-    """The identity on arrays of ``shape``."""
+    """The identity on arrays of ``shape``.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+        ``ishape = oshape`` (positive sizes).
+    """
 
     def __init__(self, shape: int | Sequence[int]):
         shape = _as_shape(shape, "shape")
@@ -91,6 +97,12 @@ class Identity(LinearOperator):
 
 class Diagonal(LinearOperator):
     """Elementwise multiplication ``y = d * x`` by a fixed array ``d`` (shape = ``d.shape``).
+
+    Parameters
+    ----------
+    d : array
+        The diagonal, at least 1-D and finite (real or complex; complex makes the operator
+        complex); ``ishape = oshape = d.shape``. Moved once to each input's namespace and device.
 
     Examples
     --------

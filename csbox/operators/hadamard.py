@@ -18,6 +18,18 @@ def fwht(x: Array, *, normalize: bool = True) -> Array:
     ``k & m``, i.e. ``scipy.linalg.hadamard(n) @ x / sqrt(n)``; ``O(n log n)``
     by radix-2 butterflies (``log2 n`` passes of additions, no multiplications).
     Set ``normalize=False`` for the unscaled transform.
+
+    Parameters
+    ----------
+    x : array, shape ``(..., n)``
+        Real or complex (integers cast to float64), ``n`` a power of two.
+    normalize : bool, default True
+        Scale by ``1 / sqrt(n)`` (orthonormal, its own inverse).
+
+    Returns
+    -------
+    array, shape ``(..., n)``
+        In ``x``'s namespace, device and (floating) dtype.
     """
     x = check_array("x", x, min_ndim=1, finite=False, nonempty=False)
     xp = array_namespace(x)
@@ -42,6 +54,11 @@ class Hadamard(LinearOperator):
 
     Real and symmetric, so ``H.H`` is ``H`` and ``H @ H`` is the identity.
     Matches ``scipy.linalg.hadamard(n) / sqrt(n)``.
+
+    Parameters
+    ----------
+    n : int
+        Length, a positive power of two (a Python int); ``ishape = oshape = (n,)``.
 
     Examples
     --------

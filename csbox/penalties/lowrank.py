@@ -39,6 +39,15 @@ def _svt(X: Array, t: float) -> Array:
 class NuclearNorm(Penalty):
     """``lam ||X||_*`` (sum of singular values) of the matrices in the two trailing axes, batched.
 
+    The prox is singular value thresholding at ``step * lam``; ``prox`` and ``value``
+    raise ``ValueError`` for an input with fewer than 2 axes.
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
+
     References
     ----------
     J.-F. Cai, E. J. Candès, Z. Shen, "A singular value thresholding algorithm

@@ -22,7 +22,17 @@ __all__ = ["CEL0", "L0", "L1", "MCP", "Half", "Separable"]
 
 
 class Separable(Penalty):
-    """A separable penalty given by a scalar threshold (the prox of ``phi`` on magnitudes)."""
+    """A separable penalty given by a scalar threshold (the prox of ``phi`` on magnitudes).
+
+    The base of :class:`L1`, :class:`L0`, :class:`Half`, :class:`MCP`, :class:`CEL0`;
+    a subclass sets ``_threshold`` (a :class:`csbox.solvers.Threshold`).
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
+    """
 
     separable = True
     _threshold: Threshold
@@ -42,6 +52,12 @@ class Separable(Penalty):
 
 class L1(Separable):
     """``lam ||x||_1``; prox: soft thresholding ``x (1 - t / max(|x|, t))``.
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
 
     Examples
     --------
@@ -64,7 +80,14 @@ class L1(Separable):
 
 
 class L0(Separable):
-    """``lam ||x||_0`` (count of non-zeros); prox: hard thresholding at ``sqrt(2 t)``."""
+    """``lam ||x||_0`` (count of non-zeros); prox: hard thresholding at ``sqrt(2 t)``.
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
+    """
 
     convex = False
 
@@ -74,7 +97,19 @@ class L0(Separable):
 
 
 class Half(Separable):
-    """``lam sum |x|^{1/2}``; prox: half thresholding (Xu et al. 2012)."""
+    """``lam sum |x|^{1/2}``; prox: half thresholding (Xu et al. 2012).
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
+
+    References
+    ----------
+    Z. Xu, X. Chang, F. Xu, H. Zhang, "L1/2 regularization: a thresholding representation
+    theory and a fast solver", IEEE Trans. Neural Netw. Learn. Syst. 2012.
+    """
 
     convex = False
 
@@ -85,6 +120,16 @@ class Half(Separable):
 
 class MCP(Separable):
     """Minimax concave penalty with concavity ``gamma`` (firm thresholding); needs ``gamma > step``.
+
+    ``lam phi(x)`` with ``phi(x) = |x| - x^2 / (2 gamma lam)`` for ``|x| <= gamma lam``,
+    else ``gamma lam / 2``.
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Weight, finite and ``>= 0``.
+    gamma : float, default 3.0
+        Concavity, ``> 0``; ``prox(v, step)`` raises ``ValueError`` unless ``gamma > step``.
 
     Examples
     --------
@@ -121,8 +166,9 @@ class CEL0(Separable):
 
     Parameters
     ----------
-    lam : float
-    col_norms : float or array
+    lam : float, default 1.0
+        Weight of the l0 term, finite and ``>= 0``.
+    col_norms : float or array, default 1.0
         Column norms ``a_i = ||A e_i||`` of the forward operator (``A.column_norms()``).
     """
 

@@ -25,6 +25,12 @@ class Tikhonov(Penalty):
 
     A quadratic penalty: :func:`csbox.reconstruct` solves a problem whose only
     penalty is ``Tikhonov(d)`` by :func:`~csbox.solvers.cg` with ``damp=d``.
+
+    Parameters
+    ----------
+    lam : float, default 1.0
+        Weight ``lam``, finite and ``>= 0`` (``TypeError`` for a non-number, ``ValueError``
+        otherwise); :func:`~csbox.solvers.fista` given ``lam=`` or ``lam_rel=`` replaces it.
     """
 
     separable = True

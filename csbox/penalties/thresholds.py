@@ -203,6 +203,11 @@ class MCP(Threshold):
 
     ``phi(x) = |x| - x^2 / (2 gamma lam)`` for ``|x| <= gamma lam``, else
     ``gamma lam / 2`` (times ``lam`` overall); requires ``gamma > g``.
+
+    Parameters
+    ----------
+    gamma : float, default 3.0
+        Concavity, ``> 0``; ``shrink`` raises ``ValueError`` unless ``gamma > g``.
     """
 
     name = "mcp"
@@ -290,7 +295,19 @@ _REGISTRY = {"soft": Soft, "l1": Soft, "hard": Hard, "l0": Hard, "half": Half, "
 
 
 def get_threshold(spec: str | Threshold) -> Threshold:
-    """A threshold from its name ('soft', 'hard', 'half', 'mcp', 'cel0') or an instance."""
+    """A threshold from its name ('soft', 'hard', 'half', 'mcp', 'cel0') or an instance.
+
+    Parameters
+    ----------
+    spec : str or Threshold
+        A :class:`Threshold` (returned as is) or a name, case-insensitive: ``"soft"``/``"l1"``,
+        ``"hard"``/``"l0"``, ``"half"``/``"l1/2"``, ``"mcp"``/``"firm"`` (``gamma=3``),
+        ``"cel0"`` (unit column norms); anything else raises ``ValueError``.
+
+    Returns
+    -------
+    Threshold
+    """
     if isinstance(spec, Threshold):
         return spec
     if isinstance(spec, str) and spec.lower() in _REGISTRY:

@@ -224,7 +224,15 @@ def _open_npz(path: str | Path) -> Any:
 
 
 def save_mask(path: str | Path, mask: np.ndarray) -> None:
-    """Save a boolean mask to ``.npz``."""
+    """Save a boolean mask to ``.npz``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Target file (``numpy.savez`` appends ``.npz`` when missing).
+    mask : array of bool
+        The mask, any shape; another dtype raises ``TypeError``. Stored as the ``mask`` entry.
+    """
     mask = np.asarray(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"mask must be boolean, got {mask.dtype}")
@@ -232,7 +240,20 @@ def save_mask(path: str | Path, mask: np.ndarray) -> None:
 
 
 def load_mask(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Load a boolean mask saved by :func:`save_mask` or :meth:`DPSSampler.save` (no pickle)."""
+    """Load a boolean mask saved by :func:`save_mask` or :meth:`DPSSampler.save` (no pickle).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An ``.npz`` archive with a boolean ``mask`` entry; a missing file raises
+        ``FileNotFoundError``, an unreadable one, a missing entry or another dtype ``ValueError``.
+    shape : tuple of int, optional
+        Expected shape (``ValueError`` when it differs).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
     with _open_npz(path) as f:
         if "mask" not in f.files:
             raise ValueError(f"{path}: no 'mask' array in the file (has {f.files})")
@@ -269,6 +290,19 @@ class UnrolledISTA(nn.Module):
     applied to torch tensors, and ``P_k`` an optional residual CNN (``cnn_width > 0``).
     The CNN's initial weights are drawn from ``seed`` (torch's global generator is left
     untouched), so two models built alike are equal; ``seed=None`` draws from the global one.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape (positive sizes); images are complex tensors ``(batch, *shape)``.
+    n_iter : int, default 5
+        Unrolled iterations ``K >= 1``; steps start at ``eta_k = 1``, thresholds at ``theta_k = e^-4``.
+    centered : bool, default True
+        Centred FFT (DC at ``n // 2``, as csbox's masks).
+    cnn_width : int, default 0
+        Channels of each iteration's 3-layer residual CNN prox, ``>= 0`` (0: no CNN).
+    seed : int or None, default 0
+        Seed ``>= 0`` of the CNN's initial weights.
     """
 
     def __init__(
@@ -367,7 +401,7 @@ def _warn_non_finite(loss: float, epoch: int, step: int, lr: float) -> None:
     warnings.warn(
         f"train_dps: the loss became {loss} at epoch {epoch}, "
         f"step {step}; training stopped (lower lr, now {lr:g}, or check the measurement)",
-        RuntimeWarning, stacklevel=3,
+        RuntimeWarning, stacklevel=4,
     )
 
 
@@ -437,22 +471,10 @@ class _Batches:
 
 
 def train_dps(
-    model: nn.Module,
-    train: np.ndarray,
-    *,
-    sampler: DPSSampler | None = None,
-    mask: np.ndarray | None = None,
-    val: np.ndarray | None = None,
-    epochs: int = 20,
-    batch_size: int = 32,
-    lr: float = 1e-4,
-    logit_lr_mult: float = 10.0,
-    tau: tuple[float, float] = (5.0, 0.5),
-    entropy_weight: float = 2e-4,
-    centered: bool = True,
-    seed: int = 0,
-    progress: bool = False,
-    device: str | None = None,
+    model: nn.Module, train: np.ndarray, *, sampler: DPSSampler | None = None, mask: np.ndarray | None = None,
+    val: np.ndarray | None = None, epochs: int = 20, batch_size: int = 32, lr: float = 1e-4,
+    logit_lr_mult: float = 10.0, tau: tuple[float, float] = (5.0, 0.5), entropy_weight: float = 2e-4,
+    centered: bool = True, seed: int = 0, progress: bool = False, device: str | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     measure: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     targets: np.ndarray | None = None,
@@ -465,6 +487,37 @@ def train_dps(
     ``lr`` (the paper's 1e-4) and ``logit_lr_mult * lr`` for the logits;
     ``ReduceLROnPlateau(0.5, patience=10)`` on the training loss; temperature annealed
     linearly from ``tau[0]`` to ``tau[1]``; loss ``MSE + entropy_weight * entropy``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Recovery network called as ``model(y, mask)`` (e.g. :class:`UnrolledISTA`); moved to the device.
+    train : array, shape ``(n, *shape)``
+        Numeric, finite, non-empty training images (cast to complex64).
+    sampler, mask : DPSSampler or array of bool, shape ``shape``
+        Give exactly one: a sampler trained jointly, or a fixed mask (0/1 values accepted).
+    val : array, shape ``(n_val, *shape)``, optional
+        Scored by :func:`evaluate` after each epoch with ``sampler.mask_`` or ``mask`` (not with ``targets``).
+    epochs, batch_size : int, default 20, 32
+        Passes over ``train`` and images per Adam step, both ``>= 1``.
+    lr, logit_lr_mult : float, default 1e-4, 10.0
+        Adam learning rate and the logits' multiple of it, both ``> 0``.
+    tau : pair of float, default (5.0, 0.5)
+        Gumbel-softmax temperature at the first and last step, both ``> 0``.
+    entropy_weight : float, default 2e-4
+        Weight ``>= 0`` of the sampler's entropy in the loss.
+    centered, progress : bool, default True, False
+        Centred FFT in the default measurement; a tqdm bar over the steps.
+    seed : int, default 0
+        Seeds ``torch.manual_seed`` and the NumPy batch order.
+    device : str, optional
+        Torch device; default ``"cuda"`` when available, else ``"cpu"``.
+    loss_fn : callable, optional
+        ``loss_fn(output, target)`` -> scalar tensor; default ``mean |output - target|^2``.
+    measure : callable, optional
+        ``measure(x, mask)`` -> the model's input; default ``mask ⊙ F x``.
+    targets : array, shape ``(n, ...)``, optional
+        What the model should output, one per training image; default ``train``.
 
     Returns
     -------
@@ -488,27 +541,37 @@ def train_dps(
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=10)
     loss_fn = loss_fn or (lambda a, b: torch.mean(torch.abs(a - b) ** 2))
     rng = np.random.default_rng(seed)
-    hist: dict = {"loss": [], "val_nmse_db": [], "seconds_per_epoch": [], "stop_reason": "epochs"}
     total = epochs * math.ceil(len(X) / batch_size)
     bar = _progress_bar(progress, total, "dps" if sampler is not None else "fixed-mask")
     batches = _Batches(X, T, batch_size, measure, loss_fn, dev, tau, total, entropy_weight)
+    score = None
+    if val is not None and targets is None:
+        def score() -> float:
+            final = sampler.mask_ if sampler is not None else np.asarray(mask)
+            return evaluate(model, val, final, centered=centered, measure=measure)["nmse_db"]
+    return _fit_epochs(batches, model, sampler, fixed, opt, sched, rng, bar, epochs, lr, score)
+
+
+def _fit_epochs(batches: _Batches, model: nn.Module, sampler: DPSSampler | None, fixed: torch.Tensor | None,
+                opt: torch.optim.Optimizer, sched: Any, rng: np.random.Generator, bar: Any, epochs: int,
+                lr: float, score: Callable[[], float] | None) -> dict:
+    """The epochs of :func:`train_dps` and the history it returns (``score()``: the validation NMSE)."""
+    hist: dict = {"loss": [], "val_nmse_db": [], "seconds_per_epoch": [], "stop_reason": "epochs"}
     step = 0
     for _ in range(epochs):
         t0 = time.perf_counter()
-        order = rng.permutation(len(X))
+        order = rng.permutation(len(batches.X))
         model.train()
         running, step, bad = batches.epoch(model, sampler, fixed, opt, order, step, bar)
         if bad is not None:  # stopped before the update: the weights keep their last finite values
             hist["stop_reason"] = "nan"
             _warn_non_finite(bad, len(hist["loss"]) + 1, step + 1, lr)
             break
-        hist["loss"].append(running / len(X))
+        hist["loss"].append(running / len(batches.X))
         sched.step(hist["loss"][-1])
         hist["seconds_per_epoch"].append(time.perf_counter() - t0)
-        if val is not None and targets is None:
-            final = sampler.mask_ if sampler is not None else np.asarray(mask)
-            score = evaluate(model, val, final, centered=centered, measure=measure)
-            hist["val_nmse_db"].append(score["nmse_db"])
+        if score is not None:
+            hist["val_nmse_db"].append(score())
     if bar is not None:
         bar.close()
     return hist
@@ -520,7 +583,24 @@ def evaluate(model: nn.Module, images: np.ndarray, mask: np.ndarray, *, centered
              targets: np.ndarray | None = None) -> dict:
     """NMSE (dB) and PSNR (dB, peak 1) of ``model`` on ``images`` with a fixed boolean ``mask``.
 
-    ``measure`` and ``targets`` as in :func:`train_dps`.
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Called as ``model(y, mask)``, in eval mode and without gradients, on its parameters' device.
+    images : array, shape ``(n, *shape)``
+        Numeric, finite, non-empty test images (cast to complex64).
+    mask : array of bool (or 0/1), shape ``shape``
+        The sampling mask.
+    centered, measure, targets
+        As in :func:`train_dps`.
+    batch_size : int, default 128
+        Images per forward pass, ``>= 1``.
+
+    Returns
+    -------
+    dict
+        ``nmse_db``: ``10 log10(sum |out - t|^2 / sum |t|^2)`` over the whole set; ``psnr``: the mean
+        over images of ``10 log10(1 / mse(|out|, |t|))`` (peak 1), ``t`` the targets.
     """
     _images("images", images)
     check_int("batch_size", batch_size, low=1)

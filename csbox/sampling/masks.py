@@ -103,6 +103,26 @@ def uniform_random(
 ) -> np.ndarray:
     """Samples drawn uniformly at random without replacement (plus a calibration region).
 
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Mask shape, positive sizes, any number of axes.
+    n_samples, acceleration : int or float, optional
+        Give exactly one: the sample count (``1 <= n_samples <= size``) or the
+        acceleration ``R >= 1`` (``n_samples = max(1, round(size / R))``).
+    calib : int or tuple of int, default 0
+        Side of the fully-sampled centred calibration box, per axis (an int for all axes),
+        ``0 <= calib <= n``; its samples count towards ``n_samples`` (more raises ``ValueError``).
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+    centered : bool, default True
+        DC at index ``n // 2`` per axis; False returns the mask in FFT order (DC at 0).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``shape``
+        Exactly ``n_samples`` True entries.
+
     Examples
     --------
     >>> from csbox.sampling import uniform_random
@@ -133,6 +153,32 @@ def variable_density(
     probability proportional to ``(1 - r)^power`` (``density="poly"``) or
     ``exp(-r^2 / (2 sigma^2))`` (``density="gauss"``), ``r`` the distance from
     DC normalised to 1 at the edge midpoints.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Mask shape, positive sizes, any number of axes.
+    n_samples, acceleration : int or float, optional
+        Give exactly one: the sample count (``1 <= n_samples <= size``) or the
+        acceleration ``R >= 1`` (``n_samples = max(1, round(size / R))``).
+    density : {"poly", "gauss"}, default "poly"
+        Density law (any other value raises ``ValueError``).
+    power : float, default 2.0
+        Exponent of ``"poly"``, ``>= 0``.
+    sigma : float, default 0.3
+        Width of ``"gauss"`` in normalised radius units, ``> 0``.
+    calib : int or tuple of int, default 0
+        Side of the fully-sampled centred calibration box, per axis (an int for all axes),
+        ``0 <= calib <= n``; its samples count towards ``n_samples`` (more raises ``ValueError``).
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+    centered : bool, default True
+        DC at index ``n // 2`` per axis; False returns the mask in FFT order (DC at 0).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``shape``
+        Exactly ``n_samples`` True entries.
 
     Examples
     --------
@@ -172,6 +218,24 @@ def equispaced(
     The samples outside the calibration region sit at evenly spaced positions
     of the C-order flat index of the non-calibration points: every R-th line in
     1-D, a sheared lattice in N-d. Deterministic.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Mask shape, positive sizes, any number of axes.
+    n_samples, acceleration : int or float, optional
+        Give exactly one: the sample count (``1 <= n_samples <= size``) or the
+        acceleration ``R >= 1`` (``n_samples = max(1, round(size / R))``).
+    calib : int or tuple of int, default 0
+        Side of the fully-sampled centred calibration box, per axis (an int for all axes),
+        ``0 <= calib <= n``; its samples count towards ``n_samples`` (more raises ``ValueError``).
+    centered : bool, default True
+        DC at index ``n // 2`` per axis; False returns the mask in FFT order (DC at 0).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``shape``
+        Exactly ``n_samples`` True entries.
 
     Examples
     --------
@@ -355,6 +419,26 @@ def poisson_disc(
     Measured (2 cores, some load): 2048² in 0.9-2.1 s (R = 4-16), 256³ in 7.4 s (R = 8).
     Sparse masks (large radii) are thrown on blocks of cells and stay O(N).
 
+    Parameters
+    ----------
+    shape : tuple of int
+        Mask shape with 2 or 3 axes (else ``ValueError``); memory-checked at 40 bytes a point.
+    n_samples, acceleration : int or float, optional
+        Give exactly one: the sample count (``1 <= n_samples <= size``) or the
+        acceleration ``R >= 1`` (``n_samples = max(1, round(size / R))``).
+    calib : int or tuple of int, default 0
+        Side of the fully-sampled centred calibration box, per axis (an int for all axes),
+        ``0 <= calib <= n``; its samples count towards ``n_samples`` (more raises ``ValueError``).
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``.
+    centered : bool, default True
+        DC at index ``n // 2`` per axis; False returns the mask in FFT order (DC at 0).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``shape``
+        Exactly ``n_samples`` True entries.
+
     Examples
     --------
     >>> from csbox.sampling import poisson_disc
@@ -415,7 +499,23 @@ def _radius_for_density(shape: tuple[int, ...], density: float, seed: int, block
 
 
 def cartesian(lines: np.ndarray, shape: Sequence[int], axis: int = 0) -> np.ndarray:
-    """Broadcast a 1-D line mask along ``axis`` of ``shape`` to a full Cartesian mask."""
+    """Broadcast a 1-D line mask along ``axis`` of ``shape`` to a full Cartesian mask.
+
+    Parameters
+    ----------
+    lines : array of bool, shape ``(shape[axis],)``
+        The sampled lines (e.g. a 1-D mask from :func:`variable_density`); any other dtype,
+        number of axes or length raises ``ValueError``. Converted to NumPy.
+    shape : tuple of int
+        Shape of the full mask.
+    axis : int, default 0
+        Axis of ``shape`` that ``lines`` indexes (negative values count from the end).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape ``shape``
+        ``lines`` repeated along every other axis (a writable copy).
+    """
     lines = to_numpy(lines) if hasattr(lines, "shape") else np.asarray(lines)
     shape = _shape(shape)
     (axis,) = check_axes("axis", axis, len(shape))
@@ -430,7 +530,20 @@ def cartesian(lines: np.ndarray, shape: Sequence[int], axis: int = 0) -> np.ndar
 
 
 def point_spread_function(mask: np.ndarray, *, centered: bool = True) -> np.ndarray:
-    """Normalised magnitude PSF of a mask: ``|F^H mask|`` with its peak at 1, centred."""
+    """Normalised magnitude PSF of a mask: ``|F^H mask|`` with its peak at 1, centred.
+
+    Parameters
+    ----------
+    mask : array of bool (or 0/1)
+        Sampling mask, any number of axes, at least one sample (else ``ValueError``).
+    centered : bool, default True
+        Whether ``mask`` has DC at ``n // 2`` (as the samplers return it) or at 0.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``mask.shape``
+        ``|ifftn(mask)|`` divided by its maximum, zero displacement at index ``n // 2``.
+    """
     m = as_numpy_mask("mask", mask).astype(float)
     if m.size == 0 or not m.any():
         raise ValueError("mask is empty (no sample): its point-spread function is undefined")

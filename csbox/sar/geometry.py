@@ -33,6 +33,17 @@ class FMCW:
 
     The sampled instantaneous frequencies are ``f0 + bandwidth * k / n_samples``,
     ``k = 0..n-1`` (a ramp of slope ``bandwidth / T`` sampled at ``fs = n / T``).
+
+    Parameters
+    ----------
+    f0 : float, default 77e9
+        Start frequency (Hz), ``> 0``.
+    bandwidth : float, default 4e9
+        Swept bandwidth ``B`` (Hz), ``> 0``; range resolution ``c / (2 B)``.
+    n_samples : int, default 32
+        ADC samples per chirp, ``>= 2``.
+    chirp_time : float, default 40e-6
+        Sampled ramp duration ``T`` (s), ``> 0``.
     """
 
     f0: float = 77e9
@@ -87,7 +98,15 @@ def _positions(name: str, a: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MIMOArray:
-    """Tx and Rx element positions (m, ``(n, 3)``) relative to the array's reference point."""
+    """Tx and Rx element positions (m, ``(n, 3)``) relative to the array's reference point.
+
+    Parameters
+    ----------
+    tx : array, shape ``(n_tx, 3)``
+        Transmitter positions ``(x, y, z)`` (m), finite, at least one (stored as float64).
+    rx : array, shape ``(n_rx, 3)``
+        Receiver positions ``(x, y, z)`` (m), finite, at least one.
+    """
 
     tx: np.ndarray
     rx: np.ndarray
@@ -141,6 +160,26 @@ def linear_scan(n_steps: int, step: float, *, z0: float = 0.0, height_dev: float
     field in [0, 1] (the paper: 3 cm, i.e. +-1.5 cm); ``jitter``: uniform +- jitter on
     y (freehand-like).
 
+    Parameters
+    ----------
+    n_steps : int
+        Number of positions, ``>= 2``.
+    step : float
+        Spacing along y (m), ``> 0``.
+    z0 : float, default 0.0
+        Nominal height (m).
+    height_dev : float, default 0.0
+        Peak-to-peak height deviation (m), ``>= 0`` (0: a flat path at ``z0``).
+    jitter : float, default 0.0
+        Half-width of the uniform y jitter (m), ``>= 0``.
+    seed : int, default 0
+        Seed ``>= 0`` of the heights and jitter.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(n_steps, 3)``
+        Positions ``(0, y, z)`` (m).
+
     Examples
     --------
     >>> from csbox.sar import linear_scan
@@ -167,7 +206,24 @@ def linear_scan(n_steps: int, step: float, *, z0: float = 0.0, height_dev: float
 
 def planar_scan(nx: int, ny: int, dx: float, dy: float, *, z0: float = 0.0, height_dev: float = 0.0,
                 jitter: float = 0.0, seed: int = 0) -> np.ndarray:
-    """Raster positions ``(nx * ny, 3)`` on an x-y grid (x slow), optional smooth heights and jitter."""
+    """Raster positions ``(nx * ny, 3)`` on an x-y grid (x slow), optional smooth heights and jitter.
+
+    Parameters
+    ----------
+    nx, ny : int
+        Grid points along x and y, each ``>= 1`` with ``nx * ny >= 2``.
+    dx, dy : float
+        Spacings (m), ``> 0``; the grid is centred on ``x = y = 0``.
+    z0, height_dev, seed
+        As in :func:`linear_scan` (the height field is 2-D).
+    jitter : float, default 0.0
+        Half-width (m) of the uniform jitter added to both x and y, ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(nx * ny, 3)``
+        Positions ``(x, y, z)`` (m), x the slow index.
+    """
     nx, ny = check_int("nx", nx, low=1), check_int("ny", ny, low=1)
     if nx * ny < 2:
         raise ValueError(f"a scan needs at least 2 positions, got {nx} x {ny}")
@@ -189,7 +245,13 @@ def planar_scan(nx: int, ny: int, dx: float, dy: float, *, z0: float = 0.0, heig
 
 @dataclass(frozen=True)
 class ImageGrid:
-    """A rectilinear voxel grid: axes ``x``, ``y``, ``z`` (m); a 2-D y-z image has one x value."""
+    """A rectilinear voxel grid: axes ``x``, ``y``, ``z`` (m); a 2-D y-z image has one x value.
+
+    Parameters
+    ----------
+    x, y, z : array_like
+        Finite, non-empty 1-D axes (m) (a scalar becomes one point); see also :meth:`yz`.
+    """
 
     x: np.ndarray
     y: np.ndarray

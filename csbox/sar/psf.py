@@ -22,6 +22,21 @@ def psf_widths(image: Any, grid: ImageGrid, level_db: float = -3.0) -> dict[str,
     ``"x"`` for volumes) plus the peak position ``peak_y``, ``peak_z`` (``peak_x``).
     An axis with a single sample (e.g. a one-plane x-y image at a known range) has no
     lobe to measure: its width is NaN.
+
+    Parameters
+    ----------
+    image : array, shape ``grid.shape``
+        Reconstructed image (any namespace; its magnitude is used), finite, not all zero.
+    grid : ImageGrid
+        The image's grid (``TypeError`` otherwise).
+    level_db : float, default -3.0
+        Level below the peak (dB), ``< 0``.
+
+    Returns
+    -------
+    dict of str to float
+        Widths (m) ``"y"``, ``"z"`` (and ``"x"``) and peak coordinates (m) ``"peak_y"``,
+        ``"peak_z"`` (and ``"peak_x"``).
     """
     if not isinstance(grid, ImageGrid):
         raise TypeError(f"grid must be a csbox.sar.ImageGrid, got {type(grid).__name__}")
@@ -50,6 +65,18 @@ def target_to_clutter_db(image: Any, near: Any) -> float:
 
     ``near`` is a boolean mask of the image's shape (e.g. one resolution cell around
     each target). A clutter-free image gives a very large, finite value.
+
+    Parameters
+    ----------
+    image : array
+        Reconstructed image (any namespace and shape).
+    near : array of bool (or 0/1), shape ``image.shape``
+        The target region; it must mark some pixels and leave some unmarked.
+
+    Returns
+    -------
+    float
+        The ratio (dB).
     """
     e = np.abs(to_numpy(image)) ** 2
     mask = as_numpy_mask("near", near, e.shape)

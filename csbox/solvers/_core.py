@@ -112,7 +112,22 @@ class Result:
 
 @dataclass
 class IterState:
-    """What a callback or a stopping rule sees at a checkpoint."""
+    """What a callback or a stopping rule sees at a checkpoint.
+
+    A metric is also readable as an attribute: ``state.rel_change`` is
+    ``state.metrics["rel_change"]``.
+
+    Attributes
+    ----------
+    iteration : int
+        The 1-based iteration just completed.
+    x : array
+        The full-length current estimate, in the input's namespace and device.
+    metrics : dict of str to float
+        The metrics the solver reports at this checkpoint, synchronised to Python floats.
+    time : float
+        Seconds since the loop started.
+    """
 
     iteration: int
     x: Any
@@ -161,7 +176,13 @@ class _AnyRule(StoppingRule):
 
 
 class MaxIter(StoppingRule):
-    """Stop after ``n`` iterations (not convergence)."""
+    """Stop after ``n`` iterations (not convergence).
+
+    Parameters
+    ----------
+    n : int
+        Iteration count at whose first checkpoint the run stops (reason ``"max_iter"``).
+    """
 
     converges = False
 
@@ -208,6 +229,16 @@ class Flag(StoppingRule):
 
     E.g. ``Flag("all_pruned", "pruned")`` for an SBL run whose weights all
     vanished, or ``Flag("budget_spent", "budget", converges=False)``.
+
+    Parameters
+    ----------
+    metric : str
+        Name of a metric the solver reports; a missing metric never fires.
+    reason : str
+        Stop reason to report.
+    converges : bool, default True
+        Whether stopping here counts as convergence (a reason among ``"max_iter"``,
+        ``"nan"``, ``"callback"``, ``"diverged"``, ``"budget"`` never does).
     """
 
     def __init__(self, metric: str, reason: str, *, converges: bool = True):
@@ -221,17 +252,49 @@ class Flag(StoppingRule):
 
 
 def RelativeChange(tol: float) -> Below:
-    """Converged when ``||x_k - x_{k-1}|| / ||x_k|| < tol`` (reason ``"tol"``)."""
+    """Converged when ``||x_k - x_{k-1}|| / ||x_k|| < tol`` (reason ``"tol"``).
+
+    Parameters
+    ----------
+    tol : float
+        Threshold on the ``rel_change`` metric, ``>= 0``.
+
+    Returns
+    -------
+    Below
+        ``Below("rel_change", tol, "tol")``.
+    """
     return Below("rel_change", tol, "tol")
 
 
 def ResidualTol(tol: float) -> Below:
-    """Converged when the method's ``residual`` metric drops below ``tol`` (reason ``"residual"``)."""
+    """Converged when the method's ``residual`` metric drops below ``tol`` (reason ``"residual"``).
+
+    Parameters
+    ----------
+    tol : float
+        Threshold on the ``residual`` metric, ``>= 0``.
+
+    Returns
+    -------
+    Below
+        ``Below("residual", tol, "residual")``.
+    """
     return Below("residual", tol, "residual")
 
 
 class ObjectiveTol(StoppingRule):
-    """Converged when the objective changes by less than ``tol`` (relative) between checkpoints."""
+    """Converged when the objective changes by less than ``tol`` (relative) between checkpoints.
+
+    Stops with reason ``"objective"`` when ``|f_k - f_prev| <= tol * |f_k|`` for the
+    ``objective`` metric of two consecutive checkpoints; it never fires for a solver
+    that reports no ``objective``. A rule instance keeps state: use a new one per run.
+
+    Parameters
+    ----------
+    tol : float
+        Relative tolerance.
+    """
 
     def __init__(self, tol: float):
         self.tol = tol
@@ -248,7 +311,16 @@ class ObjectiveTol(StoppingRule):
 
 
 class DivergenceGuard(StoppingRule):
-    """Stop with ``"diverged"`` when the objective grows past ``factor`` times its first value."""
+    """Stop with ``"diverged"`` when the objective grows past ``factor`` times its first value.
+
+    Not convergence. Every :class:`IterativeSolver` whose ``divergence`` is True adds
+    one with the default factor. A rule instance keeps state: use a new one per run.
+
+    Parameters
+    ----------
+    factor : float, default 1e8
+        Stop when ``|f_k| > factor * |f_first|`` for the ``objective`` metric.
+    """
 
     converges = False
 
@@ -424,6 +496,25 @@ class IterativeSolver:
     - ``result(base: Result) -> Result``: the typed result (optional).
 
     ``solve()`` runs the loop and returns ``self.result(base)``.
+
+    Parameters
+    ----------
+    max_iter : int, default 100
+        Iteration budget, ``>= 0``; reaching it stops with ``"max_iter"`` (not convergence).
+    tol : float or None, default None
+        Threshold of the ``tol_metric`` rule (``Below(tol_metric, tol, tol_reason)``),
+        ``>= 0``; ``None`` or 0 adds no such rule.
+    check_every : int, default 10
+        Checkpoint period, ``>= 1``: metrics are synchronised to the host, recorded in
+        ``history``, shown to the callback and to the rules only every ``check_every``
+        iterations and at the last one.
+    callback : callable or None
+        Called with an :class:`IterState` at each checkpoint; raising ``StopIteration``
+        stops the run with reason ``"callback"``.
+    progress : bool, default False
+        Show a tqdm progress bar.
+    stop : StoppingRule or None
+        An extra rule (compose several with ``|``), checked after the family's own.
     """
 
     name = "solver"

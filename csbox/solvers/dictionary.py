@@ -61,6 +61,16 @@ def polar(G: Array) -> Array:
     """Orthogonal polar factor ``U V^T`` of ``G = U s V^T``.
 
     It is the maximiser of ``<G, S>`` over the spectral-norm ball ``||S||_2 <= 1``.
+
+    Parameters
+    ----------
+    G : array, shape ``(..., m, n)``
+        A matrix (or a stack of them).
+
+    Returns
+    -------
+    array, shape ``(..., m, n)``
+        ``U V^T`` from the thin SVD, in ``G``'s namespace and dtype.
     """
     xp = array_namespace(G)
     U, _, Vh = xp.linalg.svd(G, full_matrices=False)
@@ -68,7 +78,23 @@ def polar(G: Array) -> Array:
 
 
 def dictionary_recovery(D0: Array, D: Array) -> float:
-    """``||D0^T D||_4^4 / n``: 1 exactly when ``D`` equals ``D0`` up to a signed permutation."""
+    """``||D0^T D||_4^4 / n``: 1 exactly when ``D`` equals ``D0`` up to a signed permutation.
+
+    For orthogonal ``D0`` and ``D`` every entry of ``D0^T D`` is at most 1 in magnitude
+    and each column has unit norm, so the score lies in ``[1/n, 1]``.
+
+    Parameters
+    ----------
+    D0 : array, shape ``(n, n)``
+        The true dictionary (atoms as columns), real floating and finite.
+    D : array, shape ``(n, n)``
+        The learnt dictionary: same shape and namespace as ``D0``.
+
+    Returns
+    -------
+    float
+        ``sum((D0^T D)^4) / D0.shape[1]``.
+    """
     xp = _check_samples(D0, None, "D0")
     _check_samples(D, None, "D")
     if tuple(D.shape) != tuple(D0.shape):
@@ -108,6 +134,24 @@ def sparse_code(
     ``method="omp"``: orthogonal matching pursuit with ``n_nonzero`` atoms, batched over samples;
     ``"hard"`` / ``"soft"``: thresholding of ``D^T y`` at ``alpha`` (exact l0 / l1 coding
     for an orthogonal ``D``).
+
+    Parameters
+    ----------
+    D : array, shape ``(n, k)``
+        Dictionary with atoms as columns; real floating, finite.
+    Y : array, shape ``(n_samples, n)``
+        Signals as rows; real floating, finite, same namespace as ``D``.
+    method : {"omp", "hard", "soft"}, default "omp"
+        Coding rule.
+    n_nonzero : int, optional
+        Atoms per sample for ``"omp"`` (required there), ``1 <= n_nonzero <= min(n, k)``.
+    alpha : float, optional
+        Threshold ``>= 0`` for ``"hard"`` / ``"soft"`` (required there).
+
+    Returns
+    -------
+    array, shape ``(n_samples, k)``
+        The codes, in ``Y``'s namespace and dtype, with ``Y ~ X D^T``.
 
     Examples
     --------

@@ -982,8 +982,21 @@ def _shifted(callback: Callable[[IterState], Any], k0: int, t0: float) -> Callab
 def cost_matrix(X: Array, Y: Array, metric: str | float = "sqeuclidean") -> Array:
     """Ground cost between point clouds ``X`` (n, d) and ``Y`` (m, d).
 
-    ``metric``: ``"sqeuclidean"`` (``||x - y||^2``), ``"euclidean"``,
-    ``"cityblock"`` (l1), or a number ``p >= 1`` for ``||x - y||_p^p``.
+    Parameters
+    ----------
+    X : array, shape ``(n, d)``
+        Real, finite points (integers are cast to float64).
+    Y : array, shape ``(m, d)``
+        Real, finite points of the same dimension ``d``, same namespace as ``X``.
+    metric : {"sqeuclidean", "euclidean", "cityblock"} or float, default "sqeuclidean"
+        ``"sqeuclidean"`` (``||x - y||_2^2``), ``"euclidean"`` (``||x - y||_2``),
+        ``"cityblock"`` (``||x - y||_1``), or a number ``p >= 1`` for ``||x - y||_p^p``
+        (forms the ``(n, m, d)`` differences; memory-checked).
+
+    Returns
+    -------
+    array, shape ``(n, m)``
+        The cost, in ``X``'s namespace and dtype, ``>= 0``.
     """
     X = check_array("X", X, ndim=2, complex_ok=False)
     Y = check_array("Y", Y, ndim=2, complex_ok=False)
@@ -1008,7 +1021,24 @@ def cost_matrix(X: Array, Y: Array, metric: str | float = "sqeuclidean") -> Arra
 
 
 def grid_cost(shape: int | tuple[int, ...], p: float = 2.0, *, xp: Any = None, device: Any = None) -> Array:
-    """Cost ``||i - j||_2^p`` between the cells of a grid of ``shape`` (unit spacing), ``(N, N)``."""
+    """Cost ``||i - j||_2^p`` between the cells of a grid of ``shape`` (unit spacing), ``(N, N)``.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Grid shape (positive sizes); ``N = prod(shape)`` cells in C order.
+    p : float, default 2.0
+        Exponent, ``> 0``.
+    xp : module, optional
+        Array namespace of the result (default NumPy).
+    device : optional
+        Device of the result in ``xp``.
+
+    Returns
+    -------
+    array, shape ``(N, N)``, float64
+        The cost in grid units (memory-checked: ``8 N^2`` bytes).
+    """
     shape = check_shape("shape", shape)
     p = check_scalar("p", p, low=0, low_open=True)
     N = math.prod(shape)

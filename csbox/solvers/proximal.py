@@ -145,6 +145,12 @@ class FixedStep:
     """A fixed step ``g`` (default ``1 / L`` with ``L = A.lipschitz()``).
 
     A step above ``1/L`` may diverge; the run then stops with ``"diverged"`` or ``"nan"``.
+
+    Parameters
+    ----------
+    step : float or None, default None
+        The step ``g > 0``; ``None`` takes ``1 / A.lipschitz()`` when the solve starts
+        (a ``ValueError`` if that estimate is not positive: a zero operator).
     """
 
     def __init__(self, step: float | None = None):
@@ -235,7 +241,32 @@ def _momentum(xp: Any, t: Array, z: Array, x: Array, x_new: Array, n_core: int, 
 
 # ---------------------------------------------------------------------------- the solver
 class ProximalGradient(IterativeSolver):
-    """ISTA / FISTA as an :class:`~csbox.solvers.IterativeSolver` (see :func:`fista`)."""
+    """ISTA / FISTA as an :class:`~csbox.solvers.IterativeSolver` (see :func:`fista`).
+
+    :func:`fista` and :func:`ista` build it (resolving ``lam``, ``lam_rel`` and the
+    deprecated keywords) and call ``solve()``.
+
+    Parameters
+    ----------
+    A : LinearOperator or 2-D array
+        Forward operator (a matrix is wrapped in :class:`~csbox.operators.MatrixOperator`).
+    y : array, shape ``(..., *A.oshape)``
+        Data; leading axes are independent right-hand sides.
+    penalty : Penalty
+        ``lam * phi`` with its ``lam`` set; an :class:`~csbox.penalties.InBasis` penalty's
+        basis must act on ``A.ishape``.
+    step_size : FixedStep or Backtracking
+        Step-size strategy.
+    accelerate : bool
+        FISTA momentum (True) or plain ISTA (False).
+    restart : bool
+        Adaptive gradient restart (only with ``accelerate``).
+    x0 : array or None
+        Warm start of shape ``A.ishape`` or ``(..., *A.ishape)``.
+    **contract
+        ``max_iter, tol, check_every, callback, progress, stop``: the iterative-solver
+        contract, see :class:`csbox.solvers.IterativeSolver`; ``tol`` bounds ``rel_change``.
+    """
 
     tol_metric = "rel_change"
 
@@ -458,6 +489,21 @@ def ista(A: LinearOperator | Array, y: Array, lam: float | None = None, **kwargs
     ``x_{k+1} = prox(x_k - g A^H (A x_k - y))``. Monotone in the objective for
     convex penalties with ``g <= 1/L``; ``O(1/k)`` against FISTA's ``O(1/k^2)``.
 
+    Parameters
+    ----------
+    A, y, lam, penalty, lam_rel, step, x0
+        As in :func:`fista`.
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract (:class:`~csbox.solvers.IterativeSolver`; defaults ``max_iter=100``,
+        ``tol=1e-6`` on the relative change ``||x_k - x_{k-1}|| / ||x_k||``).
+    **deprecated
+        As in :func:`fista`; ``restart`` raises ``TypeError``.
+
+    Returns
+    -------
+    ProxGradResult
+        As in :func:`fista` (``n_restarts`` is 0).
+
     References
     ----------
     I. Daubechies, M. Defrise, C. De Mol, "An iterative thresholding algorithm
@@ -483,7 +529,21 @@ def ista(A: LinearOperator | Array, y: Array, lam: float | None = None, **kwargs
 
 
 def column_norms(A: LinearOperator, **kw: Any) -> np.ndarray:
-    """Deprecated since 0.2: use ``A.column_norms()``."""
+    """Deprecated since 0.2: use ``A.column_norms()``.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        Any :class:`~csbox.LinearOperator` (else ``TypeError``); emits a ``DeprecationWarning``.
+    **kw
+        Passed to ``A.column_norms`` (the default probing takes ``batch=256``, the number
+        of unit vectors applied at a time).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``||A e_i||_2`` for every input entry, shaped ``A.ishape``.
+    """
     warnings.warn("column_norms(A) is deprecated since 0.2: use A.column_norms()", DeprecationWarning,
                   stacklevel=2)
     if not isinstance(A, LinearOperator):

@@ -735,7 +735,15 @@ def _am_mstep(
 # ----------------------------------------------------------------------------- Kronecker OMP
 @dataclass(repr=False)
 class OMPResult(Result):
-    """Result of :func:`kron_omp`: ``support`` (sorted flat indices) and ``residual_norm`` ``||y - A x||``."""
+    """Result of :func:`kron_omp`.
+
+    Attributes
+    ----------
+    support : numpy.ndarray of int64
+        Sorted flat indices (into the flattened ``x``) of the selected atoms.
+    residual_norm : float
+        ``||y - A x||_2`` of the final least-squares fit.
+    """
 
     support: Any = None
     residual_norm: float = 0.0

@@ -70,6 +70,22 @@ class SparseSpectrum(np.ndarray):
     monitor can test for finiteness) carrying ``support`` (int64 indices,
     sorted) and ``length`` (``N``); :meth:`todense` gives the length-``N`` array
     where it fits in memory. ``N`` may be ``2^62``: the full spectrum is never formed.
+
+    Parameters
+    ----------
+    support : array of int
+        Indices of the non-zeros (stored as int64; the solver passes them sorted).
+    values : array
+        One value per index (stored as float64: the array data).
+    length : int
+        ``N``.
+
+    Attributes
+    ----------
+    support : numpy.ndarray of int64
+        Sorted indices of the non-zero coefficients, one per value.
+    length : int
+        ``N``, the length of the full spectrum.
     """
 
     support: np.ndarray

@@ -53,7 +53,23 @@ def _ball_project(xp: Any, q: Array, lam: float, isotropic: bool, stack_axis: in
 
 
 def tv_value(Dx: Array, isotropic: bool, stack_axis: int) -> Array:
-    """``TV`` of an image from its gradient ``Dx``: sum of per-pixel norms (isotropic) or of ``|Dx|``."""
+    """``TV`` of an image from its gradient ``Dx``: sum of per-pixel norms (isotropic) or of ``|Dx|``.
+
+    Parameters
+    ----------
+    Dx : array
+        Finite differences, the gradient components stacked along ``stack_axis``
+        (real or complex).
+    isotropic : bool
+        ``sum_pixels sqrt(sum_i |Dx_i|^2)`` (True) or ``sum |Dx|`` (False).
+    stack_axis : int
+        Axis of ``Dx`` holding the gradient components (used when ``isotropic``).
+
+    Returns
+    -------
+    array
+        0-d real array in ``Dx``'s namespace.
+    """
     xp = array_namespace(Dx)
     if isotropic:
         sq = Dx * Dx if not xp.isdtype(Dx.dtype, "complex floating") else xp.real(xp.conj(Dx) * Dx)

@@ -305,6 +305,32 @@ def das_matrix(
 
     ``(M @ iq.ravel()).reshape(nz, nx)`` equals :func:`das` (same arguments); two entries
     (the interpolation pair) per pixel, transmit and element of the pixel's aperture.
+
+    Parameters
+    ----------
+    probe : Probe
+        The linear array (``TypeError`` otherwise).
+    transmits : sequence of Transmit
+        Non-empty; explicit-delay transmits must have one delay per element.
+    x, z : 1-D arrays
+        Image grid (m), ``z > 0``.
+    fs : float
+        IQ sampling frequency (Hz), ``> 0``.
+    n_samples : int
+        Samples per channel of the data the matrix applies to, ``>= 2``.
+    c : float, default 1540.0
+        Speed of sound (m/s), ``> 0``.
+    f_number : float, default 1.5
+        Receive f-number ``> 0``: the aperture at depth ``z`` is ``|x - x_e| <= z / (2 F#)``.
+    apodization : {"hann", "boxcar"}, default "hann"
+        Receive apodization across the aperture.
+    t0 : float or sequence of float, default 0.0
+        Time of the first sample (s) after the first element fires, one for all transmits or one each.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape ``(nz * nx, n_transmits * n_elements * n_samples)``
+        Complex DAS weights (explicit zeros removed); rows in C order of ``(z, x)``.
     """
     import scipy.sparse
 

@@ -55,6 +55,20 @@ def demodulation_cutoff(fs: float, fc: float, bandwidth: float | None = None) ->
     mirrored band to baseband (see the module notes). Raises ``ValueError`` where the
     spectrum cannot be recovered: ``d = 0`` (``fs`` divides ``2 fc``), or ``B fc`` (the
     -6 dB band) wider than ``d`` or than ``fs``.
+
+    Parameters
+    ----------
+    fs : float
+        RF sampling rate (Hz), ``> 0``.
+    fc : float
+        Demodulation (centre) frequency (Hz), ``> 0``.
+    bandwidth : float, optional
+        ``-6 dB`` fractional bandwidth ``B``, ``0 < B <= 2``; ``None`` returns ``d / 2``.
+
+    Returns
+    -------
+    float
+        The cutoff (Hz).
     """
     fs = check_scalar("fs", fs, low=0, low_open=True)
     fc = check_scalar("fc", fc, low=0, low_open=True)

@@ -26,6 +26,27 @@ def image_grid(
     (period ``lambda / 2``) and the envelope varies on the pulse length: a grid coarser
     than ``lambda / 4`` axially aliases the speckle into streaks. ``axial_step`` larger
     than ``lambda / 4`` is rejected. ``xlim`` defaults to the probe's aperture.
+
+    Parameters
+    ----------
+    probe : Probe
+        Gives ``lambda = c / fc`` and the default lateral extent.
+    xlim : pair of float, optional
+        Lateral extent (m), increasing; default: first to last element centre.
+    zlim : pair of float, default (5e-3, 40e-3)
+        Depth extent (m), ``0 < zlim[0] < zlim[1]``.
+    c : float, default 1540.0
+        Speed of sound (m/s).
+    axial_step : float, optional
+        Depth spacing (m), ``0 < axial_step <= lambda / 4`` (default ``lambda / 4``).
+    lateral_step : float, optional
+        Lateral spacing (m), ``> 0`` (default ``lambda / 2``).
+
+    Returns
+    -------
+    x, z : numpy.ndarray of float64
+        1-D pixel coordinates (m) from ``xlim[0]`` and ``zlim[0]`` to the upper limits (included
+        within half a step).
     """
     lam = probe.wavelength(c)
     dz = check_scalar("axial_step", axial_step if axial_step is not None else lam / 4, low=0, low_open=True)
@@ -48,7 +69,18 @@ def image_grid(
 def bmode(img: Array, dynamic_range: float = 60.0) -> np.ndarray:
     """Log-compressed envelope ``20 log10(|img| / max |img|)`` (dB), clipped at ``-dynamic_range``.
 
-    Returns a NumPy array for display (0 dB at the brightest pixel).
+    Parameters
+    ----------
+    img : array
+        Beamformed image (complex IQ or real envelope), any shape and namespace; finite.
+    dynamic_range : float, default 60.0
+        Displayed range (dB), ``> 0``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``img.shape``
+        Values in ``[-dynamic_range, 0]`` dB, 0 dB at the brightest pixel (all
+        ``-dynamic_range`` for an all-zero image).
 
     Examples
     --------

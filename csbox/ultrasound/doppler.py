@@ -45,6 +45,23 @@ def clutter_filter_svd(ensemble: Array, rank: int) -> Array:
     Tissue (clutter) is slow and spatially coherent: it dominates the leading singular
     vectors of the Casorati matrix ``(pixels x pulses)`` (Demené et al. 2015).
 
+    Parameters
+    ----------
+    ensemble : array, shape ``(nz, nx, n_pulses)``
+        Beamformed IQ frames along slow time (real or complex).
+    rank : int
+        Number of leading singular components removed, ``0 <= rank <= n_pulses - 1``.
+
+    Returns
+    -------
+    array, shape ``(nz, nx, n_pulses)``
+        The filtered ensemble, in the input's namespace, device and dtype.
+
+    References
+    ----------
+    C. Demené et al., "Spatiotemporal clutter filtering of ultrafast ultrasound data highly
+    increases Doppler and fUltrasound sensitivity", IEEE TMI 34(11), 2015.
+
     Examples
     --------
     >>> import numpy as np

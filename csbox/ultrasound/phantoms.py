@@ -21,6 +21,15 @@ class RotatingDisk:
     A point at offset ``(dx, dz)`` from the centre moves with velocity
     ``omega (-dz, dx)``: the axial (depth) component ``omega dx`` is linear across the disk,
     the profile a Doppler estimate should recover.
+
+    Parameters
+    ----------
+    center : pair of float, default (0.0, 20e-3)
+        Centre ``(x, z)`` (m); the whole disk must lie at ``z > 0`` (``z - radius > 0``).
+    radius : float, default 6e-3
+        Radius (m), ``> 0``.
+    angular_velocity : float, default 2 pi
+        ``omega`` (rad/s), finite, either sign.
     """
 
     center: tuple[float, float] = (0.0, 20e-3)

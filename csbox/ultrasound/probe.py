@@ -45,6 +45,21 @@ class Probe:
     or take a preset (:meth:`preset`, :meth:`l11_5v`, :meth:`p4_2v`; same values as PyMUST's
     ``getparam``).
 
+    Parameters
+    ----------
+    fc : float
+        Centre frequency (Hz), ``> 0``.
+    pitch : float
+        Element spacing (m), ``> 0``.
+    width : float
+        Element width (m), ``0 < width <= pitch``.
+    n_elements : int
+        Number of elements, ``>= 1`` (a Python int).
+    bandwidth : float
+        ``-6 dB`` two-way fractional bandwidth, ``0 < bandwidth < 2`` (0.77 for 77 %).
+    height : float, default 5e-3
+        Element height (elevation, m), ``> 0``.
+
     Examples
     --------
     >>> from csbox.ultrasound import Probe
@@ -154,6 +169,19 @@ class Transmit:
     For ``kind="delays"`` the wavefront reaching ``(x, z)`` is the earliest element contribution,
     ``tau(x, z) = min_e (delay_e + |(x, z) - (x_e, 0)| / c)`` (the convention of MUST's
     ``dasmtx``); use :meth:`from_delays`.
+
+    Parameters
+    ----------
+    kind : {"plane", "diverging", "delays"}, default "plane"
+        The wave.
+    angle : float, default 0.0
+        Steering angle of a plane wave (rad), in ``(-pi/2, pi/2)``; positive steers towards
+        ``+x``.
+    source : tuple of float, default (0.0, -1.0)
+        Virtual source ``(xs, zs)`` of a diverging wave (m); needs ``zs < 0`` (behind the probe).
+    element_delays : tuple of float, default ()
+        Per-element firing delays (s) for ``kind="delays"``: non-empty, 1-D, finite, one per
+        probe element (checked against the probe when used).
     """
 
     kind: str = "plane"
@@ -231,6 +259,16 @@ class Transmit:
 def plane_waves(angles_deg: Sequence[float]) -> list[Transmit]:
     """Steered plane waves (angles in degrees).
 
+    Parameters
+    ----------
+    angles_deg : sequence of float
+        Steering angles (degrees), each in ``(-90, 90)``.
+
+    Returns
+    -------
+    list of Transmit
+        One ``Transmit("plane", radians(a))`` per angle, in order.
+
     Examples
     --------
     >>> import numpy as np
@@ -248,7 +286,23 @@ def plane_waves(angles_deg: Sequence[float]) -> list[Transmit]:
 
 
 def diverging_waves(n: int, probe: Probe, *, depth: float = 10e-3) -> list[Transmit]:
-    """``n`` diverging waves from virtual sources ``depth`` behind the probe, spread across its aperture."""
+    """``n`` diverging waves from virtual sources ``depth`` behind the probe, spread across its aperture.
+
+    Parameters
+    ----------
+    n : int
+        Number of transmits, ``>= 1``; the sources are evenly spaced from the first to the
+        last element centre (one source at ``x = 0`` when ``n = 1``).
+    probe : Probe
+        The probe whose aperture the sources span.
+    depth : float, default 10e-3
+        Distance of the virtual sources behind the probe (m), ``> 0``: ``zs = -depth``.
+
+    Returns
+    -------
+    list of Transmit
+        ``n`` transmits of kind ``"diverging"``.
+    """
     n = check_int("n", n, low=1)
     depth = check_scalar("depth", depth, low=0, low_open=True)
     xs = np.linspace(probe.x[0], probe.x[-1], n) if n > 1 else np.zeros(1)

@@ -223,6 +223,34 @@ def simulate(
     The same Born model as :class:`PulseEcho`, evaluated at the scatterers' exact
     positions (NumPy, for simulation). ``x, z, amplitude`` are 1-D, one entry per
     scatterer; ``t0`` as in :class:`PulseEcho`.
+
+    Parameters
+    ----------
+    probe : Probe
+        The linear array.
+    transmits : sequence of Transmit
+        The transmit sequence (one output row each).
+    x, z : array, shape ``(n_scatterers,)``
+        Scatterer positions (m): lateral, and depth with every ``z > 0``.
+    amplitude : array, shape ``(n_scatterers,)``
+        Reflectivities (real or complex).
+    fs : float
+        IQ sampling rate (Hz), ``> 0``.
+    n_samples : int
+        Samples per channel, ``>= 1`` (memory-checked: ``16 n_transmits n_elements n_samples``
+        bytes).
+    c : float, default 1540.0
+        Speed of sound (m/s).
+    attenuation : float, default 0.0
+        Attenuation ``alpha`` (dB/cm/MHz), applied at ``fc`` over the two-way path ``2 z``.
+    t0 : float or sequence of float, default 0.0
+        Acquisition start (s) after the first element fires: one for all transmits or one per
+        transmit, finite.
+
+    Returns
+    -------
+    numpy.ndarray of complex128, shape ``(n_transmits, n_elements, n_samples)``
+        The IQ channel data at ``t = t0_s + n / fs``.
     """
     x, z, amplitude = (np.asarray(v) for v in (x, z, amplitude))
     if not (x.ndim == z.ndim == amplitude.ndim == 1 and x.size == z.size == amplitude.size):
@@ -265,6 +293,16 @@ def simulate_rf(
     ``fs`` must exceed twice the highest frequency of the pulse (``fc (1 + B)``, B the fractional
     bandwidth) for the RF to be a faithful sampling; scanners that sample lower (band-pass
     sampling) are modelled by simulating here at a high rate and decimating.
+
+    Parameters
+    ----------
+    probe, transmits, x, z, amplitude, fs, n_samples, c, attenuation, t0
+        As in :func:`simulate` (``fs`` is now the RF sampling rate, Hz).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape ``(n_transmits, n_elements, n_samples)``
+        The RF channel data.
     """
     iq = simulate(
         probe, transmits, x, z, amplitude, fs=fs, n_samples=n_samples, c=c, attenuation=attenuation, t0=t0

@@ -31,6 +31,25 @@ def slow_time_recovery(
     nearly sparse) and ``S`` the pulse selection; clutter and flow each occupy a few
     Doppler frequencies. ``lam = lam_rel ||(S D)^H y||_inf``. Returns ``D z``.
 
+    Parameters
+    ----------
+    kept : array, shape ``(..., n_kept)``
+        The kept pulses of every pixel (real or complex; ``n_kept = mask.sum()``).
+    mask : array of bool (or 0/1), shape ``(n_pulses,)``
+        Which pulses of the full ensemble were kept; at least one.
+    oversampling : int, default 4
+        Redundancy ``os >= 1`` of the Fourier dictionary (``os * n_pulses`` atoms).
+    lam_rel : float, default 0.01
+        ``lam`` relative to ``||(S D)^H y||_inf``, ``> 0``.
+    max_iter, tol : int, float, default 300, 1e-7
+        FISTA's iteration budget and relative-change tolerance (see :func:`~csbox.solvers.fista`).
+
+    Returns
+    -------
+    array, shape ``(..., n_pulses)``
+        The recovered ensemble ``D z``, complex64 for single-precision input, else complex128,
+        in ``kept``'s namespace and device.
+
     References
     ----------
     A. Beck, M. Teboulle, SIAM J. Imaging Sci. 2009 (FISTA); J. Richy et al., "Blood velocity

@@ -43,14 +43,34 @@ class _AxisSubsampling(LinearOperator):
 
 
 class ChannelSubsampling(_AxisSubsampling):
-    """Keep the receive elements where ``mask`` is True: ``(n_tx, n_elements, n_s) -> (n_tx, M, n_s)``."""
+    """Keep the receive elements where ``mask`` is True: ``(n_tx, n_elements, n_s) -> (n_tx, M, n_s)``.
+
+    A real restriction (its adjoint zero-fills the dropped channels); leading batch axes pass through.
+
+    Parameters
+    ----------
+    data_shape : tuple of 3 int
+        ``(n_tx, n_elements, n_s)``, the channel-data shape (``ishape``).
+    mask : array of bool (or 0/1), shape ``(n_elements,)``
+        The kept elements, ``M = mask.sum() >= 1``.
+    """
 
     def __init__(self, data_shape: tuple[int, int, int], mask: np.ndarray):
         super().__init__(check_shape("data_shape", data_shape, ndim=3), mask, axis=1)
 
 
 class SlowTimeSubsampling(_AxisSubsampling):
-    """Keep the slow-time pulses (last axis, length ``n_pulses``) where ``mask`` is True."""
+    """Keep the slow-time pulses (last axis, length ``n_pulses``) where ``mask`` is True.
+
+    A real restriction (its adjoint zero-fills the dropped pulses); leading batch axes pass through.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``ishape``, e.g. ``(nz, nx, n_pulses)``; the last axis is slow time.
+    mask : array of bool (or 0/1), shape ``(n_pulses,)``
+        The kept pulses, at least one; ``oshape`` is ``shape`` with ``mask.sum()`` pulses.
+    """
 
     def __init__(self, shape: tuple[int, ...], mask: np.ndarray):
         super().__init__(shape, mask, axis=-1)
