@@ -47,16 +47,22 @@ def golden_subset(n_candidates: int, n_select: int) -> np.ndarray:
     n_candidates : int
         Number of candidate spokes ``M`` (golden-angle order, as :func:`csbox.mri.radial`).
     n_select : int
-        Spokes kept, ``0 <= n_select <= n_candidates`` (not validated: a larger value keeps all).
+        Spokes kept, ``0 <= n_select <= n_candidates``.
 
     Returns
     -------
     numpy.ndarray of bool, shape ``(n_candidates,)``
         True for the first ``n_select`` spokes.
     """
+    n_candidates, n_select = _check_counts(n_candidates, n_select)
     mask = np.zeros(n_candidates, dtype=bool)
     mask[:n_select] = True
     return mask
+
+
+def _check_counts(n_candidates: int, n_select: int) -> tuple[int, int]:
+    n_candidates = check_int("n_candidates", n_candidates, low=1)
+    return n_candidates, check_int("n_select", n_select, low=0, high=n_candidates)
 
 
 def uniform_subset(n_candidates: int, n_select: int) -> np.ndarray:
@@ -68,7 +74,7 @@ def uniform_subset(n_candidates: int, n_select: int) -> np.ndarray:
         Number of golden-angle candidate spokes ``M`` (angles from
         ``csbox.mri.trajectories.radial_angles`` with ``golden=True``).
     n_select : int
-        Spokes kept, ``0 <= n_select <= n_candidates`` (not validated); the targets are
+        Spokes kept, ``0 <= n_select <= n_candidates``; the targets are
         ``k pi / n_select``, ``k = 0 .. n_select - 1``.
 
     Returns
@@ -76,9 +82,10 @@ def uniform_subset(n_candidates: int, n_select: int) -> np.ndarray:
     numpy.ndarray of bool, shape ``(n_candidates,)``
         Exactly ``n_select`` True entries.
     """
+    n_candidates, n_select = _check_counts(n_candidates, n_select)
     theta = radial_angles(n_candidates, golden=True)
     mask = np.zeros(n_candidates, dtype=bool)
-    for t in np.arange(n_select) * math.pi / n_select:
+    for t in np.arange(n_select) * math.pi / max(n_select, 1):
         d = np.abs(np.angle(np.exp(2j * (theta - t)))) / 2  # distance of lines (period pi)
         d[mask] = np.inf
         mask[int(np.argmin(d))] = True

@@ -71,6 +71,10 @@ class MatrixOperator(LinearOperator):
         xp = array_namespace(y)
         return xp.matmul(y, self._Mc.like(y, y.dtype))
 
+    def column_norms(self, **_: Any) -> np.ndarray:
+        """``||M[:, i]||_2`` from the matrix itself (no probing)."""
+        return np.linalg.norm(to_numpy(self.matrix), axis=0)
+
 
 class Identity(LinearOperator):
     """The identity on arrays of ``shape``.
@@ -135,8 +139,8 @@ class Diagonal(LinearOperator):
         return self._dc.like(y, y.dtype) * y
 
     def column_norms(self, **_: Any) -> np.ndarray:
-        """``||M[:, i]||_2`` from the matrix itself."""
-        return np.linalg.norm(to_numpy(self.matrix), axis=0)
+        """``|d|``: column ``i`` of ``diag(d)`` is ``d_i e_i``."""
+        return np.abs(to_numpy(self._d.value))
 
     def _make_normal(self) -> LinearOperator:
         d = to_numpy(self._d.value)

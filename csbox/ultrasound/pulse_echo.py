@@ -240,9 +240,9 @@ def simulate(
         Samples per channel, ``>= 1`` (memory-checked: ``16 n_transmits n_elements n_samples``
         bytes).
     c : float, default 1540.0
-        Speed of sound (m/s).
+        Speed of sound (m/s), ``> 0``.
     attenuation : float, default 0.0
-        Attenuation ``alpha`` (dB/cm/MHz), applied at ``fc`` over the two-way path ``2 z``.
+        Attenuation ``alpha >= 0`` (dB/cm/MHz), applied at ``fc`` over the two-way path ``2 z``.
     t0 : float or sequence of float, default 0.0
         Acquisition start (s) after the first element fires: one for all transmits or one per
         transmit, finite.
@@ -262,6 +262,8 @@ def simulate(
         raise ValueError("scatterers must lie in front of the probe (z > 0)")
     fs = check_scalar("fs", fs, low=0, low_open=True)
     n_samples = check_int("n_samples", n_samples, low=1)
+    c = check_scalar("c", c, low=0, low_open=True)
+    attenuation = check_scalar("attenuation", attenuation, low=0)
     t0s = _t0_per_transmit(t0, len(transmits))
     ne = probe.n_elements
     check_memory("simulated channel data", len(transmits) * ne * n_samples, 16)

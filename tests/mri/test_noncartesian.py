@@ -65,6 +65,11 @@ def test_spoke_subsets_and_dps_training_runs():
     assert g.sum() == 4 and g[:4].all()
     u = uniform_subset(40, 4)
     assert u.sum() == 4
+    for bad in (-1, 11):  # a negative count used to drop the last spokes; too many kept all
+        for fn in (golden_subset, uniform_subset):
+            with pytest.raises(ValueError, match="n_select"):
+                fn(10, bad)
+    assert not uniform_subset(10, 0).any() and not golden_subset(10, 0).any()
     theta = np.sort(np.mod(np.arange(40) * (np.pi * 2 / (1 + 5 ** 0.5)), np.pi)[u])
     gaps = np.diff(np.r_[theta, theta[0] + np.pi])
     assert np.all(np.abs(gaps - np.pi / 4) < 0.15)  # near-uniform lines

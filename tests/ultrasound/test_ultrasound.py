@@ -20,6 +20,7 @@ from csbox.ultrasound import (
     plane_waves,
     rf2iq,
     simulate,
+    simulate_rf,
 )
 
 P = Probe.l11_5v()
@@ -162,6 +163,11 @@ def test_bad_input():
         ChannelSubsampling((1, 128, 10), np.ones(64, bool))
     with pytest.raises(ValueError, match="virtual source behind the probe"):
         Transmit("diverging", 0.0, (0.0, 1e-3))
+    one = (np.zeros(1), np.array([1e-2]), np.ones(1))
+    for kw, name in (({"c": 0.0}, "c"), ({"c": np.nan}, "c"), ({"attenuation": -0.5}, "attenuation")):
+        for fn in (simulate, simulate_rf):
+            with pytest.raises(ValueError, match=name):
+                fn(P, [Transmit()], *one, fs=4 * P.fc, n_samples=64, **kw)
     _ = to_numpy
 
 
