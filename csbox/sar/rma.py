@@ -14,10 +14,11 @@ virtual element):
 (``z_l`` the height of the virtual element: an element above the reference
 plane sees the target ``z_l - z0`` closer, so its phase is delayed by ``2 k (z_l -
 z0)`` to bring it down to the plane; the paper writes the same ``phi`` with
-``exp(-j k phi)`` for the opposite sign convention of the signal model). RMA: spatial FFT (zero-padded),
-``exp(+j k_z z0)`` with ``k_z = sqrt(4 k^2 - k_x^2 - k_y^2)`` (evanescent waves
-zeroed), Stolt interpolation onto a uniform ``k_z`` grid, window, inverse FFT and
-interpolation onto the image grid. ``empm(..., correct=False)`` is plain RMA on
+``exp(-j k phi)`` for the opposite sign convention of the signal model). RMA: spatial FFT
+(zero-padded), Stolt interpolation onto a uniform ``k_z`` grid with ``k_z = sqrt(4 k^2 -
+k_x^2 - k_y^2)`` (evanescent waves zeroed), ``exp(-j k_z z0)`` (plane ``z0`` to absolute
+``z``), window, and the inverse DFT evaluated at the image grid's points (exact, not
+interpolated from the FFT grid). ``empm(..., correct=False)`` is plain RMA on
 the virtual elements without the corrections, to show the artefacts they remove.
 
 References
@@ -30,6 +31,7 @@ techniques", IEEE TAP 2000.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +40,7 @@ import numpy as np
 
 from .._sparse import scatter
 from .._validation import check_array, check_choice, check_int, check_memory, check_scalar
-from ..backend import Array, array_namespace, device, fftn, ifftn
+from ..backend import Array, array_namespace, device, fftn
 from .geometry import FMCW, ImageGrid, MIMOArray
 from .operator import _check_types
 
@@ -181,7 +183,7 @@ def _virtual_samples(xp: Any, data: Array, array: MIMOArray, virt: np.ndarray, k
 
 
 def _check_empm(data: Any, array: Any, waveform: Any, positions: Any, grid: Any, z_ref: float,
-                z0: float | None, n_fft: int, window: str | None, max_angle: float) -> tuple:
+                z0: float | None, n_fft: int, window: str | None, max_angle: float, correct: Any) -> tuple:
     data = check_array("data", data, ndim=4)
     _check_types(array, waveform, grid)
     pos = np.asarray(positions, dtype=float)
@@ -197,23 +199,14 @@ def _check_empm(data: Any, array: Any, waveform: Any, positions: Any, grid: Any,
     if window is not None:
         check_choice("window", window, ("hann",))
     max_angle = check_scalar("max_angle", max_angle, low=0.0, high=90.0, low_open=True, high_open=True)
+    if not isinstance(correct, bool):
+        raise TypeError(f"correct must be a bool, got {type(correct).__name__}")
     return data, pos, z_ref, z0, n_fft, max_angle
 
 
-def empm(
-    data: Array,
-    array: MIMOArray,
-    waveform: FMCW,
-    positions: np.ndarray,
-    grid: ImageGrid,
-    *,
-    z_ref: float = 0.3,
-    z0: float | None = None,
-    correct: bool = True,
-    n_fft: int = 512,
-    window: str | None = "hann",
-    max_angle: float = 60.0,
-) -> Array:
+def empm(data: Array, array: MIMOArray, waveform: FMCW, positions: np.ndarray, grid: ImageGrid, *,
+         z_ref: float = 0.3, z0: float | None = None, correct: bool = True, n_fft: int = 512,
+         window: str | None = "hann", max_angle: float = 60.0) -> Array:
     """EMPM: multi-planar + multistatic-to-monostatic correction, then monostatic RMA, onto ``grid``.
 
     Parameters
@@ -235,9 +228,11 @@ def empm(
     correct : bool
         ``False`` runs plain RMA on the virtual elements (no plane or multistatic correction).
     n_fft : int
-        Zero-padded spatial FFT size per axis.
+        Zero-padded spatial FFT size per axis: the image is periodic in x-y with period
+        ``n_fft`` virtual-element steps (see Notes).
     window : {"hann", None}
-        Spectral window over the (k_y[, k_x], k_z) support.
+        Spectral window: Hann over the band in ``k`` and over the whole ``k_y`` (``k_x``)
+        FFT band, centred on broadside (see Notes); ``None`` keeps the full support.
     max_angle : float
         Largest angle off broadside (degrees, in (0, 90)) kept in the spectrum; sets the
         lower end of the ``k_z`` grid (``2 k_0 cos(max_angle)``).
@@ -252,19 +247,46 @@ def empm(
     ValueError
         Data or positions that do not match the geometry, virtual elements off a
         uniform x-y grid or overlapping, or a spectrum volume that cannot fit in memory.
+
+    Notes
+    -----
+    The image is the inverse DFT of the Stolt spectrum evaluated at the grid's points
+    (separable matrices). The FFT's own grid samples the complex image at about its
+    Nyquist rate; 0.2.1 interpolated it linearly, which moved the peak of an oblique
+    target by up to 0.7 resolution cells. Where the image is valid (tested):
+
+    * flat scan: targets seen within ``max_angle``, inside or beyond the aperture, peak
+      within 0.12 cells of back-projection's peak (``window=None``); a target seen only
+      beyond ``max_angle`` is cut from the spectrum;
+    * irregular heights: the plane correction is exact at broadside only; it leaves a
+      phase ``2 k dz (1 - cos theta)`` for a height deviation ``dz`` at look angle
+      ``theta``. Keep it below ``pi / 4``: ``theta <= arccos(1 - pi / (8 k_max dz_max))``
+      (10 deg for +-1.5 cm at 81 GHz); beyond, the target defocuses and its peak moves by
+      cells. The multistatic phase ``d^2 / (4 Z_ref)`` leaves ``k d^2 / 4 |1 / Z_ref -
+      cos^2 alpha / R|``: 0.3 rad or less here;
+    * the Hann window tapers ``k_y`` around broadside: beyond the aperture's edge it
+      stretches the response along the line of sight and moves its peak by up to 0.4
+      cells at 60 deg; use ``window=None`` there;
+    * the image is periodic: in x-y with period ``n_fft`` times the virtual-element step
+      (a scatterer ``P`` away also appears; make ``n_fft`` cover the scene and the grid),
+      in z with period at least ``1.25 max(grid.z)``.
     """
     data, pos, z_ref, z0, n_fft, max_angle = _check_empm(data, array, waveform, positions, grid, z_ref,
-                                                         z0, n_fft, window, max_angle)
-    if not isinstance(correct, bool):
-        raise TypeError(f"correct must be a bool, got {type(correct).__name__}")
+                                                         z0, n_fft, window, max_angle, correct)
     xp = array_namespace(data)
     virt = pos[:, None, :] + array.virtual[None]  # (L, T*R, 3)
     k = waveform.wavenumbers
-    dev = device(data)
     s = _virtual_samples(xp, data, array, virt, k, z0, z_ref if correct else None)
-    cdt, K = s.dtype, s.shape[-1]
     ap = _Aperture.of(virt, n_fft)
     kz = _kz_grid(k, max_angle, grid)
+    spec, kx, ky = _stolt_spectrum(xp, s, ap, n_fft, k, kz, z0, window, max_angle)
+    return xp.reshape(_evaluate(xp, spec, _synthesis_matrices(ap, kx, ky, kz, grid)), grid.shape)
+
+
+def _stolt_spectrum(xp: Any, s: Array, ap: _Aperture, n_fft: int, k: np.ndarray, kz: np.ndarray, z0: float,
+                    window: str | None, max_angle: float) -> tuple[Array, np.ndarray, np.ndarray]:
+    """Spatial FFT of the virtual samples, Stolt-interpolated onto ``(k_x, k_y, k_z)``, phase and window."""
+    cdt, K, dev = s.dtype, s.shape[-1], device(s)
     nfx = n_fft if ap.planar else 1
     check_memory("EMPM's spectrum volume", 4.0 * nfx * n_fft * max(kz.size, K), 16)
     Sk = fftn(_on_grid(xp, s, ap, n_fft), axes=(0, 1), norm="backward")  # sum_y s(y) exp(-j k_y y)
@@ -273,32 +295,40 @@ def empm(
     kq, factor = _stolt_weights(k, kx, ky, kz, z0, window, max_angle)
     # Stolt: S(kx, ky, k) sampled at k uniform -> evaluate at kq(kx, ky, kz) by linear interpolation
     Sq = _interp_uniform(xp, Sk, float(k[0]), float(k[1] - k[0]), xp.asarray(kq, device=dev), axis=2)
-    img = ifftn(Sq * xp.asarray(factor, dtype=cdt, device=dev), axes=(0, 1, 2), norm="backward")
-    # FFT grid coordinates: y_i = y0 + i dy (periodic), z_j = j * 2 pi / (nkz dkz); the k_z grid
-    # starts at kz[0]: demodulate so z coordinates are absolute
-    dz = 2 * math.pi / (kz.size * (kz[1] - kz[0]))
-    zz = np.arange(kz.size) * dz
-    img = img * xp.asarray(np.exp(1j * kz[0] * zz)[None, None, :], dtype=cdt, device=dev)
-    return _resample(xp, img, ap, dz, grid)
+    return Sq * xp.asarray(factor, dtype=cdt, device=dev), kx, ky
 
 
-def _resample(xp: Any, img: Array, ap: _Aperture, dz: float, grid: ImageGrid) -> Array:
-    """Linear interpolation of the RMA volume onto ``grid`` (y, z; and x when planar, periodic in x-y)."""
-    ny_f = img.shape[1]
-    yq = xp.asarray(((grid.y - ap.y0) / ap.dy) % ny_f * ap.dy, device=device(img))
-    # the FFT grid is periodic: a query in the last interval [(n - 1) d, n d) lies between the
-    # last sample and the first, so append the first sample before interpolating
-    out = _interp_uniform(xp, _wrap(xp, img, 1), 0.0, ap.dy, xp.reshape(yq, (1, -1, 1)), axis=1)
-    zq = xp.asarray(grid.z, device=device(img))
-    out = _interp_uniform(xp, out, 0.0, dz, xp.reshape(zq, (1, 1, -1)), axis=2)
-    if ap.planar:
-        nx_f = img.shape[0]
-        xq = xp.asarray(((grid.x - ap.x0) / ap.dx) % nx_f * ap.dx, device=device(img))
-        return _interp_uniform(xp, _wrap(xp, out, 0), 0.0, ap.dx, xp.reshape(xq, (-1, 1, 1)), axis=0)
-    return out[0]
+def _synthesis_matrices(ap: _Aperture, kx: np.ndarray, ky: np.ndarray, kz: np.ndarray,
+                        grid: ImageGrid) -> list[np.ndarray]:
+    """Per-axis inverse-DFT matrices ``E[m, q] = exp(j k_m (c_q - c_0)) / n`` onto the grid's axes.
+
+    ``c_0`` is the FFT origin (the first virtual element in x-y, ``z = 0``): this is the
+    inverse FFT evaluated exactly at the image points instead of on its own grid, which is
+    sampled at about the Nyquist rate of the spectrum (``dy = lambda / 4`` for ``|k_y|`` up to
+    ``2 k sin(max_angle)``, ``dz = 2 pi / (k_z`` band)): interpolating there shifts the peak.
+    """
+    mats = [np.exp(1j * np.outer(ky, grid.y - ap.y0)) / ky.size,
+            np.exp(1j * np.outer(kz, grid.z)) / kz.size]
+    x = np.exp(1j * np.outer(kx, grid.x - ap.x0)) / kx.size if ap.planar else np.ones((1, 1))
+    return [x, *mats]
 
 
-def _wrap(xp: Any, a: Array, axis: int) -> Array:
-    """``a`` with its first sample along ``axis`` appended at the end (one period closed)."""
-    first = xp.take(a, xp.asarray([0], device=device(a)), axis=axis)
-    return xp.concat([a, first], axis=axis)
+def _evaluate(xp: Any, spec: Array, mats: list[np.ndarray]) -> Array:
+    """``spec`` (one axis per matrix) contracted with ``mats[a]`` along axis ``a``, cheapest order first."""
+    dev, cdt = device(spec), spec.dtype
+    shape = list(spec.shape)
+    best = None
+    for order in itertools.permutations(range(len(mats))):
+        cost, peak, s = 0.0, 0.0, list(shape)
+        for a in order:
+            cost += math.prod(s) * mats[a].shape[1]
+            s[a] = mats[a].shape[1]
+            peak = max(peak, math.prod(s))
+        if best is None or cost < best[0]:
+            best = (cost, peak, order)
+    check_memory("EMPM's image synthesis", best[1], 16)
+    out = spec
+    for a in best[2]:
+        E = xp.asarray(mats[a], dtype=cdt, device=dev)
+        out = xp.moveaxis(xp.tensordot(out, E, axes=([a], [0])), -1, a)
+    return out
