@@ -31,7 +31,6 @@ techniques", IEEE TAP 2000.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +39,7 @@ import numpy as np
 
 from .._sparse import scatter
 from .._validation import check_array, check_choice, check_int, check_memory, check_scalar
-from ..backend import Array, array_namespace, device, fftn
+from ..backend import Array, array_namespace, device, fftn, ifftn
 from .geometry import FMCW, ImageGrid, MIMOArray
 from .operator import _check_types
 
@@ -280,7 +279,7 @@ def empm(data: Array, array: MIMOArray, waveform: FMCW, positions: np.ndarray, g
     ap = _Aperture.of(virt, n_fft)
     kz = _kz_grid(k, max_angle, grid)
     spec, kx, ky = _stolt_spectrum(xp, s, ap, n_fft, k, kz, z0, window, max_angle)
-    return xp.reshape(_evaluate(xp, spec, _synthesis_matrices(ap, kx, ky, kz, grid)), grid.shape)
+    return xp.reshape(_evaluate(xp, spec, _synthesis_axes(ap, kx, ky, kz, grid)), grid.shape)
 
 
 def _stolt_spectrum(xp: Any, s: Array, ap: _Aperture, n_fft: int, k: np.ndarray, kz: np.ndarray, z0: float,
@@ -298,37 +297,70 @@ def _stolt_spectrum(xp: Any, s: Array, ap: _Aperture, n_fft: int, k: np.ndarray,
     return Sq * xp.asarray(factor, dtype=cdt, device=dev), kx, ky
 
 
-def _synthesis_matrices(ap: _Aperture, kx: np.ndarray, ky: np.ndarray, kz: np.ndarray,
-                        grid: ImageGrid) -> list[np.ndarray]:
-    """Per-axis inverse-DFT matrices ``E[m, q] = exp(j k_m (c_q - c_0)) / n`` onto the grid's axes.
+def _synthesis_axes(ap: _Aperture, kx: np.ndarray, ky: np.ndarray, kz: np.ndarray,
+                    grid: ImageGrid) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per spectrum axis: its wavenumbers and the image coordinates relative to the FFT origin.
 
-    ``c_0`` is the FFT origin (the first virtual element in x-y, ``z = 0``): this is the
-    inverse FFT evaluated exactly at the image points instead of on its own grid, which is
-    sampled at about the Nyquist rate of the spectrum (``dy = lambda / 4`` for ``|k_y|`` up to
-    ``2 k sin(max_angle)``, ``dz = 2 pi / (k_z`` band)): interpolating there shifts the peak.
+    The origin is the first virtual element in x-y and ``z = 0``: the image is the inverse
+    DFT ``sum_m S_m exp(j k_m (c_q - c_0)) / n`` evaluated at the grid's points, not on the
+    FFT's own grid, which samples the complex image at about its Nyquist rate (``dy = lambda
+    / 4`` for ``|k_y|`` up to ``2 k sin(max_angle)``, ``dz = 2 pi / (k_z`` band)):
+    interpolating there moved the peak of oblique targets.
     """
-    mats = [np.exp(1j * np.outer(ky, grid.y - ap.y0)) / ky.size,
-            np.exp(1j * np.outer(kz, grid.z)) / kz.size]
-    x = np.exp(1j * np.outer(kx, grid.x - ap.x0)) / kx.size if ap.planar else np.ones((1, 1))
-    return [x, *mats]
+    x = (kx, grid.x - ap.x0) if ap.planar else (np.zeros(1), np.zeros(1))
+    return [x, (ky, grid.y - ap.y0), (kz, grid.z)]
 
 
-def _evaluate(xp: Any, spec: Array, mats: list[np.ndarray]) -> Array:
-    """``spec`` (one axis per matrix) contracted with ``mats[a]`` along axis ``a``, cheapest order first."""
-    dev, cdt = device(spec), spec.dtype
-    shape = list(spec.shape)
-    best = None
-    for order in itertools.permutations(range(len(mats))):
-        cost, peak, s = 0.0, 0.0, list(shape)
-        for a in order:
-            cost += math.prod(s) * mats[a].shape[1]
-            s[a] = mats[a].shape[1]
-            peak = max(peak, math.prod(s))
-        if best is None or cost < best[0]:
-            best = (cost, peak, order)
-    check_memory("EMPM's image synthesis", best[1], 16)
+def _evaluate(xp: Any, spec: Array, axes: list[tuple[np.ndarray, np.ndarray]]) -> Array:
+    """``spec`` synthesised along each axis onto its coordinates, the axis that shrinks most first."""
+    # the chirp-z transform pads an axis to at most 4 max(n, nq) points
+    check_memory("EMPM's image synthesis", 4.0 * math.prod(max(k.size, c.size) for k, c in axes), 16)
     out = spec
-    for a in best[2]:
-        E = xp.asarray(mats[a], dtype=cdt, device=dev)
-        out = xp.moveaxis(xp.tensordot(out, E, axes=([a], [0])), -1, a)
+    for a in sorted(range(len(axes)), key=lambda a: axes[a][1].size / axes[a][0].size):
+        out = _synthesize(xp, out, *axes[a], axis=a)
     return out
+
+
+def _synthesize(xp: Any, a: Array, k: np.ndarray, c: np.ndarray, axis: int) -> Array:
+    """``out_q = sum_m a_m exp(j k_m c_q) / n`` along ``axis``: chirp-z on uniform ``c``, else a matrix."""
+    dev, cdt, n, nq = device(a), a.dtype, k.size, c.size
+    order = np.argsort(k, kind="stable")
+    ks = k[order]
+    uniform = n > 1 and nq > 1 and _is_uniform(ks) and _is_uniform(c)
+    if not uniform or n * nq <= 4 * (n + nq) * math.log2(n + nq):
+        E = xp.asarray(np.exp(1j * np.outer(k, c)) / n, dtype=cdt, device=dev)
+        return xp.moveaxis(xp.tensordot(a, E, axes=([axis], [0])), -1, axis)
+    a = xp.take(a, xp.asarray(order, device=dev), axis=axis) if np.any(order != np.arange(n)) else a
+    pre, chirp, post = (xp.asarray(v, dtype=cdt, device=dev) for v in _chirp_z(ks, c))
+    shape = [1] * a.ndim
+    pad = list(a.shape)
+    pad[axis], shape[axis] = chirp.shape[0] - n, -1
+    shape, pad = tuple(shape), tuple(pad)
+    a = xp.concat([a * xp.reshape(pre, shape), xp.zeros(pad, dtype=cdt, device=dev)], axis=axis)
+    spectrum = fftn(a, axes=(axis,), norm="backward") * xp.reshape(chirp, shape)
+    conv = ifftn(spectrum, axes=(axis,), norm="backward")  # circular convolution with the chirp
+    return xp.take(conv, xp.arange(nq, device=dev), axis=axis) * xp.reshape(post, shape)
+
+
+def _chirp_z(k: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bluestein's factors for ``sum_m a_m exp(j k_m c_q)`` with uniform ``k`` and ``c``.
+
+    With ``k_m = k_0 + m dk``, ``c_q = c_0 + q dc``, ``b = dk dc`` and ``m q = (m^2 + q^2 - (q -
+    m)^2) / 2``: ``out_q = post_q sum_m (a_m pre_m) h_{q - m}``, ``pre_m = exp(j (m dk c_0 + b
+    m^2 / 2)) / n``, ``post_q = exp(j (k_0 c_q + b q^2 / 2))``, ``h_t = exp(-j b t^2 / 2)``: a
+    convolution, done circularly over ``L >= n + nq - 1`` points (returned: ``fft(h)``).
+    """
+    n, nq = k.size, c.size
+    dk, dc = (k[-1] - k[0]) / (n - 1), (c[-1] - c[0]) / (nq - 1)
+    b, m, q = dk * dc, np.arange(n), np.arange(nq)
+    L = 1 << math.ceil(math.log2(n + nq - 1))
+    t = np.arange(L)
+    t = np.where(t < nq, t, t - L)
+    pre = np.exp(1j * (m * dk * c[0] + 0.5 * b * m**2)) / n
+    post = np.exp(1j * (k[0] * c + 0.5 * b * q**2))
+    return pre, np.fft.fft(np.exp(-0.5j * b * t**2)), post
+
+
+def _is_uniform(v: np.ndarray) -> bool:
+    step = np.diff(v)
+    return bool(step[0] != 0 and np.allclose(step, step[0], rtol=1e-9, atol=0.0))
