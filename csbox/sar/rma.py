@@ -250,8 +250,8 @@ def empm(data: Array, array: MIMOArray, waveform: FMCW, positions: np.ndarray, g
     Notes
     -----
     The image is the inverse DFT of the Stolt spectrum evaluated at the grid's points
-    (separable matrices). The FFT's own grid samples the complex image at about its
-    Nyquist rate; 0.2.1 interpolated it linearly, which moved the peak of an oblique
+    (chirp-z along uniform axes). The FFT's own grid samples the complex image at about
+    its Nyquist rate; 0.2.0 interpolated it linearly, which moved the peak of an oblique
     target by up to 0.7 resolution cells. Where the image is valid (tested):
 
     * flat scan: targets seen within ``max_angle``, inside or beyond the aperture, peak
@@ -262,7 +262,7 @@ def empm(data: Array, array: MIMOArray, waveform: FMCW, positions: np.ndarray, g
       ``theta``. Keep it below ``pi / 4``: ``theta <= arccos(1 - pi / (8 k_max dz_max))``
       (10 deg for +-1.5 cm at 81 GHz); beyond, the target defocuses and its peak moves by
       cells. The multistatic phase ``d^2 / (4 Z_ref)`` leaves ``k d^2 / 4 |1 / Z_ref -
-      cos^2 alpha / R|``: 0.3 rad or less here;
+      cos^2 theta / R|`` at range ``R`` (<= 0.5 rad for the IWR1443's 18.6 mm, Z_ref 0.3 m);
     * the Hann window tapers ``k_y`` around broadside: beyond the aperture's edge it
       stretches the response along the line of sight and moves its peak by up to 0.4
       cells at 60 deg; use ``window=None`` there;

@@ -286,7 +286,7 @@ def _aperture_edges(pos):
 def test_empm_peak_matches_matched_filter_off_centre(offset):
     """Targets half-way to the edge, at the edge and a quarter beyond it (in half apertures), 0.3 m away:
     the EMPM peak lies where the matched filter (exact back-projection) peaks, within 0.25 resolution
-    cells (offsets over the -3 dB widths, combined). 0.2.1 interpolated the inverse FFT's own grid
+    cells (offsets over the -3 dB widths, combined). 0.2.0 interpolated the inverse FFT's own grid
     linearly onto the image grid; that grid samples the complex image at about its Nyquist rate (dy =
     lambda / 4 for |k_y| up to 2 k sin 60 deg, dz = 2 pi / (k_z band) = 3.5 mm), so the peak snapped to
     a grid node: 0.28, 0.32, 0.34 cells off for a target midway between nodes (as here). EMPM's own
