@@ -293,7 +293,7 @@ def _stolt_spectrum(xp: Any, s: Array, ap: _Aperture, n_fft: int, k: np.ndarray,
     Sk = fftn(_on_grid(xp, s, ap, n_fft), axes=(0, 1), norm="backward")  # sum_y s(y) exp(-j k_y y)
     kx = 2 * math.pi * np.fft.fftfreq(nfx, d=ap.dx) if ap.planar else np.zeros(1)
     ky = 2 * math.pi * np.fft.fftfreq(n_fft, d=ap.dy)
-    # reference-function multiply: S ~ exp(-j k_z (z' - z0)) turns ~2 k_z-range rad per k sample;
+    # reference-function multiply: S ~ exp(-j k_z (z' - z0)) turns by dk 2R per k sample (R: slant range);
     # times exp(+j k_z (zc - z0)) a target at depth zc is flat in k, so the linear Stolt
     # interpolation below loses little (exp(-j k_z zc) on the k_z grid restores absolute z')
     k_z = np.sqrt(np.maximum(4 * k**2 - (kx**2)[:, None, None] - (ky**2)[None, :, None], 0.0))
