@@ -708,6 +708,13 @@ class _Switch:
         """Seconds of a Newton step predicted from the kernel's build time and Sinkhorn's iteration time."""
         return self.kernel_cost * self.t_kernel + self.overhead * self.model[2]
 
+    def listening(self) -> bool:
+        """Whether the rule may switch within three windows (so that their errors must be recorded)."""
+        if self.tries >= self.attempts:
+            return False
+        per_it = self.model[2]
+        return time.perf_counter() - self.t0 >= self.wait - 4 * self.w * per_it
+
     def record(self, k: int, err: float) -> None:
         """The marginal error ``err`` after Sinkhorn iteration ``k`` (a multiple of the window)."""
         self.points[k] = (math.log(err) if err > 0 else -math.inf, time.perf_counter() - self.t0)
@@ -771,9 +778,11 @@ class _SinkhornStage(_Sinkhorn):
     def step(self) -> None:
         super().step()
         k, sw = self.iteration, self.switch
-        # the rule's windows between checkpoints: the error alone (its K v is the next step's), no checkpoint
+        # the rule's windows between checkpoints: the error alone (its K v is the next step's), no
+        # checkpoint; none while the rule may not switch (after a hand-back: until 3 windows before its wait)
         if sw is not None and k % sw.w == 0 and not (k % self.check_every == 0 or k >= self.max_iter):
-            sw.record(k, float(to_numpy(self.st.marginal_error())))
+            if sw.listening():
+                sw.record(k, float(to_numpy(self.st.marginal_error())))
 
     def metrics(self) -> dict[str, Any]:
         out = super().metrics()
