@@ -153,7 +153,7 @@ def _stolt_weights(k: np.ndarray, kx: np.ndarray, ky: np.ndarray, kz: np.ndarray
     """Stolt query wavenumbers ``kq(kx, ky, kz)`` and the phase-times-window factor on that grid."""
     KX, KY, KZ = np.meshgrid(kx, ky, kz, indexing="ij")
     kq = 0.5 * np.sqrt(KX**2 + KY**2 + KZ**2)  # the wavenumber that maps to (kx, ky, kz)
-    phase = np.exp(-1j * KZ * z0)  # S ~ exp(-j k_y y' - j k_z (z' - z0)): reference to absolute z'
+    phase = np.exp(-1j * kz * z0)  # S ~ exp(-j k_y y' - j k_z (z' - z0)): reference to absolute z' (1-D)
     transverse = kq * math.sin(math.radians(max_angle))  # largest transverse half-wavenumber kept
     valid = (kq >= k[0]) & (kq <= k[-1]) & (KX**2 + KY**2 <= (2 * transverse) ** 2)
     if window == "hann":
