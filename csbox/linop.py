@@ -352,6 +352,9 @@ class _Scaled(LinearOperator):
     def __init__(self, A: LinearOperator, c: numbers.Number):
         if not cmath.isfinite(c):
             raise ValueError(f"cannot scale {A.name} by {c!r}: the scale must be finite")
+        # a Python scalar, so that a NumPy scalar neither changes the input's precision
+        # nor (np.complex64 is not a ``complex``) hides a complex scale from the adjoint
+        c = complex(c) if np.iscomplexobj(c) else float(c)
         dt = np.result_type(A.dtype, np.complex128 if isinstance(c, complex) else A.dtype)
         super().__init__(A.ishape, A.oshape, dt)
         self.A, self.c = A, c

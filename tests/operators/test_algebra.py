@@ -47,3 +47,16 @@ def test_batching_equals_loop(seed, batch):
     flat = X.reshape(-1, 8, 4)
     ref = np.stack([A @ xi for xi in flat]).reshape(Y.shape)
     np.testing.assert_allclose(Y, ref, atol=1e-12)
+
+
+def test_scaling_by_numpy_scalars():
+    # np.complex64 is not a Python ``complex``: the scaled operator must still be complex and
+    # conjugate the scale in its adjoint; a NumPy float64 scale must keep float32 inputs float32.
+    A = MatrixOperator(_mat(0, 3, 2, False))
+    y = _mat(1, 1, 3, True)[0]
+    S = A * np.complex64(2j)
+    assert S.is_complex
+    np.testing.assert_allclose(S.H @ y, -2j * (A.H @ y), atol=1e-6)
+    x32 = np.ones(2, dtype=np.float32)
+    assert (A * np.float64(3.0) @ x32).dtype == np.float32
+    assert (np.complex128(1j) * A @ x32).dtype == np.complex64
