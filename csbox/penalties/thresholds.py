@@ -39,8 +39,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._validation import check_scalar
-from ..backend import Array, ArrayCache, array_namespace, real_dtype
+from ..backend import Array, ArrayCache, array_namespace, real_dtype, to_numpy
 from .base import _check_step
 
 __all__ = ["CEL0", "MCP", "Half", "Hard", "Soft", "Threshold", "get_threshold"]
@@ -254,6 +256,10 @@ class CEL0(Threshold):
         self._scalar = isinstance(col_norms, (int, float))
         if self._scalar and not col_norms > 0:
             raise ValueError(f"col_norms must be > 0, got {col_norms!r}")
+        if not self._scalar:
+            host = to_numpy(col_norms) if hasattr(col_norms, "shape") else np.asarray(col_norms)
+            if host.dtype.kind not in "fiu" or not np.all(np.isfinite(host)) or np.any(host < 0):
+                raise ValueError(f"col_norms must be finite real numbers >= 0, got {host!r}")
         self.col_norms = col_norms
         self._cache = None if self._scalar else ArrayCache(col_norms)
 
@@ -264,30 +270,34 @@ class CEL0(Threshold):
         return self._cache.like(m, real_dtype(xp, m.dtype))
 
     def shrink(self, m: Array, lam: float, g: float) -> Array:
-        """``min(m, max(m - sqrt(2 lam) g a, 0) / (1 - g a^2))``.
+        """``min(m, max(m - sqrt(2 lam) g a, 0) / (1 - g a^2))`` where ``g a^2 < 1``.
 
-        Hard thresholding at ``sqrt(2 lam)/a`` where ``g a^2 = 1``.
+        Where ``g a^2 >= 1`` the objective is concave on ``[0, sqrt(2 lam)/a]``: the
+        prox is hard thresholding at ``sqrt(2 g lam)`` (``= sqrt(2 lam)/a`` at ``g a^2 = 1``).
         """
         xp = array_namespace(m)
         a = self._a(m)
         den = 1.0 - g * a * a
         s2l = math.sqrt(2.0 * lam)
+        hard_thr = math.sqrt(2.0 * g * lam)
         if isinstance(den, float):
-            if den <= 1e-12:  # g a^2 = 1: the prox degenerates to hard thresholding at sqrt(2 lam)/a
-                return xp.where(m > s2l / a, m, xp.zeros_like(m))
+            if den <= 1e-12:  # g a^2 >= 1: the prox is hard thresholding at sqrt(2 g lam)
+                return xp.where(m > hard_thr, m, xp.zeros_like(m))
             return xp.minimum(m, xp.clip(m - s2l * g * a, min=0.0) / den)
         safe = xp.where(den > 1e-12, den, xp.ones_like(den))
         val = xp.minimum(m, xp.clip(m - s2l * g * a, min=0.0) / safe)
-        hard = xp.where(m > s2l / a, m, xp.zeros_like(m))
+        hard = xp.where(m > hard_thr, m, xp.zeros_like(m))
         return xp.where(den > 1e-12, val, hard)
 
     def penalty_mag(self, m: Array, lam: float) -> Array:
         """``lam - (a^2/2) (m - sqrt(2 lam)/a)^2`` for ``m <= sqrt(2 lam)/a``, else ``lam``."""
         xp = array_namespace(m)
         a = self._a(m)
-        t = math.sqrt(2.0 * lam) / a
-        inner = lam - (a * a / 2.0) * (m - t) ** 2
-        return xp.where(m <= t, inner, xp.full_like(m, lam))
+        s2l = math.sqrt(2.0 * lam)
+        # (a^2/2)(m - s2l/a)^2 = (a m - s2l)^2 / 2, without dividing by a (a = 0: phi = 0)
+        am = a * m
+        inner = lam - 0.5 * (am - s2l) ** 2
+        return xp.where(am <= s2l, inner, xp.full_like(m, lam))
 
 
 _REGISTRY = {"soft": Soft, "l1": Soft, "hard": Hard, "l0": Hard, "half": Half, "l1/2": Half, "mcp": MCP,
