@@ -244,7 +244,7 @@ class LinearOperator:
         :class:`~csbox.operators.PartialFourier`, :class:`~csbox.operators.Kronecker`)
         override it.
         """
-        batch = max(1, min(int(batch), self.size_in))
+        batch = min(check_int("batch", batch, low=1), self.size_in)
         check_memory(f"{self.name}.column_norms probing batch", float(batch) * (self.size_in + self.size_out))
         out = np.empty(self.size_in)
         for start in range(0, self.size_in, batch):

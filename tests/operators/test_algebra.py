@@ -60,3 +60,15 @@ def test_scaling_by_numpy_scalars():
     x32 = np.ones(2, dtype=np.float32)
     assert (A * np.float64(3.0) @ x32).dtype == np.float32
     assert (np.complex128(1j) * A @ x32).dtype == np.complex64
+
+
+def test_column_norms_rejects_bad_batch():
+    # the probing batch was clamped silently (batch=0 or -3 ran with batch=1)
+    import pytest
+
+    from csbox.operators import Identity
+
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match="batch"):
+            Identity(3).H.column_norms(batch=bad)
+    np.testing.assert_allclose(Identity(3).H.column_norms(batch=2), np.ones(3))
