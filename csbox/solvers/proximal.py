@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_array
 from ..backend import Array, array_namespace, device, real_dtype, result_dtype, to_numpy
 from ..linop import LinearOperator
 from ..penalties import CEL0, L0, L1, MCP, Half, InBasis, Penalty
@@ -313,6 +314,7 @@ class ProximalGradient(IterativeSolver):
             return zeros
         if not hasattr(x0, "shape") or tuple(x0.shape) not in (shape, tuple(self.A.ishape)):
             raise ValueError(f"x0 has shape {tuple(getattr(x0, 'shape', ()))}, expected {shape}")
+        x0 = check_array("x0", x0, complex_ok=xp.isdtype(xdt, "complex floating"))
         return xp.astype(x0, xdt) + zeros
 
     def step(self) -> None:

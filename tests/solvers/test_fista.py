@@ -252,3 +252,17 @@ def test_bad_input():
         fista(Aop, y, 0.1, max_iter=-5)
     with pytest.raises(ValueError, match="basis acts on"):
         fista(Aop, y, 0.1, penalty=L1().in_basis(Wavelet((16,), "haar")))
+
+
+def test_fista_rejects_nonfinite_or_complex_warm_start():
+    # a NaN x0 ran to a 'nan' stop (cg and lsqr reject it); a complex x0 for a real problem
+    # was cast to real, dropping its imaginary part with only a NumPy warning
+    rng = np.random.default_rng(0)
+    A = MatrixOperator(rng.standard_normal((8, 12)))
+    y = rng.standard_normal(8)
+    with pytest.raises(ValueError, match="x0"):
+        fista(A, y, 0.1, x0=np.full(12, np.nan))
+    with pytest.raises(TypeError, match="x0"):
+        fista(A, y, 0.1, x0=np.ones(12, complex))
+    r = fista(A, y + 0j, 0.1, x0=np.ones(12, complex), max_iter=3)  # complex problem: fine
+    assert r.x.dtype == np.complex128
