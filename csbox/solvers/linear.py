@@ -48,7 +48,7 @@ def _check_x0(x0: Any, xp: Any, shape: tuple[int, ...], dtype: Any, dev: Any) ->
     """A warm start of ``shape`` (or of the core shape, broadcast over the batch), or zeros."""
     if x0 is None:
         return xp.zeros(shape, dtype=dtype, device=dev)
-    x0 = check_array("x0", x0, cast_int=False)
+    x0 = check_array("x0", x0, cast_int=False, complex_ok=xp.isdtype(dtype, "complex floating"))
     if array_namespace(x0) is not xp:
         raise TypeError(f"x0 comes from {type(x0).__module__}, but y from another namespace")
     core = shape[len(shape) - x0.ndim :] if x0.ndim <= len(shape) else None

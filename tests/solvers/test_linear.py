@@ -163,3 +163,14 @@ def test_bad_input():
         cg(A, np.full(40, np.nan))
     with pytest.raises(ValueError, match="max_iter"):
         lsqr(A, y, max_iter=-1)
+
+
+def test_complex_warm_start_on_a_real_problem_is_rejected():
+    # the imaginary part of x0 was dropped silently (a NumPy ComplexWarning only) on real problems
+    rng = np.random.default_rng(0)
+    A = MatrixOperator(rng.standard_normal((8, 12)))
+    y = rng.standard_normal(8)
+    for solver in (cg, lsqr):
+        with pytest.raises(TypeError, match="x0"):
+            solver(A, y, x0=np.ones(12, complex))
+        assert solver(A, y + 0j, x0=np.ones(12, complex), max_iter=3).x.dtype == np.complex128
