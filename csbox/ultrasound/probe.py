@@ -193,6 +193,12 @@ class Transmit:
         if self.kind not in ("plane", "diverging", "delays"):
             raise ValueError(f"kind must be 'plane', 'diverging' or 'delays', got {self.kind!r}")
         check_scalar("angle", self.angle, low=-math.pi / 2, high=math.pi / 2, low_open=True, high_open=True)
+        try:
+            src = np.asarray(self.source, dtype=float)
+        except (TypeError, ValueError):
+            src = np.zeros(0)
+        if src.shape != (2,) or not np.all(np.isfinite(src)):
+            raise ValueError(f"source must be a pair (xs, zs) of finite numbers (m), got {self.source!r}")
         if self.kind == "diverging" and not self.source[1] < 0:
             raise ValueError(
                 f"a diverging wave needs a virtual source behind the probe (zs < 0), got {self.source}"

@@ -258,6 +258,8 @@ def simulate(
             f"x, z and amplitude must be 1-D of one length, got shapes {x.shape}, {z.shape}, "
             f"{amplitude.shape}"
         )
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(z)) and np.all(np.isfinite(amplitude))):
+        raise ValueError("x, z and amplitude must be finite (a NaN or Inf scatterer would be dropped)")
     if z.size and z.min() <= 0:
         raise ValueError("scatterers must lie in front of the probe (z > 0)")
     fs = check_scalar("fs", fs, low=0, low_open=True)

@@ -118,3 +118,5 @@ def test_errors():
         kasai(np.ones((2, 2, 1), complex), prf=1e3, fc=1e6)
     with pytest.raises(ValueError, match="window must be"):
         kasai(np.ones((2, 2, 4), complex), prf=1e3, fc=1e6, window=(1, 2, 3))
+    with pytest.raises(ValueError, match="nz >= 2"):  # the axial lag needs two rows (was an IndexError)
+        kasai(np.ones((1, 2, 4), complex), prf=1e3, fc=1e6, dz=1e-5)

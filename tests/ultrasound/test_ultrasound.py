@@ -163,7 +163,13 @@ def test_bad_input():
         ChannelSubsampling((1, 128, 10), np.ones(64, bool))
     with pytest.raises(ValueError, match="virtual source behind the probe"):
         Transmit("diverging", 0.0, (0.0, 1e-3))
+    for src in ((np.nan, -1e-3), (0.0, -np.inf), (-1e-3,), "ab"):  # were accepted or an IndexError
+        with pytest.raises(ValueError, match="source must be a pair"):
+            Transmit("diverging", 0.0, src)
     one = (np.zeros(1), np.array([1e-2]), np.ones(1))
+    for bad in ((np.array([np.nan]), one[1], one[2]), (one[0], np.array([np.inf]), one[2])):
+        with pytest.raises(ValueError, match="must be finite"):  # the scatterer was silently dropped
+            simulate(P, [Transmit()], *bad, fs=4 * P.fc, n_samples=64)
     for kw, name in (({"c": 0.0}, "c"), ({"c": np.nan}, "c"), ({"attenuation": -0.5}, "attenuation")):
         for fn in (simulate, simulate_rf):
             with pytest.raises(ValueError, match=name):
