@@ -36,8 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_scalar
 from ..ultrasound.demodulation import rf2iq
-from ..ultrasound.probe import C_SOUND, Probe, Transmit
+from ..ultrasound.probe import C_SOUND, Probe, Transmit, _t0_per_transmit
 
 __all__ = ["ChannelData", "read_mat", "read_uff", "write_uff"]
 
@@ -289,6 +290,9 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
         for key in ("PRF", "prf"):
             if key in g:
                 prf = _uff_value(g, key, path)
+        for key, v in (("sampling_frequency", fs), ("sound_speed", c), ("PRF", prf)):
+            if v is not None and not v > 0:
+                raise _fail(path, f"{g.name}/{key}".lstrip("/"), f"must be > 0, got {v!r}")
         fc, bw = _uff_pulse(g, path, f_mod)
         if "probe" not in g:
             raise _fail(path, f"{g.name}/probe", "is missing")
@@ -413,7 +417,10 @@ def write_uff(
     if any(tr.kind == "delays" for tr in transmits):
         raise ValueError("transmits with explicit element delays cannot be written: UFF waves are plane or "
                          "spherical")
-    t0s = np.broadcast_to(np.asarray(t0, float), (len(transmits),))
+    fs, c = check_scalar("fs", fs, low=0, low_open=True), check_scalar("c", c, low=0, low_open=True)
+    if prf is not None:
+        prf = check_scalar("prf", prf, low=0, low_open=True)
+    t0s = _t0_per_transmit(t0, len(transmits))
     offsets = np.array([float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr in transmits])
     kw = {"compression": compression} if compression else {}
     with h5py.File(path, "w") as f:

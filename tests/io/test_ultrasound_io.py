@@ -118,9 +118,23 @@ def test_uff_malformed(tmp_path):
     write_ustb_by_hand(f, np.zeros((1, 2, 64, 10)), [0.0], 0.0, [0.0])
     with pytest.raises(ValueError, match=r"bad\.uff: field 'data' has .* but the sequence has 1 waves"):
         read_uff(f)
+    for field, bad in (("sampling_frequency", -FS), ("sound_speed", 0.0), ("PRF", -2000.0)):
+        write_ustb_by_hand(f, np.zeros((1, 1, 64, 10)), [0.0], 0.0, [0.0])
+        with h5py.File(f, "a") as h:  # were read back as they were (c = 0: infinite t0)
+            h[f"channel_data/{field}"][...] = bad
+        with pytest.raises(ValueError, match=f"field 'channel_data/{field}' must be > 0"):
+            read_uff(f)
     (tmp_path / "text.uff").write_text("not hdf5")
     with pytest.raises(ValueError, match="not an HDF5"):
         read_uff(tmp_path / "text.uff")
+
+
+def test_write_uff_rejects_bad_acquisition_parameters(tmp_path):
+    data = np.zeros((1, 1, 64, 10))
+    for kw, name in (({"fs": -FS}, "fs"), ({"fs": np.nan}, "fs"), ({"c": 0.0}, "c"), ({"prf": -1.0}, "prf"),
+                     ({"t0": np.nan}, "t0"), ({"t0": [0.0, 1e-6]}, "t0")):  # were written as given
+        with pytest.raises(ValueError, match=name):
+            write_uff(tmp_path / "w.uff", data, P, [Transmit()], **{"fs": FS, **kw})
 
 
 def test_mat_must_style(tmp_path):
