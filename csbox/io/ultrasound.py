@@ -369,6 +369,13 @@ def _w_sequence(g: Any, transmits: Sequence[Transmit], delays: np.ndarray, c: fl
         _w_value(w, "sound_speed", float(c))
 
 
+def _check_rates(fs: Any, c: Any, prf: Any, t0: Any, n_transmits: int) -> tuple:
+    """:func:`write_uff`'s ``fs, c, prf`` (all > 0) and ``t0`` per transmit, checked."""
+    fs, c = check_scalar("fs", fs, low=0, low_open=True), check_scalar("c", c, low=0, low_open=True)
+    prf = None if prf is None else check_scalar("prf", prf, low=0, low_open=True)
+    return fs, c, prf, _t0_per_transmit(t0, n_transmits)
+
+
 def write_uff(
     path: str | Path, data: np.ndarray, probe: Probe, transmits: Sequence[Transmit], *, fs: float,
     t0: float | Sequence[float] = 0.0, c: float = C_SOUND, prf: float | None = None,
@@ -417,10 +424,7 @@ def write_uff(
     if any(tr.kind == "delays" for tr in transmits):
         raise ValueError("transmits with explicit element delays cannot be written: UFF waves are plane or "
                          "spherical")
-    fs, c = check_scalar("fs", fs, low=0, low_open=True), check_scalar("c", c, low=0, low_open=True)
-    if prf is not None:
-        prf = check_scalar("prf", prf, low=0, low_open=True)
-    t0s = _t0_per_transmit(t0, len(transmits))
+    fs, c, prf, t0s = _check_rates(fs, c, prf, t0, len(transmits))
     offsets = np.array([float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr in transmits])
     kw = {"compression": compression} if compression else {}
     with h5py.File(path, "w") as f:
