@@ -157,8 +157,8 @@ class Probe:
         return (np.arange(self.n_elements) - (self.n_elements - 1) / 2) * self.pitch
 
     def wavelength(self, c: float = C_SOUND) -> float:
-        """``c / fc`` (m)."""
-        return c / self.fc
+        """``c / fc`` (m); ``c`` (m/s) finite and ``> 0``."""
+        return check_scalar("c", c, low=0, low_open=True) / self.fc
 
 
 @dataclass(frozen=True)
