@@ -64,9 +64,21 @@ def gridded_density(coords: Any, shape: Any, weights: Any = None, *, width: int 
     shape = check_shape("shape", shape)
     c = _coords_to_numpy(coords, shape)
     plan = _kernel_plan(c, shape, check_int("width", width, low=2, high=16))
-    w = np.ones(c.shape[:-1]) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = np.ones(c.shape[:-1]) if weights is None else np.asarray(_check_weights(weights, c.shape[:-1]),
+                                                                    dtype=np.float64)
     dens = _spread(plan, w.reshape(-1)) / _cartesian_level(plan)
     return np.fft.fftshift(dens.reshape(plan.grid))
+
+
+def _check_weights(weights: Any, n_shape: tuple[int, ...]) -> Any:
+    """Density-compensation weights: one finite ``w >= 0`` per sample (``coords.shape[:-1]``)."""
+    host = weights if hasattr(weights, "shape") else np.asarray(weights, dtype=np.float64)
+    if tuple(host.shape) != tuple(n_shape):
+        raise ValueError(f"weights must have the trajectory's shape {tuple(n_shape)}, "
+                         f"got {tuple(host.shape)}")
+    if isinstance(host, np.ndarray) and not (np.all(np.isfinite(host)) and np.all(host >= 0)):
+        raise ValueError("weights must be finite and >= 0 (areas of k-space per sample)")
+    return host
 
 
 def _spread(plan: GriddingPlan, w: np.ndarray) -> np.ndarray:
@@ -157,7 +169,7 @@ def gridding_reconstruction(
     """
     shape = check_shape("shape", shape)
     A = NUFFT(shape, coords, eps=eps)
-    w = density_compensation(coords, shape) if weights is None else weights
+    w = density_compensation(coords, shape) if weights is None else _check_weights(weights, A.oshape)
     xp = array_namespace(kspace)
     wk = ArrayCache(np.asarray(w, dtype=np.float64) if not hasattr(w, "shape") else w)
     real = xp.float32 if kspace.dtype in (xp.complex64, xp.float32) else xp.float64
