@@ -487,6 +487,13 @@ def _field(obj: Any, name: str, path: Any, where: str, *, default: Any = None, a
     return float(arr.reshape(()))
 
 
+def _positive(v: float, path: Any, where: str) -> float:
+    """A rate or speed read from a file, checked ``> 0``."""
+    if not v > 0:
+        raise _fail(path, where, f"must be > 0, got {v!r}")
+    return v
+
+
 def read_mat(path: str | Path) -> ChannelData:
     """Read RF/IQ channel data saved from MATLAB: MUST (``RF`` or ``IQ`` + ``param``) or Verasonics
     (``RcvData`` + ``Trans``, ``Receive``, ``TX``, optional ``Resource``).
@@ -530,10 +537,10 @@ def read_mat(path: str | Path) -> ChannelData:
         )
     p = m["param"]
     fc = _field(p, "fc", path, "param")
-    fs = _field(p, "fs", path, "param")
+    fs = _positive(_field(p, "fs", path, "param"), path, "param.fs")
     probe = _must_probe(p, fc, path)
     n_el = probe.n_elements
-    c = _field(p, "c", path, "param", default=C_SOUND)
+    c = _positive(_field(p, "c", path, "param", default=C_SOUND), path, "param.c")
     t0 = _field(p, "t0", path, "param", default=0.0) if getattr(p, "t0", None) is not None else 0.0
     prf = _field(p, "PRF", path, "param", default=-1.0)
     delays = _field(p, "TXdelay", path, "param", default=np.zeros(n_el), array=True)
@@ -610,6 +617,7 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
     c = C_SOUND
     if "Resource" in m and hasattr(m["Resource"], "Parameters"):
         c = _field(m["Resource"].Parameters, "speedOfSound", path, "Resource.Parameters", default=C_SOUND)
+        c = _positive(c, path, "Resource.Parameters.speedOfSound")
     try:
         probe = Probe(fc=fc, pitch=pitch, width=min(width, pitch), n_elements=n_el, bandwidth=bw)
     except (TypeError, ValueError) as e:
@@ -629,7 +637,7 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
             )
         frame = int(_field(r, "framenum", path, where, default=1.0))
         acq = int(_field(r, "acqNum", path, where, default=float(k + 1)))
-        fs = _field(r, "decimSampleRate", path, where) * 1e6
+        fs = _positive(_field(r, "decimSampleRate", path, where) * 1e6, path, f"{where}.decimSampleRate")
         depth = _field(r, "startDepth", path, where, default=0.0)
         acqs.setdefault(frame, []).append((acq, s0, s1, fs, depth))
     frames = sorted(acqs)

@@ -172,6 +172,10 @@ def test_mat_must_style(tmp_path):
     scipy_io.savemat(f, {"RF": frames[:, :10], "param": param})
     with pytest.raises(ValueError, match=r"field 'RF' has 10 columns"):
         read_mat(f)
+    for key, bad in (("fs", -FS), ("c", 0.0)):  # were read back as they were
+        scipy_io.savemat(f, {"RF": frames, "param": {**param, key: bad}})
+        with pytest.raises(ValueError, match=rf"field 'param\.{key}' must be > 0"):
+            read_mat(f)
 
 
 def test_mat_verasonics_style(tmp_path):
