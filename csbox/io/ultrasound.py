@@ -658,8 +658,11 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
         entries = sorted(acqs[fr])
         if len(entries) != n_tx or any(e[2] - e[1] + 1 != length or e[3] != fs for e in entries):
             raise _fail(path, "Receive", f"frame {fr} has acquisitions of different count, length or rate")
+        page = fr - 1 if rcv.shape[2] > 1 else 0  # RcvData's third axis is Receive.framenum
+        if not 0 <= page < rcv.shape[2]:
+            raise _fail(path, "Receive", f"frame {fr} is not one of RcvData's {rcv.shape[2]} frames")
         for j, (_, s0, s1, _, _) in enumerate(entries):
-            data[fi, j] = rcv[s0 - 1 : s1, :n_el, fi if rcv.shape[2] > 1 else 0].T
+            data[fi, j] = rcv[s0 - 1 : s1, :n_el, page].T
     return ChannelData(
         data=data, probe=probe, transmits=transmits, fs=fs, t0=np.array(t0), c=c, path=str(path)
     )

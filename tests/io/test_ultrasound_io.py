@@ -220,6 +220,17 @@ def test_mat_verasonics_style(tmp_path):
     assert cd.probe.bandwidth == pytest.approx(0.65)
     for ours, ref in zip(cd.transmits, tx, strict=True):
         np.testing.assert_allclose(ours.delays(P), ref.delays(P), atol=1e-15)
+    # frames are RcvData pages by Receive.framenum (frame 2 alone was read from page 1)
+    two = np.concatenate([np.zeros_like(rcv), rcv], axis=2)
+    cell2 = np.empty((1,), dtype=object)
+    cell2[0] = two
+    only2 = [{**r, "framenum": 2.0} for r in receives]
+    scipy_io.savemat(f, {"RcvData": cell2, "Trans": trans, "Receive": only2, "TX": txs})
+    np.testing.assert_array_equal(read_mat(f).data[0], codes)
+    only3 = [{**r, "framenum": 3.0} for r in receives]
+    scipy_io.savemat(f, {"RcvData": cell2, "Trans": trans, "Receive": only3, "TX": txs})
+    with pytest.raises(ValueError, match="frame 3 is not one of RcvData's 2 frames"):
+        read_mat(f)
     bad = [dict(r) for r in receives]
     bad[1]["endSample"] = 5000.0
     scipy_io.savemat(f, {"RcvData": cell, "Trans": trans, "Receive": bad, "TX": txs})
