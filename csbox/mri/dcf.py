@@ -9,8 +9,11 @@ kernel ``C``, flat:
 with ``phi`` the Kaiser-Bessel kernel of :mod:`csbox._nufft_backend` on the ``sigma``-times
 oversampled grid (``G`` interpolates, ``G^T`` spreads: ``C = G G^T``). At the fixed
 point the gridded density ``G^T w`` is constant where the trajectory samples; the
-weights are scaled so that a fully sampled Cartesian grid would get ``w = 1``, i.e.
-``w_j`` is the k-space area (in grid cells) that sample ``j`` represents.
+weights are scaled by the continuous-density level ``Phi(0)^d / sigma^d`` (a smooth density
+of one sample per grid cell gets ``w = 1``), i.e. ``w_j`` approximates the k-space area (in
+grid cells) that sample ``j`` represents: ``sum(w) / (pi n^2 / 4)`` is 0.98 for a full radial
+disc at ``width = 4``. A fully sampled Cartesian grid, whose spread density the kernel aliases
+on the 2x grid, gets a uniform ``w`` of 0.91 at ``width = 4`` (0.99 at 6).
 
 References
 ----------
@@ -41,8 +44,8 @@ def gridded_density(coords: Any, shape: Any, weights: Any = None, *, width: int 
     """``G^T w``: the weights spread onto the 2x oversampled grid by the Kaiser-Bessel kernel.
 
     Returns the centred grid (zero frequency at index ``m // 2``), divided by the
-    value a fully sampled Cartesian grid with unit weights would give, so a flat
-    density compensation shows as 1 where the trajectory samples.
+    continuous-density level ``prod_a Phi(0) n_a / m_a``, so a flat density
+    compensation shows as about 1 where the trajectory samples.
 
     Parameters
     ----------
