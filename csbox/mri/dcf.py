@@ -173,6 +173,9 @@ def gridding_reconstruction(
     shape = check_shape("shape", shape)
     A = NUFFT(shape, coords, eps=eps)
     w = density_compensation(coords, shape) if weights is None else _check_weights(weights, A.oshape)
+    if not hasattr(kspace, "shape") or tuple(kspace.shape[kspace.ndim - len(A.oshape):]) != A.oshape:
+        raise ValueError(f"kspace must have shape (..., *{A.oshape}) (the trajectory's), "
+                         f"got {getattr(kspace, 'shape', type(kspace).__name__)}")
     xp = array_namespace(kspace)
     wk = ArrayCache(np.asarray(w, dtype=np.float64) if not hasattr(w, "shape") else w)
     real = xp.float32 if kspace.dtype in (xp.complex64, xp.float32) else xp.float64

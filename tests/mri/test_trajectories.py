@@ -103,3 +103,5 @@ def test_density_weights_are_checked():
     for w in (np.full((8, 32), np.nan), -np.ones((8, 32))):
         with pytest.raises(ValueError, match="finite and >= 0"):
             gridding_reconstruction(y, k, (16, 16), w)
+    with pytest.raises(ValueError, match="kspace must have shape"):  # was numpy's broadcast error
+        gridding_reconstruction(np.ones((8, 31), complex), k, (16, 16))
