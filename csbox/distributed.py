@@ -729,6 +729,11 @@ def _make_row(params: dict, metrics: Any, to_file: bool) -> dict:
     return row
 
 
+def _same_point(a: dict, b: dict) -> bool:
+    """Equal grid points as JSON writes them (a NaN value equals itself, as in the file)."""
+    return json.dumps(a, sort_keys=True, allow_nan=True) == json.dumps(b, sort_keys=True, allow_nan=True)
+
+
 class _RowLog:
     """Finished rows as JSON lines ``{"_index": i, **params, **metrics}``, appended and synced one by one."""
 
@@ -754,7 +759,8 @@ class _RowLog:
             if not isinstance(rec, dict) or not isinstance(rec.get(_INDEX_KEY), int):
                 raise ValueError(f"out {str(self.path)!r} is not a sweep record: line {line[:80]!r}")
             i = rec.pop(_INDEX_KEY)
-            if not 0 <= i < len(self.points) or {k: rec.get(k) for k in self.points[i]} != self.points[i]:
+            if not 0 <= i < len(self.points) or not _same_point({k: rec.get(k) for k in self.points[i]},
+                                                                self.points[i]):
                 raise ValueError(
                     f"out {str(self.path)!r} holds row {i} with parameters "
                     f"{ {k: rec.get(k) for k in self.points[0]} }, which is not point {i} of this grid; "

@@ -52,7 +52,9 @@ def assemble_patches(P: np.ndarray, positions: list[tuple[int, int]], shape: tup
                      size: int) -> np.ndarray:
     """Image of ``shape`` from patches ``P`` (rows) at ``positions``, averaged where they overlap, else 0.
 
-    The inverse of :func:`extract_patches` (exact for patches of one image).
+    The inverse of :func:`extract_patches` on the pixels the patches cover (exact for
+    patches of one image); when ``stride`` does not divide ``h - size`` or ``w - size``
+    the uncovered last rows or columns are 0.
 
     Parameters
     ----------
@@ -73,6 +75,12 @@ def assemble_patches(P: np.ndarray, positions: list[tuple[int, int]], shape: tup
     size = check_int("size", size, low=1)
     if P.ndim != 2 or P.shape[1] != size * size or P.shape[0] != len(positions):
         raise ValueError(f"P must have shape ({len(positions)}, {size * size}), got {P.shape}")
+    if not (isinstance(shape, (tuple, list)) and len(shape) == 2):
+        raise ValueError(f"shape must be a pair (h, w), got {shape!r}")
+    shape = (check_int("shape[0]", shape[0], low=1), check_int("shape[1]", shape[1], low=1))
+    for i, j in positions:
+        if not (0 <= i <= shape[0] - size and 0 <= j <= shape[1] - size):
+            raise ValueError(f"the {size} x {size} patch at {(i, j)} is not inside an image of shape {shape}")
     out = np.zeros(shape)
     w = np.zeros(shape)
     for p, (i, j) in zip(P, positions, strict=True):

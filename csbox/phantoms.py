@@ -75,8 +75,7 @@ def camera(n: int | None = None) -> np.ndarray:
 
     img = pywt.data.camera().astype(np.float64) / 255.0
     if n is not None:
-        if not 8 <= n <= 512:
-            raise ValueError(f"n must be in [8, 512], got {n}")
+        n = check_int("n", n, low=8, high=512)
         o = (512 - n) // 2
         img = img[o : o + n, o : o + n]
     return img

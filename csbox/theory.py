@@ -8,6 +8,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import erfc
 
+from ._validation import check_int
+
 __all__ = ["l1_phase_transition", "l1_statistical_dimension_fraction"]
 
 
@@ -76,6 +78,6 @@ def l1_phase_transition(num: int = 200) -> tuple[np.ndarray, np.ndarray]:
     D. Donoho, J. Tanner, "Counting faces of randomly projected polytopes when
     the projection radically lowers dimension", J. AMS 2009.
     """
-    s = np.linspace(1e-4, 1 - 1e-4, num) ** 1.5  # denser near small s
+    s = np.linspace(1e-4, 1 - 1e-4, check_int("num", num, low=1)) ** 1.5  # denser near small s
     psi = np.array([l1_statistical_dimension_fraction(float(v)) for v in s])
     return psi, s / psi

@@ -265,6 +265,18 @@ def test_sweep_failure_reported_with_params_and_resumed(client, tmp_path):
         sweep(trial, {"a": [7], "b": [0.5]}, client="serial", out=out, progress=False)
 
 
+def test_sweep_resumes_a_grid_with_nan_values(tmp_path):
+    """A NaN grid value (e.g. 'no noise') equals itself in the record: the rows are reused, not refused."""
+    out, grid = tmp_path / "rows.jsonl", {"a": [float("nan"), 1.0], "b": [2]}
+    rows = sweep(lambda a, b: {"s": a + b}, grid, client="serial", out=out, progress=False)
+
+    def never(a, b):
+        raise AssertionError("finished points must not run again")
+
+    again = sweep(never, grid, client="serial", out=out, progress=False)
+    assert np.isnan(again[0]["a"]) and np.isnan(again[0]["s"]) and again[1] == rows[1]
+
+
 def test_phase_transition_on_the_cluster(client):
     """The demo's grid through sweep on the cluster equals the in-process cells."""
     deltas, rhos = [0.3, 0.6], [0.1, 0.5]

@@ -108,6 +108,20 @@ def test_patches_round_trip_and_dct_is_orthonormal():
         np.testing.assert_allclose(D.T @ D, np.eye(D.shape[0]), atol=1e-12)
     with pytest.raises(ValueError, match="size must be <="):
         extract_patches(img, 30)
+    # positions outside the image were a numpy broadcast error (or wrapped round for negative ones)
+    for bad in ([(16, 0)], [(0, -1)]):
+        with pytest.raises(ValueError, match="not inside an image"):
+            assemble_patches(P[:1], bad, img.shape, 5)
+
+
+def test_camera_crop_size_is_checked():
+    from csbox.phantoms import camera
+
+    pytest.importorskip("pywt")
+    with pytest.raises(TypeError, match="n must be an int"):  # was a slicing TypeError
+        camera(100.5)
+    with pytest.raises(ValueError, match="n must be <= 512"):
+        camera(513)
 
 
 def test_sparse_wht_signal_has_the_stated_spectrum():

@@ -26,3 +26,8 @@ def test_statistical_dimension_monte_carlo():
     assert l1_statistical_dimension_fraction(s) == pytest.approx(mc, rel=0.02)
     with pytest.raises(ValueError, match="s must be in"):
         l1_statistical_dimension_fraction(1.5)
+
+
+def test_phase_transition_needs_a_point():
+    with pytest.raises(ValueError, match="num must be >= 1"):  # num=0 returned two empty arrays
+        l1_phase_transition(0)

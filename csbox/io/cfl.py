@@ -31,6 +31,11 @@ def _base(name: str | os.PathLike) -> Path:
     return p
 
 
+def _with(base: Path, ext: str) -> Path:
+    """``NAME.ext``, appended as BART does (``kspace.v2`` -> ``kspace.v2.cfl``, not ``kspace.cfl``)."""
+    return base.with_name(base.name + ext)
+
+
 def _read_dims(hdr: Path) -> tuple[int, ...]:
     try:
         lines = hdr.read_text().splitlines()
@@ -75,8 +80,8 @@ def read_cfl(name: str | os.PathLike, *, squeeze: bool = True, mmap: bool = Fals
         When the header is malformed or the ``.cfl`` size does not match it.
     """
     base = _base(name)
-    dims = _read_dims(base.with_suffix(".hdr"))
-    cfl = base.with_suffix(".cfl")
+    dims = _read_dims(_with(base, ".hdr"))
+    cfl = _with(base, ".cfl")
     n = math.prod(dims)
     try:
         size = cfl.stat().st_size
@@ -140,5 +145,5 @@ def write_cfl(name: str | os.PathLike, array: Any) -> None:
     dims = (*a.shape, *([1] * max(0, _BART_DIMS - a.ndim)))
     base = _base(name)
     base.parent.mkdir(parents=True, exist_ok=True)
-    base.with_suffix(".hdr").write_text("# Dimensions\n" + " ".join(str(d) for d in dims) + " \n")
-    np.asarray(data, dtype="<c8").ravel(order="F").tofile(base.with_suffix(".cfl"))
+    _with(base, ".hdr").write_text("# Dimensions\n" + " ".join(str(d) for d in dims) + " \n")
+    np.asarray(data, dtype="<c8").ravel(order="F").tofile(_with(base, ".cfl"))

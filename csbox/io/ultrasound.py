@@ -36,8 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_scalar
 from ..ultrasound.demodulation import rf2iq
-from ..ultrasound.probe import C_SOUND, Probe, Transmit
+from ..ultrasound.probe import C_SOUND, Probe, Transmit, _t0_per_transmit
 
 __all__ = ["ChannelData", "read_mat", "read_uff", "write_uff"]
 
@@ -289,6 +290,9 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
         for key in ("PRF", "prf"):
             if key in g:
                 prf = _uff_value(g, key, path)
+        for key, v in (("sampling_frequency", fs), ("sound_speed", c), ("PRF", prf)):
+            if v is not None and not v > 0:
+                raise _fail(path, f"{g.name}/{key}".lstrip("/"), f"must be > 0, got {v!r}")
         fc, bw = _uff_pulse(g, path, f_mod)
         if "probe" not in g:
             raise _fail(path, f"{g.name}/probe", "is missing")
@@ -365,6 +369,13 @@ def _w_sequence(g: Any, transmits: Sequence[Transmit], delays: np.ndarray, c: fl
         _w_value(w, "sound_speed", float(c))
 
 
+def _check_rates(fs: Any, c: Any, prf: Any, t0: Any, n_transmits: int) -> tuple:
+    """:func:`write_uff`'s ``fs, c, prf`` (all > 0) and ``t0`` per transmit, checked."""
+    fs, c = check_scalar("fs", fs, low=0, low_open=True), check_scalar("c", c, low=0, low_open=True)
+    prf = None if prf is None else check_scalar("prf", prf, low=0, low_open=True)
+    return fs, c, prf, _t0_per_transmit(t0, n_transmits)
+
+
 def write_uff(
     path: str | Path, data: np.ndarray, probe: Probe, transmits: Sequence[Transmit], *, fs: float,
     t0: float | Sequence[float] = 0.0, c: float = C_SOUND, prf: float | None = None,
@@ -413,7 +424,7 @@ def write_uff(
     if any(tr.kind == "delays" for tr in transmits):
         raise ValueError("transmits with explicit element delays cannot be written: UFF waves are plane or "
                          "spherical")
-    t0s = np.broadcast_to(np.asarray(t0, float), (len(transmits),))
+    fs, c, prf, t0s = _check_rates(fs, c, prf, t0, len(transmits))
     offsets = np.array([float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr in transmits])
     kw = {"compression": compression} if compression else {}
     with h5py.File(path, "w") as f:
@@ -476,6 +487,13 @@ def _field(obj: Any, name: str, path: Any, where: str, *, default: Any = None, a
     return float(arr.reshape(()))
 
 
+def _positive(v: float, path: Any, where: str) -> float:
+    """A rate or speed read from a file, checked ``> 0``."""
+    if not v > 0:
+        raise _fail(path, where, f"must be > 0, got {v!r}")
+    return v
+
+
 def read_mat(path: str | Path) -> ChannelData:
     """Read RF/IQ channel data saved from MATLAB: MUST (``RF`` or ``IQ`` + ``param``) or Verasonics
     (``RcvData`` + ``Trans``, ``Receive``, ``TX``, optional ``Resource``).
@@ -519,10 +537,10 @@ def read_mat(path: str | Path) -> ChannelData:
         )
     p = m["param"]
     fc = _field(p, "fc", path, "param")
-    fs = _field(p, "fs", path, "param")
+    fs = _positive(_field(p, "fs", path, "param"), path, "param.fs")
     probe = _must_probe(p, fc, path)
     n_el = probe.n_elements
-    c = _field(p, "c", path, "param", default=C_SOUND)
+    c = _positive(_field(p, "c", path, "param", default=C_SOUND), path, "param.c")
     t0 = _field(p, "t0", path, "param", default=0.0) if getattr(p, "t0", None) is not None else 0.0
     prf = _field(p, "PRF", path, "param", default=-1.0)
     delays = _field(p, "TXdelay", path, "param", default=np.zeros(n_el), array=True)
@@ -599,6 +617,7 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
     c = C_SOUND
     if "Resource" in m and hasattr(m["Resource"], "Parameters"):
         c = _field(m["Resource"].Parameters, "speedOfSound", path, "Resource.Parameters", default=C_SOUND)
+        c = _positive(c, path, "Resource.Parameters.speedOfSound")
     try:
         probe = Probe(fc=fc, pitch=pitch, width=min(width, pitch), n_elements=n_el, bandwidth=bw)
     except (TypeError, ValueError) as e:
@@ -618,7 +637,7 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
             )
         frame = int(_field(r, "framenum", path, where, default=1.0))
         acq = int(_field(r, "acqNum", path, where, default=float(k + 1)))
-        fs = _field(r, "decimSampleRate", path, where) * 1e6
+        fs = _positive(_field(r, "decimSampleRate", path, where) * 1e6, path, f"{where}.decimSampleRate")
         depth = _field(r, "startDepth", path, where, default=0.0)
         acqs.setdefault(frame, []).append((acq, s0, s1, fs, depth))
     frames = sorted(acqs)
@@ -639,8 +658,11 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
         entries = sorted(acqs[fr])
         if len(entries) != n_tx or any(e[2] - e[1] + 1 != length or e[3] != fs for e in entries):
             raise _fail(path, "Receive", f"frame {fr} has acquisitions of different count, length or rate")
+        page = fr - 1 if rcv.shape[2] > 1 else 0  # RcvData's third axis is Receive.framenum
+        if not 0 <= page < rcv.shape[2]:
+            raise _fail(path, "Receive", f"frame {fr} is not one of RcvData's {rcv.shape[2]} frames")
         for j, (_, s0, s1, _, _) in enumerate(entries):
-            data[fi, j] = rcv[s0 - 1 : s1, :n_el, fi if rcv.shape[2] > 1 else 0].T
+            data[fi, j] = rcv[s0 - 1 : s1, :n_el, page].T
     return ChannelData(
         data=data, probe=probe, transmits=transmits, fs=fs, t0=np.array(t0), c=c, path=str(path)
     )

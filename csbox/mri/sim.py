@@ -242,8 +242,9 @@ def shepp_logan_kspace(
     coef = _birdcage_coefficients(n_coils, coil_radius, K)
     n0, n1 = shape
     scale = math.sqrt(n0 * n1) / 4.0  # prod_a sqrt(n_a) / FOV_a with FOV = 2
-    k0 = (np.arange(-n0 // 2 - K, n0 - n0 // 2 + K)) / 2.0
-    k1 = (np.arange(-n1 // 2 - K, n1 - n1 // 2 + K)) / 2.0
+    # centred k-space: k - n // 2 (``-n // 2`` would be ``(-n) // 2``, one bin off for odd n)
+    k0 = (np.arange(-(n0 // 2) - K, n0 - n0 // 2 + K)) / 2.0
+    k1 = (np.arange(-(n1 // 2) - K, n1 - n1 // 2 + K)) / 2.0
     rho_ext = scale * _ellipse_kspace(k0[:, None], k1[None, :])  # padded by K bins per side
     kspace = np.zeros((n_coils, n0, n1), dtype=np.complex128)
     for i, m0 in enumerate(range(-K, K + 1)):

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_memory, check_scalar
 from ..backend import Array, ArrayCache, array_namespace
-from .probe import C_SOUND, Probe, Transmit, _t0_per_transmit
+from .probe import C_SOUND, Probe, Transmit, _check_sequence, _t0_per_transmit
 from .pulse_echo import _check_grid
 
 __all__ = ["das", "das_matrix"]
@@ -167,13 +167,7 @@ def _check_das(
     apodization: str,
     t0: Any,
 ):
-    if not isinstance(probe, Probe):
-        raise TypeError(f"probe must be a Probe, got {type(probe).__name__}")
-    transmits = list(transmits)
-    if not transmits or not all(isinstance(t, Transmit) for t in transmits):
-        raise ValueError("transmits must be a non-empty sequence of Transmit")
-    for t in transmits:
-        t._check_probe(probe)
+    transmits = _check_sequence(probe, transmits)
     x, z = _check_grid(x, z)
     fs = check_scalar("fs", fs, low=0, low_open=True)
     c = check_scalar("c", c, low=0, low_open=True)
@@ -266,6 +260,7 @@ def das(
     if not xp.isdtype(iq.dtype, "complex floating"):
         raise TypeError(f"iq must be complex IQ data (demodulate RF with rf2iq), got dtype {iq.dtype}")
     nt, ne, ns = iq.shape[-3:]
+    transmits = _check_sequence(probe, transmits)
     if nt != len(transmits):
         raise ValueError(f"iq has {nt} transmits, the sequence has {len(transmits)}")
     if ne != probe.n_elements:

@@ -183,6 +183,8 @@ def rf2iq(
     axis = check_int("axis", axis, low=-rf.ndim, high=rf.ndim - 1) % rf.ndim
     if xp.isdtype(rf.dtype, "complex floating"):
         return rf
+    if rf.shape[axis] < 1:
+        raise ValueError(f"rf has no samples along axis {axis} (shape {tuple(rf.shape)})")
     x = xp.moveaxis(_as_float(rf, xp), axis, -1)
     upsample = check_int("upsample", upsample, low=1)
     cdt = xp.complex64 if x.dtype == xp.float32 else xp.complex128

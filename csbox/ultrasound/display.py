@@ -93,6 +93,8 @@ def bmode(img: Array, dynamic_range: float = 60.0) -> np.ndarray:
     """
     dynamic_range = check_scalar("dynamic_range", dynamic_range, low=0, low_open=True)
     a = np.abs(to_numpy(img))
+    if a.size == 0:
+        raise ValueError(f"img is empty (shape {a.shape}): there is no peak to refer the dB to")
     peak = a.max()
     if not np.isfinite(peak):
         raise ValueError("img contains NaN or Inf")

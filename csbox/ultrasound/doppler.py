@@ -244,6 +244,8 @@ def _check_kasai(ensemble: Any, prf: Any, fc: Any, c: Any, positive: Any, window
         raise ValueError(
             f"window and dz need an ensemble (..., nz, nx, n_pulses), got shape {ensemble.shape}"
         )
+    if dz is not None and ensemble.shape[-3] < 2:
+        raise ValueError(f"dz (the axial lag) needs nz >= 2 axial pixels, got shape {ensemble.shape}")
     return xp, prf, fc, c, window
 
 

@@ -39,6 +39,10 @@ class RotatingDisk:
     def __post_init__(self) -> None:
         check_scalar("radius", self.radius, low=0, low_open=True)
         check_scalar("angular_velocity", self.angular_velocity)
+        if np.shape(self.center) != (2,):
+            raise ValueError(f"center must be a pair (x, z) (m), got {self.center!r}")
+        check_scalar("center[0]", self.center[0])
+        check_scalar("center[1]", self.center[1])
         if not self.center[1] - self.radius > 0:
             raise ValueError(
                 f"the disk must lie in front of the probe (z > 0), got center {self.center} "

@@ -15,8 +15,9 @@ D. Garcia, "SIMUS: an open-source simulator for medical ultrasound imaging", CMP
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -81,8 +82,9 @@ class Probe:
 
     def __post_init__(self) -> None:
         check_scalar("fc", self.fc, low=0, low_open=True)
-        if not (isinstance(self.pitch, (int, float)) and self.pitch > 0):
+        if isinstance(self.pitch, bool) or not isinstance(self.pitch, (int, float)):
             raise ValueError(f"pitch must be > 0, got {self.pitch}")
+        check_scalar("pitch", self.pitch, low=0, low_open=True)
         check_scalar("width", self.width, low=0, low_open=True, high=self.pitch)
         check_scalar("bandwidth", self.bandwidth, low=0, low_open=True, high=2, high_open=True)
         check_scalar("height", self.height, low=0, low_open=True)
@@ -157,8 +159,8 @@ class Probe:
         return (np.arange(self.n_elements) - (self.n_elements - 1) / 2) * self.pitch
 
     def wavelength(self, c: float = C_SOUND) -> float:
-        """``c / fc`` (m)."""
-        return c / self.fc
+        """``c / fc`` (m); ``c`` (m/s) finite and ``> 0``."""
+        return check_scalar("c", c, low=0, low_open=True) / self.fc
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,12 @@ class Transmit:
         if self.kind not in ("plane", "diverging", "delays"):
             raise ValueError(f"kind must be 'plane', 'diverging' or 'delays', got {self.kind!r}")
         check_scalar("angle", self.angle, low=-math.pi / 2, high=math.pi / 2, low_open=True, high_open=True)
+        try:
+            src = np.asarray(self.source, dtype=float)
+        except (TypeError, ValueError):
+            src = np.zeros(0)
+        if src.shape != (2,) or not np.all(np.isfinite(src)):
+            raise ValueError(f"source must be a pair (xs, zs) of finite numbers (m), got {self.source!r}")
         if self.kind == "diverging" and not self.source[1] < 0:
             raise ValueError(
                 f"a diverging wave needs a virtual source behind the probe (zs < 0), got {self.source}"
@@ -305,6 +313,8 @@ def diverging_waves(n: int, probe: Probe, *, depth: float = 10e-3) -> list[Trans
     """
     n = check_int("n", n, low=1)
     depth = check_scalar("depth", depth, low=0, low_open=True)
+    if not isinstance(probe, Probe):
+        raise TypeError(f"probe must be a csbox.ultrasound.Probe, got {type(probe).__name__}")
     xs = np.linspace(probe.x[0], probe.x[-1], n) if n > 1 else np.zeros(1)
     return [Transmit("diverging", 0.0, (float(v), -float(depth))) for v in xs]
 
@@ -321,6 +331,20 @@ def _sigma_t(probe: Probe) -> float:
     """Std of the Gaussian envelope of the two-way pulse from its -6 dB fractional bandwidth."""
     sigma_f = probe.bandwidth * probe.fc / (2 * math.sqrt(2 * math.log(2)))
     return 1.0 / (2 * math.pi * sigma_f)
+
+
+def _check_sequence(probe: Any, transmits: Any) -> list[Transmit]:
+    """``probe`` a :class:`Probe` and ``transmits`` a non-empty sequence of :class:`Transmit` fitting it."""
+    if not isinstance(probe, Probe):
+        raise TypeError(f"probe must be a csbox.ultrasound.Probe, got {type(probe).__name__}")
+    seq = list(transmits) if isinstance(transmits, Iterable) else None
+    if not seq or not all(isinstance(t, Transmit) for t in seq):
+        got = f"{type(transmits).__name__} {seq if seq is None else [type(t).__name__ for t in seq][:4]}"
+        raise ValueError(f"transmits must be a non-empty sequence of Transmit, got {got}")
+    transmits = seq
+    for t in transmits:
+        t._check_probe(probe)
+    return transmits
 
 
 def _t0_per_transmit(t0: float | Sequence[float], n_transmits: int) -> np.ndarray:

@@ -30,7 +30,7 @@ from .._sparse import SparseMatrix
 from .._validation import check_int, check_memory, check_scalar
 from ..backend import Array, array_namespace, device
 from ..linop import LinearOperator
-from .probe import C_SOUND, Probe, Transmit, _directivity, _sigma_t, _t0_per_transmit
+from .probe import C_SOUND, Probe, Transmit, _check_sequence, _directivity, _sigma_t, _t0_per_transmit
 
 __all__ = ["PulseEcho", "simulate"]
 
@@ -129,9 +129,7 @@ class PulseEcho(_SparseOp):
         t0: float | Sequence[float] = 0.0,
     ):
         x, z = _check_grid(x, z)
-        if not transmits:
-            raise ValueError("transmits is empty")
-        self.probe, self.transmits, self.x, self.z = probe, list(transmits), x, z
+        self.probe, self.transmits, self.x, self.z = probe, _check_sequence(probe, transmits), x, z
         self.c = check_scalar("c", c, low=0, low_open=True)
         self.fs = check_scalar("fs", fs if fs is not None else 2 * probe.fc, low=0, low_open=True)
         check_scalar("attenuation", attenuation, low=0)
@@ -252,12 +250,15 @@ def simulate(
     numpy.ndarray of complex128, shape ``(n_transmits, n_elements, n_samples)``
         The IQ channel data at ``t = t0_s + n / fs``.
     """
+    transmits = _check_sequence(probe, transmits)
     x, z, amplitude = (np.asarray(v) for v in (x, z, amplitude))
     if not (x.ndim == z.ndim == amplitude.ndim == 1 and x.size == z.size == amplitude.size):
         raise ValueError(
             f"x, z and amplitude must be 1-D of one length, got shapes {x.shape}, {z.shape}, "
             f"{amplitude.shape}"
         )
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(z)) and np.all(np.isfinite(amplitude))):
+        raise ValueError("x, z and amplitude must be finite (a NaN or Inf scatterer would be dropped)")
     if z.size and z.min() <= 0:
         raise ValueError("scatterers must lie in front of the probe (z > 0)")
     fs = check_scalar("fs", fs, low=0, low_open=True)
@@ -306,6 +307,7 @@ def simulate_rf(
     numpy.ndarray of float64, shape ``(n_transmits, n_elements, n_samples)``
         The RF channel data.
     """
+    transmits = _check_sequence(probe, transmits)
     iq = simulate(
         probe, transmits, x, z, amplitude, fs=fs, n_samples=n_samples, c=c, attenuation=attenuation, t0=t0
     )

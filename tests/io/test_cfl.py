@@ -90,3 +90,15 @@ def test_with_bart(tmp_path):
     subprocess.run(["bart", "ones", "3", "4", "1", "2", str(tmp_path / "o")], check=True, capture_output=True)
     o = read_cfl(tmp_path / "o")
     assert o.shape == (4, 1, 2) and np.all(o == 1)
+
+
+def test_dotted_names_get_the_suffix_appended(tmp_path):
+    """BART appends .cfl/.hdr to the name: ``kspace.v2`` is ``kspace.v2.cfl`` (it was ``kspace.cfl``,
+    another array's file, which it could overwrite)."""
+    x = np.arange(4, dtype=np.complex64)
+    write_cfl(tmp_path / "kspace.v2", x)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kspace.v2.cfl", "kspace.v2.hdr"]
+    np.testing.assert_array_equal(read_cfl(tmp_path / "kspace.v2"), x)
+    np.testing.assert_array_equal(read_cfl(tmp_path / "kspace.v2.cfl"), x)
+    write_cfl(tmp_path / "img.hdr", x)  # an explicit .cfl/.hdr suffix is still the pair's
+    assert (tmp_path / "img.cfl").is_file()

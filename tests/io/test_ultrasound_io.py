@@ -118,9 +118,23 @@ def test_uff_malformed(tmp_path):
     write_ustb_by_hand(f, np.zeros((1, 2, 64, 10)), [0.0], 0.0, [0.0])
     with pytest.raises(ValueError, match=r"bad\.uff: field 'data' has .* but the sequence has 1 waves"):
         read_uff(f)
+    for field, bad in (("sampling_frequency", -FS), ("sound_speed", 0.0), ("PRF", -2000.0)):
+        write_ustb_by_hand(f, np.zeros((1, 1, 64, 10)), [0.0], 0.0, [0.0])
+        with h5py.File(f, "a") as h:  # were read back as they were (c = 0: infinite t0)
+            h[f"channel_data/{field}"][...] = bad
+        with pytest.raises(ValueError, match=f"field 'channel_data/{field}' must be > 0"):
+            read_uff(f)
     (tmp_path / "text.uff").write_text("not hdf5")
     with pytest.raises(ValueError, match="not an HDF5"):
         read_uff(tmp_path / "text.uff")
+
+
+def test_write_uff_rejects_bad_acquisition_parameters(tmp_path):
+    data = np.zeros((1, 1, 64, 10))
+    for kw, name in (({"fs": -FS}, "fs"), ({"fs": np.nan}, "fs"), ({"c": 0.0}, "c"), ({"prf": -1.0}, "prf"),
+                     ({"t0": np.nan}, "t0"), ({"t0": [0.0, 1e-6]}, "t0")):  # were written as given
+        with pytest.raises(ValueError, match=name):
+            write_uff(tmp_path / "w.uff", data, P, [Transmit()], **{"fs": FS, **kw})
 
 
 def test_mat_must_style(tmp_path):
@@ -158,6 +172,10 @@ def test_mat_must_style(tmp_path):
     scipy_io.savemat(f, {"RF": frames[:, :10], "param": param})
     with pytest.raises(ValueError, match=r"field 'RF' has 10 columns"):
         read_mat(f)
+    for key, bad in (("fs", -FS), ("c", 0.0)):  # were read back as they were
+        scipy_io.savemat(f, {"RF": frames, "param": {**param, key: bad}})
+        with pytest.raises(ValueError, match=rf"field 'param\.{key}' must be > 0"):
+            read_mat(f)
 
 
 def test_mat_verasonics_style(tmp_path):
@@ -202,6 +220,17 @@ def test_mat_verasonics_style(tmp_path):
     assert cd.probe.bandwidth == pytest.approx(0.65)
     for ours, ref in zip(cd.transmits, tx, strict=True):
         np.testing.assert_allclose(ours.delays(P), ref.delays(P), atol=1e-15)
+    # frames are RcvData pages by Receive.framenum (frame 2 alone was read from page 1)
+    two = np.concatenate([np.zeros_like(rcv), rcv], axis=2)
+    cell2 = np.empty((1,), dtype=object)
+    cell2[0] = two
+    only2 = [{**r, "framenum": 2.0} for r in receives]
+    scipy_io.savemat(f, {"RcvData": cell2, "Trans": trans, "Receive": only2, "TX": txs})
+    np.testing.assert_array_equal(read_mat(f).data[0], codes)
+    only3 = [{**r, "framenum": 3.0} for r in receives]
+    scipy_io.savemat(f, {"RcvData": cell2, "Trans": trans, "Receive": only3, "TX": txs})
+    with pytest.raises(ValueError, match="frame 3 is not one of RcvData's 2 frames"):
+        read_mat(f)
     bad = [dict(r) for r in receives]
     bad[1]["endSample"] = 5000.0
     scipy_io.savemat(f, {"RcvData": cell, "Trans": trans, "Receive": bad, "TX": txs})

@@ -89,3 +89,19 @@ def test_gridding_reconstruction_recovers_image():
     nrmse = np.linalg.norm(rec[0].real - img) / np.linalg.norm(img)
     assert nrmse < 0.15
     assert np.allclose(rec[1], 2 * rec[0])
+
+
+def test_density_weights_are_checked():
+    """Weights of another shape were broadcast (or a numpy error), NaN and negative ones were used."""
+    k = radial(8, 32)
+    y = np.ones((8, 32), complex)
+    for w in (np.ones(32), np.ones(5)):
+        with pytest.raises(ValueError, match="weights must have the trajectory's shape"):
+            gridding_reconstruction(y, k, (16, 16), w)
+        with pytest.raises(ValueError, match="weights must have the trajectory's shape"):
+            gridded_density(k, (16, 16), w)
+    for w in (np.full((8, 32), np.nan), -np.ones((8, 32))):
+        with pytest.raises(ValueError, match="finite and >= 0"):
+            gridding_reconstruction(y, k, (16, 16), w)
+    with pytest.raises(ValueError, match="kspace must have shape"):  # was numpy's broadcast error
+        gridding_reconstruction(np.ones((8, 31), complex), k, (16, 16))

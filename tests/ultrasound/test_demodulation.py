@@ -132,6 +132,9 @@ def test_errors():
         rf2iq(np.zeros(8), 4e6, 1e6, upsample=0)
     with pytest.raises(ValueError, match="t0 of shape"):
         rf2iq(np.zeros((3, 8)), 4e6, 1e6, t0=np.zeros(2))
+    for quadrature in (False, True):  # no samples: a ValueError, not a ZeroDivisionError
+        with pytest.raises(ValueError, match="rf has no samples"):
+            rf2iq(np.zeros((3, 0)), 4e6, 1e6, quadrature=quadrature)
 
 
 def test_rf2iq_on_backends(backend, speckle_rf):

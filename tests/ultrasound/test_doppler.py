@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from csbox.backend import to_numpy
-from csbox.ultrasound import Probe, RotatingDisk, Transmit, das, image_grid, kasai, simulate
+from csbox.ultrasound import Probe, RotatingDisk, Transmit, bmode, das, image_grid, kasai, simulate
 
 P = Probe.preset("L9-4/38")
 FS = 4 * P.fc
@@ -118,3 +118,12 @@ def test_errors():
         kasai(np.ones((2, 2, 1), complex), prf=1e3, fc=1e6)
     with pytest.raises(ValueError, match="window must be"):
         kasai(np.ones((2, 2, 4), complex), prf=1e3, fc=1e6, window=(1, 2, 3))
+    for center in ((np.nan, 20e-3), (0.0,)):  # a NaN x was accepted, one coordinate an IndexError
+        with pytest.raises(ValueError, match="center"):
+            RotatingDisk(center=center)
+    with pytest.raises(ValueError, match="c must be > 0"):  # was "axial_step must be > 0"
+        image_grid(Probe.l11_5v(), c=-1540.0)
+    with pytest.raises(ValueError, match="img is empty"):  # was numpy's zero-size reduction error
+        bmode(np.zeros((0, 4)))
+    with pytest.raises(ValueError, match="nz >= 2"):  # the axial lag needs two rows (was an IndexError)
+        kasai(np.ones((1, 2, 4), complex), prf=1e3, fc=1e6, dz=1e-5)

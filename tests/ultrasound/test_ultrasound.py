@@ -163,7 +163,25 @@ def test_bad_input():
         ChannelSubsampling((1, 128, 10), np.ones(64, bool))
     with pytest.raises(ValueError, match="virtual source behind the probe"):
         Transmit("diverging", 0.0, (0.0, 1e-3))
+    for src in ((np.nan, -1e-3), (0.0, -np.inf), (-1e-3,), "ab"):  # were accepted or an IndexError
+        with pytest.raises(ValueError, match="source must be a pair"):
+            Transmit("diverging", 0.0, src)
     one = (np.zeros(1), np.array([1e-2]), np.ones(1))
+    # a probe that is not a Probe was an AttributeError, no transmits an empty simulation
+    for fn in (simulate, simulate_rf):
+        with pytest.raises(TypeError, match="probe must be a csbox"):
+            fn("L11-5v", [Transmit()], *one, fs=4 * P.fc, n_samples=64)
+        with pytest.raises(ValueError, match="transmits must be a non-empty sequence"):
+            fn(P, [], *one, fs=4 * P.fc, n_samples=64)
+    with pytest.raises(TypeError, match="probe must be a csbox"):
+        das(data, "L11-5v", [Transmit()], np.zeros(2), np.ones(2) * 1e-2, fs=4 * P.fc)
+    with pytest.raises(TypeError, match="probe must be a csbox"):
+        PulseEcho("L11-5v", [Transmit()], np.zeros(3), np.ones(3) * 1e-2)
+    with pytest.raises(ValueError, match="pitch must be finite"):  # an infinite pitch was accepted
+        Probe(fc=5e6, pitch=np.inf, width=1e-4, n_elements=64, bandwidth=0.7)
+    for bad in ((np.array([np.nan]), one[1], one[2]), (one[0], np.array([np.inf]), one[2])):
+        with pytest.raises(ValueError, match="must be finite"):  # the scatterer was silently dropped
+            simulate(P, [Transmit()], *bad, fs=4 * P.fc, n_samples=64)
     for kw, name in (({"c": 0.0}, "c"), ({"c": np.nan}, "c"), ({"attenuation": -0.5}, "attenuation")):
         for fn in (simulate, simulate_rf):
             with pytest.raises(ValueError, match=name):
