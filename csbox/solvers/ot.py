@@ -359,9 +359,12 @@ class _Sinkhorn(IterativeSolver):
 
     def step(self) -> None:
         self.st.step()
-        k = self.iteration
-        if k % self.check_every == 0 or k >= self.max_iter:
+        if self._due(self.iteration):
             self.st.stabilise()
+
+    def _due(self, k: int) -> bool:
+        """Whether iteration ``k`` is a checkpoint of the loop (stabilised here, checked by the monitor)."""
+        return k % self.check_every == 0 or k >= self.max_iter
 
     def estimate(self) -> Array:
         return self.st.potentials()
@@ -780,7 +783,7 @@ class _SinkhornStage(_Sinkhorn):
         k, sw = self.iteration, self.switch
         # the rule's windows between checkpoints: the error alone (its K v is the next step's), no
         # checkpoint; none while the rule may not switch (after a hand-back: until 3 windows before its wait)
-        if sw is not None and k % sw.w == 0 and not (k % self.check_every == 0 or k >= self.max_iter):
+        if sw is not None and k % sw.w == 0 and not self._due(k):
             if sw.listening():
                 sw.record(k, float(to_numpy(self.st.marginal_error())))
 
