@@ -291,8 +291,8 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
             if key in g:
                 prf = _uff_value(g, key, path)
         for key, v in (("sampling_frequency", fs), ("sound_speed", c), ("PRF", prf)):
-            if v is not None and not v > 0:
-                raise _fail(path, f"{g.name}/{key}".lstrip("/"), f"must be > 0, got {v!r}")
+            if v is not None:
+                _positive(v, path, f"{g.name}/{key}".lstrip("/"))
         fc, bw = _uff_pulse(g, path, f_mod)
         if "probe" not in g:
             raise _fail(path, f"{g.name}/probe", "is missing")
