@@ -166,7 +166,7 @@ def bench_tv_denoise() -> None:
         g = G @ x
         return 0.5 * np.sum((x - img) ** 2) + lam * np.sum(np.sqrt(np.sum(g**2, axis=0)))
 
-    from csbox.solvers._core import Flag
+    from csbox.iterative import Flag
 
     class _Reached(Flag):
         def __init__(self, target):

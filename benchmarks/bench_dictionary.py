@@ -16,9 +16,8 @@ import numpy as np
 from sklearn.decomposition import MiniBatchDictionaryLearning
 
 from _timing import versions
-from csbox.patches import dct_dictionary, extract_patches
+from csbox.dictionary import OnlineOrthogonalDictionary, dct_dictionary, extract_patches, polar, sparse_code
 from csbox.phantoms import camera
-from csbox.solvers.dictionary import OnlineOrthogonalDictionary, polar, sparse_code
 
 
 def rel_error(D, P):

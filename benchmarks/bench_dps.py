@@ -19,7 +19,8 @@ from csbox import sampling
 from csbox.metrics import psnr
 from csbox.operators import FFT, PartialFourier, Wavelet
 from csbox.phantoms import lines_and_circles
-from csbox.sampling.dps import DPSSampler, UnrolledISTA, evaluate, train_dps
+from csbox.sampling.dps import DPSSampler, evaluate, train_dps
+from csbox.sampling.unrolled import UnrolledISTA
 
 
 def fixed_masks(size: int, M: int) -> dict[str, np.ndarray]:

@@ -81,8 +81,8 @@ def main() -> None:
     for name, to, sync in backends:
         vd = to(v)
         results[name]["Kron 3x64 (batch 8)"] = timed(lambda vd=vd: K @ vd, sync)
+    from csbox.ot import sinkhorn
     from csbox.sar import FMCW, MIMOSAR, ImageGrid, MIMOArray, linear_scan
-    from csbox.solvers import sinkhorn
 
     wf, arr = FMCW(n_samples=32), MIMOArray.iwr1443()
     scan = linear_scan(32, 2 * wf.wavelength, height_dev=0.03)

@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 
 from _timing import versions
-from csbox.solvers import cost_matrix, sinkhorn, sinkhorn_newton_sparse
+from csbox.ot import cost_matrix, sinkhorn, sinkhorn_newton_sparse
 
 TOL = 1e-9
 
@@ -60,7 +60,7 @@ def case_clouds(n, seed=0):
 
 def case_grid(side, p):
     from csbox.demos.ot import _densities
-    from csbox.solvers import grid_cost
+    from csbox.ot import grid_cost
 
     mu, nu = _densities(side)
     G = grid_cost((side, side), p=p)

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.linear_model import ARDRegression
 
 from _timing import versions
-from csbox.solvers.sbl import kron_sbl, sbl
+from csbox.sbl import kron_sbl, sbl
 
 
 def nmse_db(xh, x):

@@ -16,8 +16,8 @@ import scipy.linalg
 
 from _timing import best_time, versions
 from csbox.operators import Hadamard
-from csbox.signals import sparse_wht_signal as sparse_signal
-from csbox.solvers import spright
+from csbox.sparse_wht import sparse_wht_signal as sparse_signal
+from csbox.sparse_wht import spright
 
 
 def main() -> None:

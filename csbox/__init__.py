@@ -1,7 +1,7 @@
 """csbox: compressed sensing and sparse signal recovery on one array-API code path."""
 
 from .linop import LinearOperator
-from .reconstruct import reconstruct
+from .solvers import reconstruct
 
 #: The installed version of csbox.
 __version__ = "0.2.0"

@@ -40,7 +40,7 @@ import array_api_compat
 import numpy as np
 
 from ._validation import check_memory
-from .backend import Array, ArrayCache, _fft_module, _is_cupy, array_namespace, device, is_numpy
+from .backend import Array, ArrayCache, array_namespace, device, fft_module, is_cupy, is_numpy
 
 __all__ = ["FinufftPlan", "GriddingPlan", "have_finufft", "kaiser_bessel", "kaiser_bessel_ft", "kb_width"]
 
@@ -174,14 +174,14 @@ class GriddingPlan:
     # -------------------------------------------------------------- transforms
     def forward(self, x: Array) -> Array:
         """Type-2 NUFFT of ``x`` shaped ``(..., *shape)`` -> ``(..., M)``."""
-        mod, kw = _fft_module(array_namespace(x))
+        mod, kw = fft_module(array_namespace(x))
         x = x * self._deapod.like(x, _real(x))
         X = mod.fftn(x, s=self.grid, axes=self._fft_axes(), norm="backward", **kw)
         return self.interpolate(X, self._w.like(x, x.dtype))
 
     def adjoint(self, y: Array) -> Array:
         """Type-1 NUFFT (the exact adjoint of :meth:`forward`): ``(..., M)`` -> ``(..., *shape)``."""
-        mod, kw = _fft_module(array_namespace(y))
+        mod, kw = fft_module(array_namespace(y))
         G = self.spread(y, self._wc.like(y, y.dtype))
         x = mod.ifftn(G, axes=self._fft_axes(), norm="forward", **kw)
         x = x[(..., *(slice(0, n) for n in self.shape))]
@@ -229,7 +229,7 @@ def scatter_add(v: Array, plan: GriddingPlan, lead: tuple[int, ...]) -> Array:
         re = np.bincount(ii, weights=vv.real.reshape(-1), minlength=B * G)
         im = np.bincount(ii, weights=vv.imag.reshape(-1), minlength=B * G)
         return np.reshape((re + 1j * im).astype(v.dtype, copy=False), (*lead, G))
-    if _is_cupy(xp):
+    if is_cupy(xp):
         import cupy
         import cupyx
 

@@ -22,6 +22,7 @@ __all__ = [
     "check_array",
     "check_axes",
     "check_choice",
+    "check_coords",
     "check_int",
     "check_memory",
     "check_same_namespace",
@@ -243,3 +244,29 @@ def as_numpy_mask(name: str, mask: Any, shape: tuple[int, ...] | None = None) ->
     if shape is not None and m.shape != tuple(shape):
         raise ValueError(f"{name} has shape {m.shape}, expected {tuple(shape)}")
     return m
+
+
+def check_coords(coords: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Non-Cartesian k-space coordinates ``(..., d)`` in grid units ``[-n/2, n/2]`` as host float64."""
+    if not hasattr(coords, "shape"):
+        coords = np.asarray(coords)
+    c = to_numpy(coords)
+    if c.dtype.kind not in "fiu":
+        raise TypeError(f"coords must be a real array, got dtype {c.dtype}")
+    d = len(shape)
+    if c.ndim < 2 or c.shape[-1] != d:
+        raise ValueError(f"coords must have shape (..., {d}) for a {d}-d image, got {c.shape}")
+    if c.size == 0:
+        raise ValueError(f"coords is empty (shape {c.shape})")
+    c = np.asarray(c, dtype=np.float64)
+    if not np.all(np.isfinite(c)):
+        raise ValueError("coords contains NaN or Inf")
+    half = np.asarray(shape, dtype=np.float64) / 2
+    bad = (c < -half) | (c > half)
+    if np.any(bad):
+        a = int(np.nonzero(bad)[-1][0])
+        raise ValueError(
+            f"coords on axis {a} must lie in [-n/2, n/2] = [{-half[a]:g}, {half[a]:g}] (grid units), "
+            f"got values in [{c[..., a].min():g}, {c[..., a].max():g}]"
+        )
+    return c

@@ -109,7 +109,7 @@ def is_numpy(xp: Any) -> bool:
     return array_api_compat.is_numpy_namespace(xp)
 
 
-def _is_cupy(xp: Any) -> bool:
+def is_cupy(xp: Any) -> bool:
     return array_api_compat.is_cupy_namespace(xp)
 
 
@@ -291,19 +291,19 @@ def _move(value: Array, xp: Any, dev: Any) -> Array:
             return value
         return array_api_compat.to_device(value, dev)
     host = to_numpy(value)
-    if _is_cupy(xp):
+    if is_cupy(xp):
         return xp.asarray(host)
     return xp.asarray(host, device=dev)
 
 
 # ----------------------------------------------------------------------------- FFT dispatch
-def _fft_module(xp: Any) -> tuple[Any, dict]:
+def fft_module(xp: Any) -> tuple[Any, dict]:
     """FFT implementation for ``xp`` and the extra keyword arguments it takes."""
     if is_numpy(xp):
         import scipy.fft
 
         return scipy.fft, {"workers": _WORKERS}
-    if _is_cupy(xp):
+    if is_cupy(xp):
         try:
             import cupyx.scipy.fft as cufft
 
@@ -334,7 +334,7 @@ def fftn(x: Array, axes: tuple[int, ...], norm: str = "ortho") -> Array:
         Same shape, dtype, namespace and device as ``x``.
     """
     xp = array_namespace(x)
-    mod, kw = _fft_module(xp)
+    mod, kw = fft_module(xp)
     return mod.fftn(x, axes=axes, norm=norm, **kw)
 
 
@@ -352,7 +352,7 @@ def ifftn(x: Array, axes: tuple[int, ...], norm: str = "ortho") -> Array:
         Same shape, dtype, namespace and device as ``x``.
     """
     xp = array_namespace(x)
-    mod, kw = _fft_module(xp)
+    mod, kw = fft_module(xp)
     return mod.ifftn(x, axes=axes, norm=norm, **kw)
 
 

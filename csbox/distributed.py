@@ -431,7 +431,7 @@ def _apply_chunk(payload: tuple[Callable, dict], block: Any) -> np.ndarray:
 
 
 def _host_result(res: Any, n: int) -> np.ndarray:
-    from .solvers._core import Result
+    from .iterative import Result
 
     if isinstance(res, Result):
         res = res.x

@@ -299,7 +299,7 @@ def check_solver(solve: Any, A: Any, y: Any, *, x_shape: tuple[int, ...] | None 
 
     Checks the solver contract (keywords ``max_iter``, ``tol``, ``check_every``,
     ``callback``, ``progress`` defaulting to False, ``stop``; a typed
-    :class:`~csbox.solvers.Result`), that the callback sees a full-length
+    :class:`~csbox.iterative.Result`), that the callback sees a full-length
     estimate, and that bad data raise clear errors: NaN/Inf, empty or wrongly
     shaped ``y`` (``ValueError``), a string array (``TypeError``), negative
     ``max_iter`` and ``tol`` (``ValueError``).
@@ -311,7 +311,7 @@ def check_solver(solve: Any, A: Any, y: Any, *, x_shape: tuple[int, ...] | None 
     """
     import inspect
 
-    from .solvers import Result
+    from .iterative import Result
 
     sig = inspect.signature(solve)
     for kw in ("max_iter", "tol", "check_every", "callback", "progress", "stop"):

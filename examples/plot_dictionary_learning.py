@@ -6,11 +6,11 @@ Signals ``y = D0 x`` with an unknown orthogonal dictionary ``D0`` and sparse
 codes ``x``: for an orthogonal ``D`` the codes ``D^T y`` are sparsest when their
 :math:`\ell_p` norm (:math:`p > 2`) is largest, so both learners maximise
 :math:`\frac{1}{T}\sum_t \|D^T y_t\|_p^p`.
-:class:`csbox.solvers.OnlineOrthogonalDictionary` does it by stochastic
+:class:`csbox.dictionary.OnlineOrthogonalDictionary` does it by stochastic
 Frank-Wolfe over the spectral-norm ball, one mini-batch at a time with
-:math:`O(n^2)` memory; :func:`csbox.solvers.orthogonal_dictionary_learning` is
+:math:`O(n^2)` memory; :func:`csbox.dictionary.orthogonal_dictionary_learning` is
 the batch :math:`\ell_4` "matching, stretching and projection" iteration.
-Recovery is measured by :func:`csbox.solvers.dictionary_recovery`,
+Recovery is measured by :func:`csbox.dictionary.dictionary_recovery`,
 :math:`\|D_0^T D\|_4^4 / n`, which is 1 exactly when ``D`` equals ``D0`` up to a
 signed permutation of its atoms.
 """
@@ -20,15 +20,17 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from csbox.metrics import psnr
-from csbox.patches import assemble_patches, dct_dictionary, extract_patches
-from csbox.phantoms import camera
-from csbox.solvers import (
+from csbox.dictionary import (
     OnlineOrthogonalDictionary,
+    assemble_patches,
+    dct_dictionary,
     dictionary_recovery,
+    extract_patches,
     orthogonal_dictionary_learning,
     sparse_code,
 )
+from csbox.metrics import psnr
+from csbox.phantoms import camera
 
 # %%
 # A planted dictionary
@@ -44,7 +46,7 @@ Y = X @ D0.T
 
 # %%
 # Online Frank-Wolfe: stream the samples in mini-batches of 50 with
-# :meth:`~csbox.solvers.OnlineOrthogonalDictionary.partial_fit` and track the
+# :meth:`~csbox.dictionary.OnlineOrthogonalDictionary.partial_fit` and track the
 # recovery after every step. Nothing but ``D`` and the tracked gradient is kept.
 fw = OnlineOrthogonalDictionary(n, p=3, seed=1)
 batch = 50
@@ -85,11 +87,11 @@ ax2.grid(alpha=0.3)
 # -------------
 # With no planted truth, the learned dictionary is judged by what it does: 8 x 8
 # patches of the cameraman photograph (:func:`csbox.phantoms.camera`), cut by
-# :func:`csbox.patches.extract_patches`, three epochs of
-# :meth:`~csbox.solvers.OnlineOrthogonalDictionary.fit`, then the orthogonal
+# :func:`csbox.dictionary.extract_patches`, three epochs of
+# :meth:`~csbox.dictionary.OnlineOrthogonalDictionary.fit`, then the orthogonal
 # polar factor (``project=True``). Each patch of a noisy crop is coded with 4
-# atoms by :func:`csbox.solvers.sparse_code` (OMP) and the patches are averaged
-# back; the fixed 2-D DCT (:func:`csbox.patches.dct_dictionary`) is the
+# atoms by :func:`csbox.dictionary.sparse_code` (OMP) and the patches are averaged
+# back; the fixed 2-D DCT (:func:`csbox.dictionary.dct_dictionary`) is the
 # baseline.
 img = camera(256)
 train, _ = extract_patches(img, 8, 4)

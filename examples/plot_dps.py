@@ -49,7 +49,8 @@ random_mask = uniform_random((size, size), M, seed=0)
 # and training; only the mask differs. Torch runs single-threaded: for tensors
 # this small its thread pool costs more than it gains.
 if torch is not None:
-    from csbox.sampling.dps import DPSSampler, UnrolledISTA, evaluate, train_dps
+    from csbox.sampling.dps import DPSSampler, evaluate, train_dps
+    from csbox.sampling.unrolled import UnrolledISTA
 
     torch.set_num_threads(1)
     common = {"epochs": 6, "batch_size": 32, "lr": 1e-3, "logit_lr_mult": 10.0, "seed": 0, "val": val}

@@ -5,14 +5,14 @@ Sparse Bayesian learning: SBL vs l1, and Kronecker SBL for IRS channels
 Sparse Bayesian learning puts a zero-mean Gaussian prior of variance
 :math:`\gamma_j` on each coefficient of :math:`y = A x + n` and learns the
 :math:`\gamma_j` by maximising the evidence (EM); most :math:`\gamma_j` go to
-zero, and the posterior mean is the estimate. :func:`csbox.solvers.sbl` is the
+zero, and the posterior mean is the estimate. :func:`csbox.sbl.sbl` is the
 classic algorithm (Tipping; Wipf and Rao). When the dictionary is a Kronecker
 product :math:`A = A_1 \otimes A_2 \otimes A_3` and the support is a product of
-supports, :func:`csbox.solvers.kron_sbl` (He and Joseph) constrains
+supports, :func:`csbox.sbl.kron_sbl` (He and Joseph) constrains
 :math:`\gamma = \gamma_1 \otimes \gamma_2 \otimes \gamma_3` and never forms
 :math:`A`. This example compares SBL with l1 (:func:`csbox.solvers.fista`) on a
 random Gaussian problem, then Kronecker SBL with Kronecker OMP
-(:func:`csbox.solvers.kron_omp`) on the IRS-MIMO channel model of
+(:func:`csbox.sbl.kron_omp`) on the IRS-MIMO channel model of
 :func:`csbox.comms.irs_channel`.
 """
 
@@ -24,7 +24,8 @@ import numpy as np
 from csbox.comms import irs_channel
 from csbox.metrics import nmse_db, support_recovery
 from csbox.penalties import L1
-from csbox.solvers import fista, kron_omp, kron_sbl, sbl
+from csbox.sbl import kron_omp, kron_sbl, sbl
+from csbox.solvers import fista
 
 # %%
 # SBL vs l1 on a random Gaussian dictionary

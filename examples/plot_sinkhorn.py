@@ -5,13 +5,13 @@ Entropic optimal transport: Sinkhorn and Sinkhorn-Newton-Sparse
 Entropic OT finds the plan :math:`P \ge 0` with marginals :math:`P\mathbf{1} = a`,
 :math:`P^T\mathbf{1} = b` that minimises
 :math:`\langle C, P\rangle + \varepsilon \sum_{ij} P_{ij}(\log P_{ij} - 1)`.
-:func:`csbox.solvers.sinkhorn` alternates the two marginal projections (linear
+:func:`csbox.ot.sinkhorn` alternates the two marginal projections (linear
 convergence, slow for small :math:`\varepsilon`);
-:func:`csbox.solvers.sinkhorn_newton_sparse` (SNS, Tang et al. 2024) runs a few
+:func:`csbox.ot.sinkhorn_newton_sparse` (SNS, Tang et al. 2024) runs a few
 Sinkhorn steps and then Newton steps on the dual whose Hessian is sparsified to
 the largest entries of :math:`P`, converging in a handful of iterations. Both
 stop when the marginal error :math:`\|P\mathbf{1} - a\|_1 + \|P^T\mathbf{1} - b\|_1`
-drops below ``tol``. Last, :func:`csbox.solvers.wasserstein_grid` measures the
+drops below ``tol``. Last, :func:`csbox.ot.wasserstein_grid` measures the
 :math:`W_2` distance between two small images.
 """
 
@@ -20,13 +20,13 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from csbox.solvers import cost_matrix, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
+from csbox.ot import cost_matrix, sinkhorn, sinkhorn_newton_sparse, wasserstein_grid
 
 # %%
 # Two 1-D histograms
 # ------------------
 # Two Gaussian mixtures sampled on 300 points of [0, 1]; the ground cost is the
-# squared distance (:func:`csbox.solvers.cost_matrix`), whose maximum is 1, and
+# squared distance (:func:`csbox.ot.cost_matrix`), whose maximum is 1, and
 # :math:`\varepsilon = 3 \cdot 10^{-4}`, a sharp plan.
 n = 300
 t = np.linspace(0.0, 1.0, n)
@@ -92,7 +92,7 @@ ax2.grid(which="both", alpha=0.3)
 # A Gaussian blob and the same blob moved by (3, 4) pixels on a 20 x 20 grid:
 # transport by a translation is optimal, so :math:`W_2` is the shift's length,
 # 5 pixels, up to the entropic blur and the grid's edges.
-# :func:`csbox.solvers.wasserstein_grid` normalises the densities and the cost
+# :func:`csbox.ot.wasserstein_grid` normalises the densities and the cost
 # :math:`\|i - j\|^2` (grid units) and reports the distance in pixels.
 g = np.arange(20.0)
 yy, xx = np.meshgrid(g, g, indexing="ij")

@@ -4,7 +4,7 @@ SPRIGHT: a sparse Walsh-Hadamard spectrum from a few queries
 
 A signal :math:`x` of length :math:`N = 2^n` whose Walsh-Hadamard spectrum
 :math:`X = H x` has :math:`K \ll N` non-zeros can be recovered without reading
-all of :math:`x`. :func:`csbox.solvers.spright` (Li, Bradley, Ramchandran)
+all of :math:`x`. :func:`csbox.sparse_wht` (Li, Bradley, Ramchandran)
 subsamples :math:`x` on cosets of random subspaces, so each small WHT of
 :math:`B` points hashes the spectrum into :math:`B` bins; shifted (delayed)
 copies reveal the index of a bin holding a single coefficient, and peeling
@@ -18,13 +18,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from csbox.operators import fwht
-from csbox.signals import sparse_wht_signal
-from csbox.solvers import spright
+from csbox.sparse_wht import sparse_wht_signal, spright
 
 # %%
 # Noiseless: exact recovery while N grows 256-fold
 # ------------------------------------------------
-# :func:`csbox.signals.sparse_wht_signal` returns a query function for
+# :func:`csbox.sparse_wht.sparse_wht_signal` returns a query function for
 # :math:`x = H X` with :math:`K = 32` random non-zeros of magnitude in [1, 2].
 # With ``n_nonzero`` given, SPRIGHT uses three groups of
 # :math:`B = 32` bins; the number of entries it reads grows with

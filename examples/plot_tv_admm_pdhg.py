@@ -64,7 +64,7 @@ print(f"reconstruct chose {type(auto).__name__}: PSNR {psnr(auto.x, img):.2f} dB
 # Both solvers take the same penalty list. ``check_every=1`` records the
 # objective :math:`\tfrac12\|Ax - y\|^2 + \lambda\,\mathrm{TV}(x)` at every
 # iteration in ``result.history``; a ``callback`` sees the current estimate
-# (an :class:`csbox.solvers.IterState`), here to record the PSNR.
+# (an :class:`csbox.iterative.IterState`), here to record the PSNR.
 #
 # PDHG's steps are :math:`\sigma_i = 1/(b\|K_i\|^2)`, :math:`\tau = b/m`:
 # the ``balance`` :math:`b` trades primal against dual progress. Its default

@@ -5,10 +5,10 @@ import pytest
 
 from csbox._sparse import Scatter, SparseMatrix, scatter, topk_indices
 from csbox.backend import ArrayCache, to_numpy
+from csbox.dictionary import assemble_patches, dct_dictionary, extract_patches
 from csbox.metrics import nmse_db, psnr, support_recovery, to_db
-from csbox.patches import assemble_patches, dct_dictionary, extract_patches
 from csbox.phantoms import lines_and_circles
-from csbox.signals import sparse_wht_signal
+from csbox.sparse_wht import sparse_wht_signal
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])

@@ -22,8 +22,8 @@ x spread`` non-zeros (IRS angle difference x MS angle x BS angle).
 
 This follows the authors' public simulation code (JournalKroSBL, PC-KroSBL), in
 which the 256-element IRS is a uniform linear array on an 18-point grid. The
-estimators are :func:`csbox.solvers.kron_sbl` (on :attr:`IRSChannel.factors`)
-and :func:`csbox.solvers.sbl` (on the formed dictionary).
+estimators are :func:`csbox.sbl.kron_sbl` (on :attr:`IRSChannel.factors`)
+and :func:`csbox.sbl.sbl` (on the formed dictionary).
 
 References
 ----------

@@ -19,15 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metrics import psnr
-from ..patches import assemble_patches, dct_dictionary, extract_patches
-from ..phantoms import camera
-from ..solvers.dictionary import (
+from ..dictionary import (
     OnlineOrthogonalDictionary,
+    assemble_patches,
+    dct_dictionary,
     dictionary_recovery,
+    extract_patches,
     orthogonal_dictionary_learning,
     sparse_code,
 )
+from ..metrics import psnr
+from ..phantoms import camera
 from ._plot import plt, save, strip_arrays
 
 NAME = "dictionary"

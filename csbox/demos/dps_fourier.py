@@ -58,7 +58,8 @@ def fista_with_mask(images: np.ndarray, mask: np.ndarray) -> float:
 
 def _train(train: np.ndarray, val: np.ndarray, size: int, M: int, common: dict) -> tuple[dict, dict, object]:
     """Train the model with the learned (DPS) mask and with each fixed mask; held-out metrics per mask."""
-    from ..sampling.dps import DPSSampler, UnrolledISTA, evaluate, train_dps
+    from ..sampling.dps import DPSSampler, evaluate, train_dps
+    from ..sampling.unrolled import UnrolledISTA
 
     results: dict = {}
     t0 = time.perf_counter()

@@ -54,7 +54,8 @@ def compute(quick: bool = False) -> dict:
     import torch
     from torch import nn
 
-    from ..sampling.dps import DPSSampler, _Prox, evaluate, train_dps
+    from ..sampling.dps import DPSSampler, evaluate, train_dps
+    from ..sampling.unrolled import ResidualCNN
 
     n_train, n_val = (200, 60) if quick else (800, 150)
     epochs = 4 if quick else 15
@@ -69,7 +70,7 @@ def compute(quick: bool = False) -> dict:
     class Model(nn.Module):
         def __init__(self):
             super().__init__()
-            self.p1, self.p2 = _Prox(16), _Prox(16)
+            self.p1, self.p2 = ResidualCNN(16), ResidualCNN(16)
             self.gain = nn.Parameter(torch.tensor(n_el / K))
 
         def forward(self, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..comms import irs_channel
-from ..solvers.sbl import kron_sbl, sbl
+from ..sbl import kron_sbl, sbl
 from ._plot import plt, save
 
 NAME = "irs-channel"

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..metrics import support_recovery
-from ..solvers.sbl import kron_omp, kron_sbl, sbl
+from ..sbl import kron_omp, kron_sbl, sbl
 from ._plot import plt, save
 
 NAME = "kron-sbl"

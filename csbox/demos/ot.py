@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ot import grid_cost, sinkhorn, sinkhorn_newton_sparse
 from ..phantoms import camera
-from ..solvers.ot import grid_cost, sinkhorn, sinkhorn_newton_sparse
 from ._plot import plt, save, strip_arrays
 
 NAME = "ot"

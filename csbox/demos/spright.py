@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..operators import parity
 from ..operators.hadamard import fwht
-from ..signals import sparse_wht_signal as sparse_signal
-from ..solvers.spright import _parity, spright
+from ..sparse_wht import sparse_wht_signal as sparse_signal
+from ..sparse_wht import spright
 from ._plot import plt, save
 
 NAME = "spright"
@@ -98,7 +99,7 @@ def boolean_function() -> dict:
     coef = rng.choice([-1, 1], supp.size) * (0.5 + rng.random(supp.size))
 
     def f(z: np.ndarray) -> np.ndarray:
-        p = _parity(np.bitwise_and(z[:, None], supp[None, :]))
+        p = parity(np.bitwise_and(z[:, None], supp[None, :]))
         return ((1 - 2 * p) * coef).sum(1)
 
     # the orthonormal WHT of f is sqrt(N) * coef on the monomials: rescale what spright returns

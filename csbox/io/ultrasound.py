@@ -38,7 +38,7 @@ import numpy as np
 
 from .._validation import check_scalar
 from ..ultrasound.demodulation import rf2iq
-from ..ultrasound.probe import C_SOUND, Probe, Transmit, _t0_per_transmit
+from ..ultrasound.probe import C_SOUND, Probe, Transmit, t0_per_transmit
 
 __all__ = ["ChannelData", "read_mat", "read_uff", "write_uff"]
 
@@ -373,7 +373,7 @@ def _check_rates(fs: Any, c: Any, prf: Any, t0: Any, n_transmits: int) -> tuple:
     """:func:`write_uff`'s ``fs, c, prf`` (all > 0) and ``t0`` per transmit, checked."""
     fs, c = check_scalar("fs", fs, low=0, low_open=True), check_scalar("c", c, low=0, low_open=True)
     prf = None if prf is None else check_scalar("prf", prf, low=0, low_open=True)
-    return fs, c, prf, _t0_per_transmit(t0, n_transmits)
+    return fs, c, prf, t0_per_transmit(t0, n_transmits)
 
 
 def write_uff(

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from .._nufft_backend import GriddingPlan, kaiser_bessel_ft
-from .._validation import check_int, check_scalar, check_shape
+from .._validation import check_coords, check_int, check_scalar, check_shape
 from ..backend import Array, ArrayCache, array_namespace, fftn, fftshift, ifftshift
-from ..operators.nufft import NUFFT, _coords_to_numpy
+from ..operators import NUFFT
 
 __all__ = ["density_compensation", "gridded_density", "gridded_kspace", "gridding_reconstruction"]
 
@@ -65,7 +65,7 @@ def gridded_density(coords: Any, shape: Any, weights: Any = None, *, width: int 
         The normalised gridded density, zero frequency at ``m // 2``.
     """
     shape = check_shape("shape", shape)
-    c = _coords_to_numpy(coords, shape)
+    c = check_coords(coords, shape)
     plan = _kernel_plan(c, shape, check_int("width", width, low=2, high=16))
     w = np.ones(c.shape[:-1]) if weights is None else np.asarray(_check_weights(weights, c.shape[:-1]),
                                                                     dtype=np.float64)
@@ -131,7 +131,7 @@ def density_compensation(
         sampled k-space region (``pi n^2 / 4`` for a full radial disc).
     """
     shape = check_shape("shape", shape)
-    c = _coords_to_numpy(coords, shape)
+    c = check_coords(coords, shape)
     max_iter = check_int("max_iter", max_iter, low=1, high=10_000)
     tol = check_scalar("tol", tol, low=0.0, low_open=True, high=1.0)
     plan = _kernel_plan(c, shape, check_int("width", width, low=2, high=16))

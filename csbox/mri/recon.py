@@ -7,7 +7,7 @@ Each is a thin function over :func:`csbox.reconstruct` with the SENSE model
 
 and the penalty ``R`` named by the function. The weights ``lam`` are absolute
 (the data's scale matters: a rule of thumb is a small fraction of
-``max |A^H y|``). Each returns the solver's :class:`~csbox.solvers.Result`;
+``max |A^H y|``). Each returns the solver's :class:`~csbox.iterative.Result`;
 ``result.x`` is the complex image ``(..., [n_maps,] *image_shape)``.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 
 from .._validation import check_array, check_int, check_scalar
 from ..backend import Array, array_namespace, to_numpy
+from ..iterative import Result
 from ..operators import Wavelet
 from ..penalties import L1, TV, LocallyLowRank, Tikhonov
-from ..reconstruct import reconstruct
-from ..solvers._core import Result
+from ..solvers import reconstruct
 from .sense import Sense
 
 __all__ = ["cg_sense", "l1_wavelet_sense", "llr_sense", "tv_sense"]
@@ -148,7 +148,7 @@ def l1_wavelet_sense(
         Random circular shift of the wavelet axes at each step, ``[0, 2**level)`` samples per
         axis, drawn from ``seed``.
     max_iter, tol, x0, callback, progress
-        The solver contract (:class:`~csbox.solvers.IterativeSolver`); ``x0`` has the image shape.
+        The solver contract (:class:`~csbox.iterative.IterativeSolver`); ``x0`` has the image shape.
         Defaults ``max_iter=100``, ``tol=None`` (FISTA's default: relative change ``1e-6``).
     seed : int, default 0
         Seed of the cycle-spinning shifts.
@@ -202,7 +202,7 @@ def tv_sense(
     solver : {"admm", "pdhg", "fista", "auto"}, default "admm"
         Passed to :func:`csbox.reconstruct` (``"cg"`` raises ``ValueError``: TV is not quadratic).
     max_iter, tol, x0, callback, progress
-        The solver contract (:class:`~csbox.solvers.IterativeSolver`); ``x0`` has the image shape.
+        The solver contract (:class:`~csbox.iterative.IterativeSolver`); ``x0`` has the image shape.
         Defaults ``max_iter=50``, ``tol=None`` (the solver's default: relative change ``1e-5``).
     **options
         Solver keywords: :func:`~csbox.solvers.admm` (``rho``, ``inner_iter``...) or
@@ -264,7 +264,7 @@ def llr_sense(
     ndim : int, optional
         As in :func:`cg_sense`.
     max_iter, tol, x0, callback, progress
-        The solver contract (:class:`~csbox.solvers.IterativeSolver`); ``x0`` has the image shape.
+        The solver contract (:class:`~csbox.iterative.IterativeSolver`); ``x0`` has the image shape.
         Defaults ``max_iter=100``, ``tol=None`` (ADMM's default: relative change ``1e-5``).
     seed : int, default 0
         Seed of the random tiling shifts.

@@ -4,7 +4,7 @@ from .basic import Diagonal, Identity, MatrixOperator, Restriction
 from .convolve import Convolve
 from .fourier import FFT, PartialFourier
 from .gradient import Gradient
-from .hadamard import Hadamard, fwht
+from .hadamard import Hadamard, fwht, parity
 from .kronecker import Kronecker
 from .nufft import NUFFT
 from .stack import BlockDiag, HStack, VStack
@@ -27,4 +27,5 @@ __all__ = [
     "VStack",
     "Wavelet",
     "fwht",
+    "parity",
 ]

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from .._sparse import Scatter
+from .._validation import check_shape
 from ..backend import Array, ArrayCache, array_namespace, to_numpy
-from ..linop import LinearOperator, _as_shape
+from ..linop import LinearOperator
 
 __all__ = ["Diagonal", "Identity", "MatrixOperator", "Restriction"]
 
@@ -86,7 +87,7 @@ class Identity(LinearOperator):
     """
 
     def __init__(self, shape: int | Sequence[int]):
-        shape = _as_shape(shape, "shape")
+        shape = check_shape("shape", shape)
         super().__init__(shape, shape, "float64")
 
     def _apply(self, x: Array) -> Array:
@@ -197,7 +198,7 @@ class Restriction(LinearOperator):
     """
 
     def __init__(self, shape: int | Sequence[int], indices: Array):
-        shape = _as_shape(shape, "shape")
+        shape = check_shape("shape", shape)
         n = math.prod(shape)
         host = to_numpy(indices) if hasattr(indices, "shape") else np.asarray(indices)
         if host.dtype == np.bool_ or (host.shape == shape and host.dtype.kind == "f"):

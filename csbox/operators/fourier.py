@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_axes
+from .._validation import check_axes, check_shape
 from ..backend import (
     Array,
     ArrayCache,
@@ -28,7 +28,7 @@ from ..backend import (
     ifftn,
     ifftshift,
 )
-from ..linop import LinearOperator, _as_shape
+from ..linop import LinearOperator
 from .basic import Restriction, _mask_to_numpy
 
 __all__ = ["FFT", "PartialFourier"]
@@ -79,7 +79,7 @@ class FFT(LinearOperator):
         norm: str = "ortho",
         centered: bool = False,
     ):
-        shape = _as_shape(shape, "shape")
+        shape = check_shape("shape", shape)
         if norm not in _ADJOINT_NORM:
             raise ValueError(f"norm must be one of {sorted(_ADJOINT_NORM)}, got {norm!r}")
         super().__init__(shape, shape, "complex128")
@@ -160,7 +160,7 @@ class PartialFourier(LinearOperator):
         *,
         centered: bool = False,
     ):
-        shape = _as_shape(shape, "shape")
+        shape = check_shape("shape", shape)
         axes_t = _normalize_axes(axes, len(shape))
         k = len(axes_t)
         if axes_t != tuple(range(len(shape) - k, len(shape))):

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._validation import check_array
 from ..backend import Array, array_namespace
 from ..linop import LinearOperator
 
-__all__ = ["Hadamard", "fwht"]
+__all__ = ["Hadamard", "fwht", "parity"]
+
+_HAS_BITCOUNT = hasattr(np, "bitwise_count")
+
 
 
 def fwht(x: Array, *, normalize: bool = True) -> Array:
@@ -85,3 +90,33 @@ class Hadamard(LinearOperator):
 
     def _make_adjoint(self) -> LinearOperator:
         return self
+
+
+def parity(v: np.ndarray) -> np.ndarray:
+    """Parity of the set bits of each non-negative integer: ``<k, m> mod 2`` for ``v = k & m``.
+
+    The sign of the Walsh-Hadamard kernel, ``(-1)^{<k, m>} = 1 - 2 parity(k & m)``, shared by
+    SPRIGHT and the test signals (host-side index arithmetic on NumPy int64).
+
+    Parameters
+    ----------
+    v : numpy.ndarray of int
+        Non-negative integers (any shape).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        0 or 1, shaped like ``v``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> parity(np.array([0, 1, 3, 7])).tolist()
+    [0, 1, 0, 1]
+    """
+    if _HAS_BITCOUNT:
+        return (np.bitwise_count(np.asarray(v, dtype=np.int64)) & 1).astype(np.int64)
+    v = np.asarray(v, dtype=np.uint64).copy()
+    for s in (32, 16, 8, 4, 2, 1):
+        v ^= v >> np.uint64(s)
+    return (v & np.uint64(1)).astype(np.int64)

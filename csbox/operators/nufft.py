@@ -41,38 +41,13 @@ from typing import Any
 import numpy as np
 
 from .._nufft_backend import FinufftPlan, GriddingPlan, have_cufinufft, have_finufft, kb_width
-from .._validation import check_choice, check_memory, check_scalar, check_shape
-from ..backend import Array, ArrayCache, _fft_module, _is_cupy, array_namespace, is_numpy, to_numpy
+from .._validation import check_choice, check_coords, check_memory, check_scalar, check_shape
+from ..backend import Array, ArrayCache, array_namespace, fft_module, is_cupy, is_numpy, to_numpy
 from ..linop import LinearOperator
 
 __all__ = ["NUFFT"]
 
 _IMPLS = ("auto", "generic", "finufft", "cufinufft")
-
-
-def _coords_to_numpy(coords: Any, shape: tuple[int, ...]) -> np.ndarray:
-    if not hasattr(coords, "shape"):
-        coords = np.asarray(coords)
-    c = to_numpy(coords)
-    if c.dtype.kind not in "fiu":
-        raise TypeError(f"coords must be a real array, got dtype {c.dtype}")
-    d = len(shape)
-    if c.ndim < 2 or c.shape[-1] != d:
-        raise ValueError(f"coords must have shape (..., {d}) for a {d}-d image, got {c.shape}")
-    if c.size == 0:
-        raise ValueError(f"coords is empty (shape {c.shape})")
-    c = np.asarray(c, dtype=np.float64)
-    if not np.all(np.isfinite(c)):
-        raise ValueError("coords contains NaN or Inf")
-    half = np.asarray(shape, dtype=np.float64) / 2
-    bad = (c < -half) | (c > half)
-    if np.any(bad):
-        a = int(np.nonzero(bad)[-1][0])
-        raise ValueError(
-            f"coords on axis {a} must lie in [-n/2, n/2] = [{-half[a]:g}, {half[a]:g}] (grid units), "
-            f"got values in [{c[..., a].min():g}, {c[..., a].max():g}]"
-        )
-    return c
 
 
 class NUFFT(LinearOperator):
@@ -136,7 +111,7 @@ class NUFFT(LinearOperator):
             raise ValueError("impl='finufft' needs the finufft package (pip install finufft)")
         if impl == "cufinufft" and not have_cufinufft():
             raise ValueError("impl='cufinufft' needs the cufinufft package and a GPU")
-        c = _coords_to_numpy(coords, shape)
+        c = check_coords(coords, shape)
         super().__init__(shape, c.shape[:-1], "complex128")
         self.coords = c
         self._flat = np.ascontiguousarray(c.reshape(-1, len(shape)))
@@ -164,7 +139,7 @@ class NUFFT(LinearOperator):
         xp = array_namespace(x)
         if is_numpy(xp) and self.impl in ("auto", "finufft") and have_finufft():
             return self._fast(gpu=False)
-        if _is_cupy(xp) and self.impl in ("auto", "cufinufft") and have_cufinufft():
+        if is_cupy(xp) and self.impl in ("auto", "cufinufft") and have_cufinufft():
             return self._fast(gpu=True)
         if self.impl in ("finufft", "cufinufft"):
             raise TypeError(
@@ -252,7 +227,7 @@ class _ToeplitzNormal(LinearOperator):
     def _apply(self, x: Array) -> Array:
         x = self._as_out_dtype(x)
         xp = array_namespace(x)
-        mod, kw = _fft_module(xp)
+        mod, kw = fft_module(xp)
         axes = tuple(range(-len(self.ishape), 0))
         real = xp.float32 if x.dtype == xp.complex64 else xp.float64
         X = mod.fftn(x, s=self._big, axes=axes, norm="backward", **kw)

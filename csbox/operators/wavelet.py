@@ -39,9 +39,9 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._validation import check_axes
+from .._validation import check_axes, check_shape
 from ..backend import Array, ArrayCache, array_namespace, as_real_pairs, device, from_real_pairs
-from ..linop import LinearOperator, _as_shape
+from ..linop import LinearOperator
 
 __all__ = ["Wavelet"]
 
@@ -483,7 +483,7 @@ class Wavelet(LinearOperator):
     ):
         import pywt
 
-        shape = _as_shape(shape, "shape")
+        shape = check_shape("shape", shape)
         self.filters = _Filters(wavelet)
         axes = tuple(range(len(shape))) if axes is None else check_axes("axes", axes, len(shape))
         sizes = [shape[a] for a in axes]

@@ -4,10 +4,11 @@ from .base import InBasis, Penalty
 from .lowrank import LocallyLowRank, NuclearNorm
 from .separable import CEL0, L0, L1, MCP, Half, Separable
 from .simple import GroupL21, Indicator, Tikhonov
-from .tv import TV
+from .tv import FGP, TV, TVResult, tv_value
 
 __all__ = [
     "CEL0",
+    "FGP",
     "L0",
     "L1",
     "MCP",
@@ -20,5 +21,7 @@ __all__ = [
     "NuclearNorm",
     "Penalty",
     "Separable",
+    "TVResult",
     "Tikhonov",
+    "tv_value",
 ]

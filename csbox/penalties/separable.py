@@ -25,7 +25,7 @@ class Separable(Penalty):
     """A separable penalty given by a scalar threshold (the prox of ``phi`` on magnitudes).
 
     The base of :class:`L1`, :class:`L0`, :class:`Half`, :class:`MCP`, :class:`CEL0`;
-    a subclass sets ``_threshold`` (a :class:`csbox.solvers.Threshold`).
+    a subclass sets ``_threshold`` (a :class:`csbox.penalties.thresholds.Threshold`).
 
     Parameters
     ----------

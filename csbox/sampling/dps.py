@@ -16,8 +16,9 @@ fixed and deterministic (``mask_``: the ``M`` largest logits, or the row-wise
 argmaxes without replacement), exportable as a boolean NumPy array for any csbox
 operator and stored as ``.npz`` (no pickle).
 
-The recovery model :class:`UnrolledISTA` runs csbox's own :class:`~csbox.operators.FFT`
-on torch tensors (the array API path of :class:`~csbox.operators.PartialFourier`:
+The recovery model :class:`~csbox.sampling.unrolled.UnrolledISTA` runs csbox's own
+:class:`~csbox.operators.FFT` on torch tensors (the array API path of
+:class:`~csbox.operators.PartialFourier`:
 ``A^H A = F^H diag(mask) F``), with learned step sizes and thresholds and an
 optional small CNN proximal step, so the sampler and the model train end to end.
 
@@ -56,7 +57,6 @@ from ..operators import FFT
 
 __all__ = [
     "DPSSampler",
-    "UnrolledISTA",
     "evaluate",
     "load_mask",
     "save_mask",
@@ -263,85 +263,6 @@ def load_mask(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndar
     if shape is not None and tuple(mask.shape) != tuple(shape):
         raise ValueError(f"{path}: mask has shape {mask.shape}, expected {tuple(shape)}")
     return mask
-
-
-class _Prox(nn.Module):
-    """Small residual CNN on (real, imag) channels."""
-
-    def __init__(self, width: int):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(2, width, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(width, 2, 3, padding=1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        r = torch.stack([x.real, x.imag], dim=1)
-        r = self.net(r)
-        return x + torch.complex(r[:, 0], r[:, 1])
-
-
-class UnrolledISTA(nn.Module):
-    """``K`` unrolled ISTA iterations for ``y = mask ⊙ F x``: learned steps and thresholds, optional CNN prox.
-
-    ``x_{k+1} = P_k( S_{theta_k}( x_k - eta_k F^H (mask ⊙ F x_k - y) ) )`` with ``S`` the
-    complex soft threshold, ``F`` csbox's unitary (centred) :class:`~csbox.operators.FFT`
-    applied to torch tensors, and ``P_k`` an optional residual CNN (``cnn_width > 0``).
-    The CNN's initial weights are drawn from ``seed`` (torch's global generator is left
-    untouched), so two models built alike are equal; ``seed=None`` draws from the global one.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        Image shape (positive sizes); images are complex tensors ``(batch, *shape)``.
-    n_iter : int, default 5
-        Unrolled iterations ``K >= 1``; steps start at ``eta_k = 1``, thresholds at ``theta_k = e^-4``.
-    centered : bool, default True
-        Centred FFT (DC at ``n // 2``, as csbox's masks).
-    cnn_width : int, default 0
-        Channels of each iteration's 3-layer residual CNN prox, ``>= 0`` (0: no CNN).
-    seed : int or None, default 0
-        Seed ``>= 0`` of the CNN's initial weights.
-    """
-
-    def __init__(
-        self,
-        shape: tuple[int, ...],
-        n_iter: int = 5,
-        *,
-        centered: bool = True,
-        cnn_width: int = 0,
-        seed: int | None = 0,
-    ):
-        super().__init__()
-        n_iter = check_int("n_iter", n_iter, low=1)
-        check_int("cnn_width", cnn_width, low=0)
-        if seed is not None:
-            check_int("seed", seed, low=0)
-        self.F = FFT(check_shape("shape", shape), centered=centered)
-        self.n_iter = n_iter
-        self.log_eta = nn.Parameter(torch.zeros(n_iter))
-        self.log_theta = nn.Parameter(torch.full((n_iter,), -4.0))
-        self.prox = None
-        if cnn_width:
-            with torch.random.fork_rng(devices=[]):
-                if seed is not None:
-                    torch.manual_seed(seed)
-                self.prox = nn.ModuleList([_Prox(cnn_width) for _ in range(n_iter)])
-
-    def forward(self, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Reconstruct from full-size (zero-filled) k-space ``y`` and the (straight-through) mask."""
-        mask = mask.to(y.dtype)
-        x = self.F.H @ (mask * y)
-        for k in range(self.n_iter):
-            r = mask * (self.F @ x) - y
-            x = x - torch.exp(self.log_eta[k]) * (self.F.H @ r)
-            mag = torch.abs(x)
-            x = x * torch.clamp(1 - torch.exp(self.log_theta[k]) / torch.clamp(mag, min=1e-12), min=0)
-            if self.prox is not None:
-                x = self.prox[k](x)
-        return x
 
 
 def _fourier_measure(shape: tuple[int, ...], centered: bool) -> Callable:

@@ -27,8 +27,8 @@ from typing import Any
 
 from .._validation import check_array, check_scalar
 from ..backend import Array, array_namespace, device, result_dtype, to_numpy
+from ..iterative import IterativeSolver, IterState, Result, StoppingRule
 from ..linop import LinearOperator
-from ._core import IterativeSolver, IterState, Result, StoppingRule
 
 __all__ = ["CGResult", "LSQRResult", "cg", "lsqr"]
 
@@ -234,7 +234,7 @@ def cg(
     check_every : int
         Checkpoint period (each checkpoint synchronises one scalar with the host).
     callback, progress, stop
-        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
+        The solver contract (see :class:`~csbox.iterative.IterativeSolver`).
 
     Returns
     -------
@@ -455,7 +455,7 @@ def lsqr(
     check_every : int
         Checkpoint period.
     callback, progress, stop
-        The solver contract (see :class:`~csbox.solvers.IterativeSolver`).
+        The solver contract (see :class:`~csbox.iterative.IterativeSolver`).
 
     Returns
     -------

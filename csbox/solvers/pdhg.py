@@ -32,11 +32,11 @@ from typing import Any
 
 from .._validation import check_int, check_scalar
 from ..backend import Array, device, to_numpy
+from ..iterative import IterativeSolver, IterState, Result, StoppingRule, relative_change
 from ..linop import LinearOperator
 from ..operators.basic import Identity
 from ..operators.gradient import Gradient
 from ..penalties.base import Penalty
-from ._core import IterativeSolver, IterState, Result, StoppingRule, relative_change
 from ._splitting import Term, check_penalties, check_problem, split, sqnorm
 from .linear import _check_x0
 

@@ -13,7 +13,7 @@ penalty ``L1(lam).in_basis(W, cycle_spin=...)``. The MRI problem
 The pieces follow SCICO's PGM (``scico/optimize/_pgm.py``, ``_pgmaux.py``):
 the step size is a strategy object (:class:`FixedStep`, :class:`Backtracking`),
 FISTA's momentum with O'Donoghue-Candès restart is one small function, and
-:class:`ProximalGradient` is an :class:`~csbox.solvers.IterativeSolver` whose
+:class:`ProximalGradient` is an :class:`~csbox.iterative.IterativeSolver` whose
 ``step()`` is a few lines; :func:`fista` and :func:`ista` are thin wrappers.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +28,11 @@ import numpy as np
 
 from .._validation import check_array
 from ..backend import Array, array_namespace, device, real_dtype, result_dtype, to_numpy
+from ..iterative import IterativeSolver, Result, StoppingRule, relative_change
 from ..linop import LinearOperator
-from ..penalties import CEL0, L0, L1, MCP, Half, InBasis, Penalty
-from ..penalties import thresholds as _thr
-from ._core import IterativeSolver, Result, StoppingRule, relative_change
+from ..penalties import L1, InBasis, Penalty
 
-__all__ = ["Backtracking", "FixedStep", "ProxGradResult", "ProximalGradient", "column_norms", "fista", "ista"]
+__all__ = ["Backtracking", "FixedStep", "ProxGradResult", "ProximalGradient", "fista", "ista"]
 
 
 @dataclass(kw_only=True)
@@ -112,33 +110,6 @@ def _resolve_lam(penalty: Penalty, lam: Any, lam_rel: Any, AHy: Array) -> float:
     if lam is not None:
         return _check_number("lam", lam, positive=False)
     return penalty.lam
-
-
-_LEGACY = {_thr.Soft: L1, _thr.Hard: L0, _thr.Half: Half}
-
-
-def _legacy_penalty(prox: Any, transform: Any, cycle_spin: bool, seed: int) -> Penalty:
-    """The 0.1 keywords ``prox=``, ``transform=``, ``cycle_spin=``, ``seed=`` as a penalty."""
-    warnings.warn(
-        "fista/ista(prox=, transform=, cycle_spin=, seed=) are deprecated since 0.2: pass "
-        "penalty=L1().in_basis(W, cycle_spin=True, seed=0) (csbox.penalties)",
-        DeprecationWarning,
-        stacklevel=4,
-    )
-    thr = _thr.get_threshold("soft" if prox is None else prox)
-    if isinstance(thr, _thr.MCP):
-        pen: Penalty = MCP(gamma=thr.gamma)
-    elif isinstance(thr, _thr.CEL0):
-        pen = CEL0(col_norms=thr.col_norms)
-    elif type(thr) in _LEGACY:
-        pen = _LEGACY[type(thr)]()
-    else:
-        raise TypeError(f"prox={prox!r} has no penalty equivalent; pass penalty= instead")
-    if transform is not None:
-        if not isinstance(transform, LinearOperator):
-            raise TypeError(f"transform must be a LinearOperator, got {type(transform).__name__}")
-        pen = pen.in_basis(transform, cycle_spin=cycle_spin, seed=seed)
-    return pen
 
 
 # ---------------------------------------------------------------------------- step sizes
@@ -242,7 +213,7 @@ def _momentum(xp: Any, t: Array, z: Array, x: Array, x_new: Array, n_core: int, 
 
 # ---------------------------------------------------------------------------- the solver
 class ProximalGradient(IterativeSolver):
-    """ISTA / FISTA as an :class:`~csbox.solvers.IterativeSolver` (see :func:`fista`).
+    """ISTA / FISTA as an :class:`~csbox.iterative.IterativeSolver` (see :func:`fista`).
 
     :func:`fista` and :func:`ista` build it (resolving ``lam``, ``lam_rel`` and the
     deprecated keywords) and call ``solve()``.
@@ -266,7 +237,7 @@ class ProximalGradient(IterativeSolver):
         Warm start of shape ``A.ishape`` or ``(..., *A.ishape)``.
     **contract
         ``max_iter, tol, check_every, callback, progress, stop``: the iterative-solver
-        contract, see :class:`csbox.solvers.IterativeSolver`; ``tol`` bounds ``rel_change``.
+        contract, see :class:`csbox.iterative.IterativeSolver`; ``tol`` bounds ``rel_change``.
     """
 
     tol_metric = "rel_change"
@@ -371,33 +342,17 @@ def _run(
     penalty: Penalty | None = None,
     lam_rel: float | None = None,
     step: float | FixedStep | Backtracking | None = None,
-    backtracking: bool = False,
     restart: bool = True,
     x0: Array | None = None,
-    prox: Any = None,
-    transform: LinearOperator | None = None,
-    cycle_spin: bool = False,
-    seed: int = 0,
     **contract: Any,
 ) -> ProxGradResult:
-    if prox is not None or transform is not None or cycle_spin:
-        if penalty is not None:
-            raise ValueError("give penalty= or the deprecated prox=/transform=/cycle_spin=, not both")
-        penalty = _legacy_penalty(prox, transform, cycle_spin, seed)
     if penalty is None:
         if lam is None and lam_rel is None:
             raise ValueError("give lam, lam_rel or a penalty with its lam")
         penalty = L1()
     if not isinstance(penalty, Penalty):
         raise TypeError(f"penalty must be a csbox.penalties.Penalty, got {type(penalty).__name__}")
-    if isinstance(step, (FixedStep, Backtracking)):
-        strategy = step
-    elif backtracking:
-        if step is not None:
-            raise ValueError("give step or backtracking=True, not both")
-        strategy = Backtracking()
-    else:
-        strategy = FixedStep(step)
+    strategy = step if isinstance(step, (FixedStep, Backtracking)) else FixedStep(step)
     solver = ProximalGradient(
         A, y, penalty, step_size=strategy, accelerate=accelerate, restart=restart, x0=x0, **contract
     )
@@ -410,7 +365,7 @@ def fista(
     A: LinearOperator | Array, y: Array, lam: float | None = None, *, penalty: Penalty | None = None,
     lam_rel: float | None = None, step: float | FixedStep | Backtracking | None = None, restart: bool = True,
     x0: Array | None = None, max_iter: int = 100, tol: float | None = 1e-6, check_every: int = 10,
-    callback: Any = None, progress: bool = False, stop: StoppingRule | None = None, **deprecated: Any,
+    callback: Any = None, progress: bool = False, stop: StoppingRule | None = None,
 ) -> ProxGradResult:
     r"""FISTA (Beck-Teboulle) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
 
@@ -436,17 +391,14 @@ def fista(
         identity if none): the smallest ``lam`` for which ``x = 0`` solves the l1 problem.
     step : float, FixedStep or Backtracking, optional
         Step size strategy; a float is a fixed step; default ``FixedStep()``
-        (``1 / A.lipschitz()``). ``backtracking=True`` is ``Backtracking()``.
+        (``1 / A.lipschitz()``); ``Backtracking()`` for a line search.
     restart : bool
         O'Donoghue-Candès adaptive restart (gradient scheme), per right-hand side.
     x0 : array, optional
         Warm start.
     max_iter, tol, check_every, callback, progress, stop
-        The solver contract (:class:`~csbox.solvers.IterativeSolver`): ``tol`` bounds the
+        The solver contract (:class:`~csbox.iterative.IterativeSolver`): ``tol`` bounds the
         relative change ``||x_k - x_{k-1}|| / ||x_k||``.
-    **deprecated
-        0.1 keywords ``prox``, ``transform``, ``cycle_spin``, ``seed`` (a
-        ``DeprecationWarning``) and ``backtracking``.
 
     Returns
     -------
@@ -480,7 +432,7 @@ def fista(
     return _run(
         A, y, lam, accelerate=True, penalty=penalty, lam_rel=lam_rel, step=step, restart=restart, x0=x0,
         max_iter=max_iter, tol=tol, check_every=check_every, callback=callback, progress=progress,
-        stop=stop, **deprecated,
+        stop=stop,
     )  # fmt: skip
 
 
@@ -496,10 +448,8 @@ def ista(A: LinearOperator | Array, y: Array, lam: float | None = None, **kwargs
     A, y, lam, penalty, lam_rel, step, x0
         As in :func:`fista`.
     max_iter, tol, check_every, callback, progress, stop
-        The solver contract (:class:`~csbox.solvers.IterativeSolver`; defaults ``max_iter=100``,
+        The solver contract (:class:`~csbox.iterative.IterativeSolver`; defaults ``max_iter=100``,
         ``tol=1e-6`` on the relative change ``||x_k - x_{k-1}|| / ||x_k||``).
-    **deprecated
-        As in :func:`fista`; ``restart`` raises ``TypeError``.
 
     Returns
     -------
@@ -528,29 +478,6 @@ def ista(A: LinearOperator | Array, y: Array, lam: float | None = None, **kwargs
     kwargs.setdefault("max_iter", 100)
     kwargs.setdefault("tol", 1e-6)
     return _run(A, y, lam, accelerate=False, **kwargs)
-
-
-def column_norms(A: LinearOperator, **kw: Any) -> np.ndarray:
-    """Deprecated since 0.2: use ``A.column_norms()``.
-
-    Parameters
-    ----------
-    A : LinearOperator
-        Any :class:`~csbox.LinearOperator` (else ``TypeError``); emits a ``DeprecationWarning``.
-    **kw
-        Passed to ``A.column_norms`` (the default probing takes ``batch=256``, the number
-        of unit vectors applied at a time).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``||A e_i||_2`` for every input entry, shaped ``A.ishape``.
-    """
-    warnings.warn("column_norms(A) is deprecated since 0.2: use A.column_norms()", DeprecationWarning,
-                  stacklevel=2)
-    if not isinstance(A, LinearOperator):
-        raise TypeError(f"A must be a LinearOperator, got {type(A).__name__}")
-    return A.column_norms(**kw)
 
 
 # ista takes fista's keywords (less restart): one list, shown by help() and inspect

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_memory, check_scalar
 from ..backend import Array, ArrayCache, array_namespace
-from .probe import C_SOUND, Probe, Transmit, _check_sequence, _t0_per_transmit
+from .probe import C_SOUND, Probe, Transmit, _check_sequence, t0_per_transmit
 from .pulse_echo import _check_grid
 
 __all__ = ["das", "das_matrix"]
@@ -174,7 +174,7 @@ def _check_das(
     f_number = check_scalar("f_number", f_number, low=0, low_open=True)
     check_choice("apodization", apodization, ("hann", "boxcar"))
     ns = check_int("n_samples", ns, low=2)
-    return transmits, x, z, fs, ns, c, f_number, _t0_per_transmit(t0, len(transmits))
+    return transmits, x, z, fs, ns, c, f_number, t0_per_transmit(t0, len(transmits))
 
 
 _PLAN_CACHE: dict = {}

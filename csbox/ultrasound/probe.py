@@ -347,7 +347,7 @@ def _check_sequence(probe: Any, transmits: Any) -> list[Transmit]:
     return transmits
 
 
-def _t0_per_transmit(t0: float | Sequence[float], n_transmits: int) -> np.ndarray:
+def t0_per_transmit(t0: float | Sequence[float], n_transmits: int) -> np.ndarray:
     """The acquisition start of each transmit (s): one number for all, or one per transmit."""
     arr = np.atleast_1d(np.asarray(t0, dtype=float))
     if arr.ndim != 1 or arr.size not in (1, n_transmits) or not np.all(np.isfinite(arr)):

@@ -30,7 +30,7 @@ from .._sparse import SparseMatrix
 from .._validation import check_int, check_memory, check_scalar
 from ..backend import Array, array_namespace, device
 from ..linop import LinearOperator
-from .probe import C_SOUND, Probe, Transmit, _check_sequence, _directivity, _sigma_t, _t0_per_transmit
+from .probe import C_SOUND, Probe, Transmit, _check_sequence, _directivity, _sigma_t, t0_per_transmit
 
 __all__ = ["PulseEcho", "simulate"]
 
@@ -133,7 +133,7 @@ class PulseEcho(_SparseOp):
         self.c = check_scalar("c", c, low=0, low_open=True)
         self.fs = check_scalar("fs", fs if fs is not None else 2 * probe.fc, low=0, low_open=True)
         check_scalar("attenuation", attenuation, low=0)
-        t0s = _t0_per_transmit(t0, len(self.transmits))
+        t0s = t0_per_transmit(t0, len(self.transmits))
         self.t0 = t0s
         Z, X = np.meshgrid(z, x, indexing="ij")
         xe = probe.x
@@ -265,7 +265,7 @@ def simulate(
     n_samples = check_int("n_samples", n_samples, low=1)
     c = check_scalar("c", c, low=0, low_open=True)
     attenuation = check_scalar("attenuation", attenuation, low=0)
-    t0s = _t0_per_transmit(t0, len(transmits))
+    t0s = t0_per_transmit(t0, len(transmits))
     ne = probe.n_elements
     check_memory("simulated channel data", len(transmits) * ne * n_samples, 16)
     out = np.zeros((len(transmits), ne * n_samples), dtype=complex)
@@ -311,5 +311,5 @@ def simulate_rf(
     iq = simulate(
         probe, transmits, x, z, amplitude, fs=fs, n_samples=n_samples, c=c, attenuation=attenuation, t0=t0
     )
-    t = _t0_per_transmit(t0, len(transmits))[:, None, None] + np.arange(n_samples) / fs
+    t = t0_per_transmit(t0, len(transmits))[:, None, None] + np.arange(n_samples) / fs
     return np.real(iq * np.exp(2j * math.pi * probe.fc * t))

@@ -9,12 +9,12 @@ from csbox.backend import to_numpy  # noqa: E402
 from csbox.operators import FFT, PartialFourier  # noqa: E402
 from csbox.sampling.dps import (  # noqa: E402
     DPSSampler,
-    UnrolledISTA,
     evaluate,
     load_mask,
     save_mask,
     train_dps,
 )
+from csbox.sampling.unrolled import UnrolledISTA  # noqa: E402
 
 
 @pytest.mark.parametrize("variant", ["topk", "rowwise"])

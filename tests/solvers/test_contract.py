@@ -17,21 +17,12 @@ import numpy as np
 import pytest
 
 from csbox.backend import array_namespace, to_numpy
-from csbox.solvers import (
-    IterState,
-    OnlineOrthogonalDictionary,
-    Result,
-    StoppingRule,
-    fista,
-    ista,
-    kron_omp,
-    kron_sbl,
-    orthogonal_dictionary_learning,
-    sbl,
-    sinkhorn,
-    sinkhorn_newton_sparse,
-    spright,
-)
+from csbox.dictionary import OnlineOrthogonalDictionary, orthogonal_dictionary_learning
+from csbox.iterative import IterState, Result, StoppingRule
+from csbox.ot import sinkhorn, sinkhorn_newton_sparse
+from csbox.sbl import kron_omp, kron_sbl, sbl
+from csbox.solvers import fista, ista
+from csbox.sparse_wht import spright
 
 CONTRACT = ("max_iter", "tol", "check_every", "callback", "progress", "stop")
 

@@ -5,10 +5,11 @@ import pytest
 from sklearn.linear_model import Lasso
 
 from csbox.backend import to_numpy
+from csbox.iterative import ResidualTol
 from csbox.operators import FFT, MatrixOperator, PartialFourier, Wavelet
 from csbox.penalties import CEL0, L0, L1
 from csbox.sampling import cartesian, variable_density
-from csbox.solvers import Backtracking, ProxGradResult, ResidualTol, fista, ista
+from csbox.solvers import Backtracking, ProxGradResult, fista, ista
 
 
 def _lasso_problem(seed=0, m=40, n=80, k=6):
@@ -67,7 +68,7 @@ def test_restart_and_backtracking_reach_same_minimiser():
     A, _, y = _lasso_problem(seed=3)
     Aop = MatrixOperator(A)
     ref = fista(Aop, y, 0.05, max_iter=50_000, tol=1e-13).x
-    for kw in ({"restart": False}, {"backtracking": True}):
+    for kw in ({"restart": False}, {"step": Backtracking()}):
         res = fista(Aop, y, 0.05, max_iter=50_000, tol=1e-13, **kw)
         np.testing.assert_allclose(res.x, ref, atol=1e-7)
     fast = fista(Aop, y, 0.05, max_iter=50_000, tol=1e-10, restart=True)
@@ -160,18 +161,13 @@ def test_cycle_spinning_runs_and_is_seeded():
     assert not np.allclose(a.x, plain.x)
 
 
-def test_deprecated_01_keywords_warn_and_match_penalties():
+def test_01_keywords_are_gone():
+    """fista's 0.1 keywords were removed with no shim (nothing was released): a clear TypeError."""
     A, W, img = _mri()
     y = A @ img
-    with pytest.warns(DeprecationWarning, match="penalty="):
-        old = fista(A, y, lam_rel=0.05, transform=W, cycle_spin=True, seed=2, max_iter=20, tol=None)
-    new = fista(A, y, lam_rel=0.05, penalty=L1().in_basis(W, cycle_spin=True, seed=2), max_iter=20, tol=None)
-    np.testing.assert_array_equal(old.x, new.x)
-    assert old.lam == new.lam
-    Am, _, ym = _lasso_problem()
-    with pytest.warns(DeprecationWarning):
-        hard_old = fista(Am, ym, 0.05, prox="hard", max_iter=50)
-    np.testing.assert_allclose(hard_old.x, fista(Am, ym, 0.05, penalty=L0(), max_iter=50).x, rtol=1e-12)
+    for kw in ({"transform": W}, {"prox": "hard"}, {"cycle_spin": True}, {"backtracking": True}):
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            fista(A, y, 0.01, max_iter=2, **kw)
 
 
 def test_typed_result_and_step_strategies():

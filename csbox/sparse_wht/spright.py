@@ -27,7 +27,7 @@ group at once, by a syndrome table). The peeling decoder subtracts each found
 single-ton from the bins it hashes to in every group and repeats; a final
 least-squares fit refines all values on the recovered support.
 
-:func:`spright` is an :class:`~csbox.solvers._core.IterativeSolver`: one
+:func:`spright` is an :class:`~csbox.iterative.IterativeSolver`: one
 iteration is one peeling pass over all groups. Without ``n_nonzero`` the bins
 double (fresh samples) whenever peeling stalls, within a sample budget; the run
 stops by rules on reported metrics: ``"peeled"`` (every bin at the noise
@@ -54,13 +54,12 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_memory, check_scalar
 from ..backend import array_namespace, to_numpy
-from ..operators.hadamard import fwht
+from ..iterative import Flag, IterativeSolver, IterState, Result, StoppingRule
+from ..operators.hadamard import fwht, parity
 from ._bch import bch_code
-from ._core import Flag, IterativeSolver, IterState, Result, StoppingRule
 
 __all__ = ["SparseSpectrum", "SpectrumResult", "spright"]
 
-_HAS_BITCOUNT = hasattr(np, "bitwise_count")
 
 
 class SparseSpectrum(np.ndarray):
@@ -187,18 +186,8 @@ def _gf2_apply(M_cols: np.ndarray, l: np.ndarray) -> np.ndarray:
 def _gf2_transpose_apply(M_cols: np.ndarray, k: np.ndarray) -> np.ndarray:
     """``M^T k`` over GF(2): bit ``i`` of the result is the parity of ``col_i & k``."""
     k = np.asarray(k, dtype=np.int64)
-    par = _parity(np.bitwise_and(k[..., None], M_cols))  # (..., b)
+    par = parity(np.bitwise_and(k[..., None], M_cols))  # (..., b)
     return np.sum(par << np.arange(M_cols.size, dtype=np.int64), axis=-1)
-
-
-def _parity(v: np.ndarray) -> np.ndarray:
-    """Parity of the set bits of each (non-negative) integer."""
-    if _HAS_BITCOUNT:
-        return (np.bitwise_count(np.asarray(v, dtype=np.int64)) & 1).astype(np.int64)
-    v = np.asarray(v, dtype=np.uint64).copy()
-    for s in (32, 16, 8, 4, 2, 1):
-        v ^= v >> np.uint64(s)
-    return (v & np.uint64(1)).astype(np.int64)
 
 
 def _random_full_rank(n: int, b: int, rng: np.random.Generator) -> np.ndarray:
@@ -280,7 +269,7 @@ class _Size:
         bits, consistent = self._index_bits(Vb.reshape(self.n_offs, self.n_unit, cand.size))
         ks = np.sum(bits << np.arange(self.n, dtype=np.int64)[:, None], axis=0)
         consistent &= _gf2_transpose_apply(self.hashes[c], ks) == cand
-        S = 1.0 - 2.0 * _parity(np.bitwise_and(self.D[:, None], ks[None, :])).astype(float)  # (P, m)
+        S = 1.0 - 2.0 * parity(np.bitwise_and(self.D[:, None], ks[None, :])).astype(float)  # (P, m)
         alpha = np.mean(Vb * S, axis=0)
         resid = np.mean((Vb - alpha * S) ** 2, axis=0)
         single = consistent & (resid <= floor) & (alpha * alpha > floor)
@@ -437,8 +426,8 @@ def spright(
     Examples
     --------
     >>> import numpy as np
-    >>> from csbox.signals import sparse_wht_signal
-    >>> from csbox.solvers import spright
+    >>> from csbox.sparse_wht import sparse_wht_signal
+    >>> from csbox.sparse_wht import spright
     >>> f, support, values = sparse_wht_signal(12, 8, seed=0)
     >>> res = spright(f, 12, 8, seed=0)
     >>> res.converged, bool(np.array_equal(res.support, support)), bool(np.allclose(res.values, values))
@@ -503,7 +492,7 @@ def _refine(U: np.ndarray, hashes: list[np.ndarray], D: np.ndarray, support: np.
     ``A^T A = sum_c (S^T S) ⊙ [j_c(k) = j_c(k')]`` and ``A^T U = sum_c sum_p s_p(k) U_{c,p}[j_c(k)]``,
     ``O(P K^2)`` instead of a ``(C P B) x K`` least-squares problem.
     """
-    S = 1.0 - 2.0 * _parity(np.bitwise_and(D[:, None], support[None, :])).astype(float)  # (P, K)
+    S = 1.0 - 2.0 * parity(np.bitwise_and(D[:, None], support[None, :])).astype(float)  # (P, K)
     StS = S.T @ S
     G = np.zeros_like(StS)
     rhs = np.zeros(support.size)

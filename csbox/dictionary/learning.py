@@ -45,7 +45,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_same_namespace, check_scalar
 from ..backend import Array, array_namespace, device, to_numpy
-from ._core import IterativeSolver, IterState, Result, StoppingRule
+from ..iterative import IterativeSolver, IterState, Result, StoppingRule
 
 __all__ = [
     "DictionaryResult",
@@ -156,7 +156,7 @@ def sparse_code(
     Examples
     --------
     >>> import numpy as np
-    >>> from csbox.solvers import sparse_code
+    >>> from csbox.dictionary import sparse_code
     >>> D = np.linalg.qr(np.random.default_rng(0).standard_normal((16, 16)))[0]
     >>> Z = np.zeros((3, 16)); Z[0, 2] = 1.0; Z[1, 5] = -1.0; Z[2, 9] = 2.0
     >>> codes = sparse_code(D, Z @ D.T, n_nonzero=1)

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from csbox.operators import Hadamard
-from csbox.solvers.spright import SparseSpectrum, SpectrumResult, _parity, spright
+from csbox.operators import Hadamard, parity
+from csbox.sparse_wht import SparseSpectrum, SpectrumResult, spright
 
 
 def _signal(n, K, seed, snr_db=None):
@@ -34,7 +34,7 @@ def test_noiseless_exact_n18_k20_30_seeds():
 
 
 def test_bch_code_corrects_t_errors():
-    from csbox.solvers._bch import BCH
+    from csbox.sparse_wht._bch import BCH
 
     rng = np.random.default_rng(0)
     for n, t in ((14, 2), (18, 3), (40, 3)):
@@ -87,7 +87,7 @@ def test_queries_counted_exactly_and_bounded():
 
     def sig(idx):
         asked.update(int(i) for i in idx)
-        p = _parity(np.bitwise_and(idx[:, None], supp[None, :]))
+        p = parity(np.bitwise_and(idx[:, None], supp[None, :]))
         return ((1 - 2 * p) * vals).sum(1) / math.sqrt(2.0**n)
 
     for delays, c in (("noiseless", 6), ("robust", 30)):
@@ -105,7 +105,7 @@ def test_unknown_k_grows_bins_and_huge_n():
     vals = 1 + rng.random(K)
 
     def sig(idx):
-        p = _parity(np.bitwise_and(idx[:, None], supp[None, :]))
+        p = parity(np.bitwise_and(idx[:, None], supp[None, :]))
         return ((1 - 2 * p) * vals).sum(1) / math.sqrt(2.0**n)
 
     res = spright(sig, n, delays="noiseless")
@@ -141,7 +141,7 @@ def test_bad_input():
 
 
 def test_bch_decoding_vectorised_equals_per_word():
-    from csbox.solvers._bch import BCH
+    from csbox.sparse_wht._bch import BCH
 
     rng = np.random.default_rng(5)
     code = BCH(20, 3)

@@ -5,7 +5,7 @@ import ot
 import pytest
 
 from csbox.backend import to_numpy
-from csbox.solvers.ot import (
+from csbox.ot import (
     OTResult,
     SNSResult,
     WassersteinResult,
@@ -93,7 +93,7 @@ def test_sparsified_hessian_entries_and_symmetry():
 
 
 def test_cg_solves_newton_system():
-    from csbox.solvers.ot import _pcg
+    from csbox.ot.sinkhorn import _pcg
 
     rng = np.random.default_rng(4)
     B = rng.random((50, 50))
@@ -301,7 +301,7 @@ def test_sns_auto_hands_back_on_w1():
 def test_sns_auto_rule_predictions():
     """The rule's arithmetic: a steady rate predicts log(e / tol) / lam iterations, a rate shrinking by q
     per window either a finite count from the geometric sum or never; hand-back on a NaN or a blow-up."""
-    from csbox.solvers.ot import _Switch
+    from csbox.ot.sinkhorn import _Switch
 
     sw = _Switch(1e-9)
     sw.w = 5

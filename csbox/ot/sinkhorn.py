@@ -30,7 +30,7 @@ backtracking line search on ``L`` (Tang et al., ICLR 2024). With
 ``n_sinkhorn="auto"`` the Newton stage hands back to Sinkhorn when it does not
 pay (see :func:`sinkhorn_newton_sparse`).
 
-Every solver is an :class:`~csbox.solvers._core.IterativeSolver`: its estimate
+Every solver is an :class:`~csbox.iterative.IterativeSolver`: its estimate
 (what the callback sees) is the pair of dual potentials ``concat([f, g])``
 (``(n + m,)``, or ``(batch, n + m)``), from which the plan follows; results are
 :class:`OTResult` (``plan``, ``f``, ``g``, ``cost``...).
@@ -52,7 +52,7 @@ import numpy as np
 from .._sparse import SparseMatrix, scatter, topk_indices
 from .._validation import check_array, check_choice, check_int, check_memory, check_scalar, check_shape
 from ..backend import Array, array_namespace, device, to_numpy
-from ._core import Flag, IterativeSolver, IterState, Result, StoppingRule
+from ..iterative import Flag, IterativeSolver, IterState, Result, StoppingRule
 
 __all__ = [
     "OTResult",
@@ -411,7 +411,7 @@ def sinkhorn(
         Stop when the marginal error ``||P1 - a||_1 + ||P^T 1 - b||_1`` (summed
         over the batch) drops below ``tol``, checked every ``check_every`` iterations.
     callback, progress, stop
-        The solver contract (``csbox.solvers._core``); the callback's ``state.x``
+        The solver contract (``csbox.iterative``); the callback's ``state.x``
         is ``concat([f, g])``, the current dual potentials.
     tau : float
         Absorption threshold on ``|log u|``, ``|log v|`` (checked at checkpoints).
@@ -434,7 +434,7 @@ def sinkhorn(
     Examples
     --------
     >>> import numpy as np
-    >>> from csbox.solvers import sinkhorn
+    >>> from csbox.ot import sinkhorn
     >>> t = np.linspace(0, 1, 20)
     >>> a = np.exp(-((t - 0.3) ** 2) / 0.01); a /= a.sum()
     >>> b = np.exp(-((t - 0.6) ** 2) / 0.01); b /= b.sum()

@@ -2,7 +2,7 @@
 
 :func:`extract_patches` cuts ``size x size`` patches at a stride (rows of a
 ``(n_patches, size**2)`` matrix, the layout of
-:class:`csbox.solvers.OnlineOrthogonalDictionary`); :func:`assemble_patches`
+:class:`csbox.dictionary.OnlineOrthogonalDictionary`); :func:`assemble_patches`
 puts processed patches back, averaging where they overlap;
 :func:`dct_dictionary` is the orthonormal 2-D DCT-II basis, the fixed
 dictionary learned ones are compared with.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_int
+from .._validation import check_int
 
 __all__ = ["assemble_patches", "dct_dictionary", "extract_patches"]
 

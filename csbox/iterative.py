@@ -39,8 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._validation import check_int
-from ..backend import Array, array_namespace, to_numpy
+from ._validation import check_int
+from .backend import Array, array_namespace, to_numpy
 
 __all__ = [
     "Below",

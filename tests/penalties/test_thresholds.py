@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csbox.solvers import CEL0, MCP, Half, Hard, Soft, get_threshold
+from csbox.penalties.thresholds import CEL0, MCP, Half, Hard, Soft, get_threshold
 
 THRESHOLDS = {
     "soft": Soft(),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from csbox.backend import to_numpy
-from csbox.solvers.dictionary import (
+from csbox.dictionary import (
     OnlineOrthogonalDictionary,
     dictionary_recovery,
     orthogonal_dictionary_learning,
@@ -136,7 +136,7 @@ def test_msp_rejects_p_two_instead_of_a_flat_converged_run():
 
 
 def test_msp_result_tolerance_is_on_the_dictionary():
-    from csbox.solvers import DictionaryResult
+    from csbox.dictionary import DictionaryResult
 
     _D0, Y = _data(n=8, T=400)
     res = orthogonal_dictionary_learning(Y, max_iter=200, tol=1e-10, seed=1)
@@ -154,7 +154,7 @@ def test_msp_result_tolerance_is_on_the_dictionary():
 
 
 def test_online_fit_runs_on_the_solver_loop():
-    from csbox.solvers import DictionaryResult
+    from csbox.dictionary import DictionaryResult
 
     _D0, Y = _data(n=8, T=400)
     seen = []

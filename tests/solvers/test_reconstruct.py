@@ -42,7 +42,7 @@ def test_wavelet_l1_is_fista_and_tv_is_admm():
     y = A @ rng.standard_normal((16, 16))
     W = Wavelet((16, 16), "haar", level=2)
     res = csbox.reconstruct(A, y, L1(0.01).in_basis(W), max_iter=50)
-    ref = fista(A, y, 0.01, transform=W, max_iter=50)
+    ref = fista(A, y, 0.01, penalty=L1().in_basis(W), max_iter=50)
     np.testing.assert_allclose(res.x, ref.x)
     res = csbox.reconstruct(A, y, [TV(0.01)], max_iter=20, tol=None)
     assert isinstance(res, ADMMResult)

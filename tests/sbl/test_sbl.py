@@ -9,7 +9,8 @@ from sklearn.linear_model import ARDRegression
 
 from csbox.backend import to_numpy
 from csbox.comms import irs_channel
-from csbox.solvers.sbl import _kron_estep, kron_omp, kron_sbl, sbl
+from csbox.sbl import kron_omp, kron_sbl, sbl
+from csbox.sbl.bayesian import _kron_estep
 
 
 def _sparse_problem(m, n, k, snr_db, seed, cplx=False):
@@ -222,7 +223,7 @@ def test_sbl_fit_flags_an_estimate_that_leaves_signal_unexplained():
 
 def test_sbl_em_cost_rise_stops_as_diverged(monkeypatch):
     # EM never raises its cost; a rise (here injected into the posterior solve) is a breakdown
-    sbl_module = importlib.import_module("csbox.solvers.sbl")
+    sbl_module = importlib.import_module("csbox.sbl.bayesian")
 
     original = sbl_module._SBL._posterior
     calls = {"n": 0}

@@ -2,7 +2,7 @@ r"""Synthetic sparse signals for examples, tests and benchmarks.
 
 :func:`sparse_wht_signal`: a signal ``x = H X`` of length ``N = 2^n`` whose
 orthonormal Walsh-Hadamard spectrum ``X`` has ``n_nonzero`` entries, exposed as
-a query function (what :func:`csbox.solvers.spright` reads), so ``N`` can reach
+a query function (what :func:`csbox.sparse_wht` reads), so ``N`` can reach
 ``2^40`` and beyond without storing ``x``:
 
 .. math:: x[m] = \frac{1}{\sqrt N} \sum_{k \in S} X_k (-1)^{\langle k, m \rangle}.
@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validation import check_int
-from .solvers.spright import _parity
+from .._validation import check_int
+from ..operators import parity
 
 __all__ = ["sparse_wht_signal"]
 
@@ -47,7 +47,7 @@ def sparse_wht_signal(
     Examples
     --------
     >>> import numpy as np
-    >>> from csbox.signals import sparse_wht_signal
+    >>> from csbox.sparse_wht import sparse_wht_signal
     >>> f, support, values = sparse_wht_signal(10, 4, seed=0)
     >>> len(support), f(np.arange(4)).shape
     (4, (4,))
@@ -65,7 +65,7 @@ def sparse_wht_signal(
     def fn(idx: np.ndarray) -> np.ndarray:
         out = np.zeros(idx.shape)
         for s in range(0, supp.size, 64):  # chunks keep the (queries x K) parity table small
-            p = _parity(np.bitwise_and(idx[:, None], supp[None, s : s + 64]))
+            p = parity(np.bitwise_and(idx[:, None], supp[None, s : s + 64]))
             out += ((1 - 2 * p) * vals[s : s + 64]).sum(1)
         return out * scale
 

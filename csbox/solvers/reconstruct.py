@@ -20,15 +20,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .linop import LinearOperator
-from .penalties.base import Penalty
-from .penalties.tv import TV
-from .solvers._core import Result
-from .solvers._splitting import check_penalties
-from .solvers.admm import admm
-from .solvers.linear import cg
-from .solvers.pdhg import pdhg
-from .solvers.proximal import fista
+from ..iterative import Result
+from ..linop import LinearOperator
+from ..penalties.base import Penalty
+from ..penalties.tv import TV
+from ._splitting import check_penalties
+from .admm import admm
+from .linear import cg
+from .pdhg import pdhg
+from .proximal import fista
 
 __all__ = ["reconstruct"]
 
