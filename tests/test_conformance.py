@@ -394,7 +394,7 @@ _OTHER_CASES = {
                     "tests/mri/"),
     **dict.fromkeys(["FMCW", "ImageGrid", "MIMOArray", "empm", "linear_scan", "planar_scan",
                      "psf_widths", "sparse_reconstruction", "target_to_clutter_db"], "tests/sar/test_sar.py"),
-    **dict.fromkeys(["map_batches", "sweep"], "tests/test_distributed.py"),
+    **dict.fromkeys(["map_batches", "sweep"], "tests/distributed/"),
     **dict.fromkeys(["psnr", "nmse_db"], "tests/test_structure.py"),
     "tv_denoise": "tests/solvers/test_tv.py",
     "Indicator": "tests/test_penalties_convex.py (real arrays only: check_penalty also tries complex ones)",
