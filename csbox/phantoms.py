@@ -8,8 +8,9 @@ from ._validation import check_int
 
 __all__ = ["camera", "lines_and_circles", "shepp_logan"]
 
-# Toft's modified Shepp-Logan ellipses: intensity, semi-axes (a, b), centre (x0, y0), angle (deg)
-_MODIFIED_SHEPP_LOGAN = (
+#: Toft's modified Shepp-Logan ellipses: intensity, semi-axes (a, b), centre (x0, y0), angle (deg).
+#: Public (not in ``__all__``) so that :mod:`csbox.mri` builds its analytic k-space from the same table.
+MODIFIED_SHEPP_LOGAN = (
     (1.0, 0.69, 0.92, 0.0, 0.0, 0.0),
     (-0.8, 0.6624, 0.874, 0.0, -0.0184, 0.0),
     (-0.2, 0.11, 0.31, 0.22, 0.0, -18.0),
@@ -49,7 +50,7 @@ def shepp_logan(n: int = 256) -> np.ndarray:
     c = (np.arange(n) - (n - 1) / 2) / ((n - 1) / 2)
     x, y = np.meshgrid(c, -c)
     img = np.zeros((n, n))
-    for amp, a, b, x0, y0, phi in _MODIFIED_SHEPP_LOGAN:
+    for amp, a, b, x0, y0, phi in MODIFIED_SHEPP_LOGAN:
         t = np.deg2rad(phi)
         xr = (x - x0) * np.cos(t) + (y - y0) * np.sin(t)
         yr = -(x - x0) * np.sin(t) + (y - y0) * np.cos(t)

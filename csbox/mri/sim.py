@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_scalar, check_shape
-from ..phantoms import _MODIFIED_SHEPP_LOGAN
+from ..phantoms import MODIFIED_SHEPP_LOGAN
 
 __all__ = ["SimulatedMRI", "birdcage_maps", "shepp_logan_kspace"]
 
@@ -165,7 +165,7 @@ def _ellipse_kspace(k0: np.ndarray, k1: np.ndarray) -> np.ndarray:
 
     kx, ky = k1, -k0
     out = np.zeros(np.broadcast_shapes(k0.shape, k1.shape), dtype=np.complex128)
-    for amp, a, b, x0, y0, phi in _MODIFIED_SHEPP_LOGAN:
+    for amp, a, b, x0, y0, phi in MODIFIED_SHEPP_LOGAN:
         t = math.radians(phi)
         kr = kx * math.cos(t) + ky * math.sin(t)
         ks = -kx * math.sin(t) + ky * math.cos(t)
@@ -180,7 +180,7 @@ def _phantom_pixels(shape: tuple[int, int]) -> np.ndarray:
     u, x = np.meshgrid(_grid(shape[0]), _grid(shape[1]), indexing="ij")
     y = -u
     img = np.zeros(shape)
-    for amp, a, b, x0, y0, phi in _MODIFIED_SHEPP_LOGAN:
+    for amp, a, b, x0, y0, phi in MODIFIED_SHEPP_LOGAN:
         t = math.radians(phi)
         xr = (x - x0) * math.cos(t) + (y - y0) * math.sin(t)
         yr = -(x - x0) * math.sin(t) + (y - y0) * math.cos(t)

@@ -7,7 +7,7 @@ import pytest
 
 from csbox.mri import Sense, birdcage_maps, shepp_logan_kspace
 from csbox.mri.sim import _ellipse_kspace
-from csbox.phantoms import _MODIFIED_SHEPP_LOGAN
+from csbox.phantoms import MODIFIED_SHEPP_LOGAN
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def sim():
 
 def test_dc_is_the_weighted_area():
     # rho_hat(0) = sum_e A_e pi a_e b_e exactly (J1(2 pi q)/q -> pi)
-    ref = sum(A * math.pi * a * b for A, a, b, *_ in _MODIFIED_SHEPP_LOGAN)
+    ref = sum(A * math.pi * a * b for A, a, b, *_ in MODIFIED_SHEPP_LOGAN)
     assert abs(_ellipse_kspace(np.zeros(1), np.zeros(1))[0] - ref) < 1e-12
 
 
@@ -29,7 +29,7 @@ def test_ellipse_transform_against_quadrature():
     g = (np.arange(n) - n // 2) * h + h / 2
     u, x = np.meshgrid(g, g, indexing="ij")
     img = np.zeros((n, n))
-    for A, a, b, x0, y0, phi in _MODIFIED_SHEPP_LOGAN:
+    for A, a, b, x0, y0, phi in MODIFIED_SHEPP_LOGAN:
         t = math.radians(phi)
         xr = (x - x0) * math.cos(t) + (-u - y0) * math.sin(t)
         yr = -(x - x0) * math.sin(t) + (-u - y0) * math.cos(t)
