@@ -8,7 +8,7 @@ logits :math:`\phi` over the :math:`N` candidates and draws :math:`M` of them
 without replacement by Gumbel-max,
 :math:`a_m = \mathrm{onehot}(\arg\max_{n \notin a_{<m}} \phi_n + g_{mn})`, with
 straight-through gradients through a tempered softmax, so the mask trains end to
-end with a recovery network, here :class:`csbox.sampling.dps.UnrolledISTA`
+end with a recovery network, here :class:`csbox.sampling.unrolled.UnrolledISTA`
 (unrolled ISTA on :math:`y = \mathrm{mask} \odot F x` with csbox's FFT on torch
 tensors, learned steps and thresholds and a small CNN proximal step).
 :func:`csbox.sampling.dps.train_dps` trains both; the same model trained with a

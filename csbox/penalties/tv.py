@@ -71,7 +71,7 @@ def tv_value(Dx: Array, isotropic: bool, stack_axis: int) -> Array:
 
 @dataclass
 class TVResult(Result):
-    """Result of :func:`tv_denoise`.
+    """Result of :func:`~csbox.solvers.tv_denoise`.
 
     Attributes
     ----------

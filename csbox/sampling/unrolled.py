@@ -41,6 +41,18 @@ class ResidualCNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The residual step ``x + CNN([Re x, Im x])``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, complex, shape ``(batch, ny, nx)``
+            Current image estimates.
+
+        Returns
+        -------
+        torch.Tensor
+            Same shape and dtype as ``x``.
+        """
         r = torch.stack([x.real, x.imag], dim=1)
         r = self.net(r)
         return x + torch.complex(r[:, 0], r[:, 1])

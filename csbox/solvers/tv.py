@@ -33,7 +33,8 @@ from .._validation import check_array, check_axes, check_scalar
 from ..backend import Array, array_namespace
 from ..iterative import IterState, StoppingRule
 from ..operators import Gradient
-from ..penalties import FGP, TVResult
+from ..penalties import FGP
+from ..penalties.tv import TVResult
 
 __all__ = ["TVResult", "tv_denoise"]
 
