@@ -388,6 +388,8 @@ _OTHER_CASES = {
                     "tests/ultrasound/"),
     **dict.fromkeys(["read_cfl", "write_cfl", "read_dca1000", "write_dca1000", "read_mat", "read_uff",
                      "write_uff"], "tests/io/"),
+    **dict.fromkeys(["LEADING_AXES", "MRIHeader", "RawMRI", "read_ismrmrd", "write_ismrmrd"],
+                    "tests/io/test_mri_readers.py"),
     **dict.fromkeys(["birdcage_maps", "cg_sense", "density_compensation", "espirit_maps", "gridded_density",
                      "gridded_kspace", "gridding_reconstruction", "l1_wavelet_sense", "llr_sense", "radial",
                      "rss", "shepp_logan_kspace", "spiral", "stack_of_stars", "tv_sense", "walsh_maps"],
