@@ -21,22 +21,39 @@ from .backend import Array, array_namespace, to_numpy
 __all__ = [
     "check_array",
     "check_axes",
+    "check_bool",
     "check_choice",
     "check_coords",
     "check_int",
     "check_memory",
     "check_same_namespace",
     "check_scalar",
+    "check_seed",
     "check_shape",
 ]
 
 
 def _is_int(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    """A Python or NumPy integer, or a 0-d NumPy integer array (``np.load`` gives those); not a bool."""
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    if isinstance(v, np.ndarray):
+        return v.ndim == 0 and v.dtype.kind in "iu"
+    return isinstance(v, numbers.Integral)
+
+
+def _int_sequence(v: Any) -> Any:
+    """A 1-D NumPy integer array as a tuple of ints (``np.array(img.shape)``); anything else unchanged."""
+    if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "iu":
+        return tuple(int(s) for s in v)
+    return v
 
 
 def check_int(name: str, v: Any, *, low: int | None = None, high: int | None = None) -> int:
-    """An integer (Python or NumPy) in ``[low, high]``; returns a Python int."""
+    """An integer (Python or NumPy, or a 0-d NumPy integer array) in ``[low, high]``; returns a Python int.
+
+    Booleans and floats (even integral ones such as ``8.0``) are rejected with ``TypeError``.
+    """
     if not _is_int(v):
         raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
     v = int(v)
@@ -73,6 +90,18 @@ def check_scalar(
     return v
 
 
+def check_bool(name: str, v: Any) -> bool:
+    """A flag: ``True``/``False`` or a NumPy bool; returns a Python bool (``"no"`` or ``2`` is not a flag)."""
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(v).__name__} {v!r}")
+    return bool(v)
+
+
+def check_seed(name: str, v: Any) -> int | None:
+    """A seed for ``numpy.random.default_rng``: ``None`` or an int ``>= 0``."""
+    return None if v is None else check_int(name, v, low=0)
+
+
 def check_choice(name: str, v: Any, choices: Sequence[str]) -> str:
     """One of the strings in ``choices``."""
     if not isinstance(v, str) or v not in choices:
@@ -85,8 +114,9 @@ def check_shape(
 ) -> tuple[int, ...]:
     """A shape: an int or a sequence of ints (NumPy ints accepted), each positive.
 
-    Floats, strings and booleans are rejected, never truncated.
+    Floats, strings and booleans are rejected, never truncated. A 1-D NumPy integer array is a sequence.
     """
+    shape = _int_sequence(shape)
     if _is_int(shape):
         shape = (shape,)
     if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
@@ -107,6 +137,7 @@ def check_shape(
 
 def check_axes(name: str, axes: Any, ndim: int, *, allow_empty: bool = False) -> tuple[int, ...]:
     """Axes of an ``ndim``-dimensional shape: ints in ``[-ndim, ndim)``, distinct; returned non-negative."""
+    axes = _int_sequence(axes)
     if _is_int(axes):
         axes = (axes,)
     if isinstance(axes, (str, bytes)) or not isinstance(axes, Sequence):

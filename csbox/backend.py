@@ -75,7 +75,12 @@ def array_namespace(*arrays: Array) -> Any:
     arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, complex))]
     if not arrs:
         return array_api_compat.array_namespace(np.empty(0))
-    return array_api_compat.array_namespace(*arrs)
+    try:
+        return array_api_compat.array_namespace(*arrs)
+    except TypeError as e:
+        kinds = ", ".join(sorted({type(a).__name__ for a in arrs}))
+        msg = f"array_namespace: expected arrays of one array-API library, got {kinds} ({e})"
+        raise TypeError(msg) from None
 
 
 def device(x: Array) -> Any:
@@ -91,6 +96,8 @@ def device(x: Array) -> Any:
     object
         The namespace's device object (``array_api_compat.device(x)``).
     """
+    if not hasattr(x, "shape"):
+        raise TypeError(f"device: x must be an array, got {type(x).__name__}")
     return array_api_compat.device(x)
 
 
@@ -110,6 +117,7 @@ def is_numpy(xp: Any) -> bool:
 
 
 def is_cupy(xp: Any) -> bool:
+    """True when ``xp`` is CuPy (bare or wrapped by array-api-compat)."""
     return array_api_compat.is_cupy_namespace(xp)
 
 
@@ -180,6 +188,7 @@ def real_dtype(xp: Any, dtype: Any) -> Any:
     dtype
         ``xp.float32`` for ``float32``/``complex64``, ``xp.float64`` for any other dtype.
     """
+    _check_dtype(xp, dtype)
     if dtype in (xp.complex64, xp.float32):
         return xp.float32
     return xp.float64
@@ -200,9 +209,19 @@ def complex_dtype(xp: Any, dtype: Any) -> Any:
     dtype
         ``xp.complex64`` for ``float32``/``complex64``, ``xp.complex128`` for any other dtype.
     """
+    _check_dtype(xp, dtype)
     if dtype in (xp.complex64, xp.float32):
         return xp.complex64
     return xp.complex128
+
+
+def _check_dtype(xp: Any, dtype: Any) -> None:
+    """``TypeError`` unless ``dtype`` is a dtype object of ``xp`` (a string such as ``"float32"`` is not)."""
+    try:
+        xp.isdtype(dtype, "numeric")
+    except (TypeError, ValueError, AttributeError):
+        msg = f"dtype must be a dtype of {_namespace_key(xp)} (e.g. xp.float32), got {dtype!r}"
+        raise TypeError(msg) from None
 
 
 def result_dtype(xp: Any, dtype: Any, complex_op: bool) -> Any:
@@ -257,6 +276,9 @@ class ArrayCache:
     def __init__(self, value: Array = None, *, build: Callable[[Array, Any], Any] | None = None):
         if (value is None) == (build is None):
             raise TypeError("ArrayCache needs exactly one of value or build")
+        if build is not None and not callable(build):
+            raise TypeError(f"ArrayCache: build must be a callable (x, dtype) -> object, "
+                            f"got {type(build).__name__}")
         self.value = value
         self._build = build
         self._cache: dict[tuple, Any] = {}
@@ -372,7 +394,17 @@ def fftshift(x: Array, axes: tuple[int, ...]) -> Array:
         Same shape, dtype and namespace as ``x``.
     """
     xp = array_namespace(x)
+    axes = _shift_axes(axes, x)
     return xp.roll(x, tuple(x.shape[a] // 2 for a in axes), axis=axes)
+
+
+def _shift_axes(axes: Any, x: Array) -> tuple[int, ...]:
+    """``axes`` of ``x`` (an int or a sequence, negative counted from the end) as valid ints."""
+    from ._validation import check_axes
+
+    if not hasattr(x, "ndim"):
+        raise TypeError(f"x must be an array, got {type(x).__name__}")
+    return check_axes("axes", axes, x.ndim, allow_empty=True)
 
 
 def ifftshift(x: Array, axes: tuple[int, ...]) -> Array:
@@ -391,6 +423,7 @@ def ifftshift(x: Array, axes: tuple[int, ...]) -> Array:
         Same shape, dtype and namespace as ``x``.
     """
     xp = array_namespace(x)
+    axes = _shift_axes(axes, x)
     return xp.roll(x, tuple(-(x.shape[a] // 2) for a in axes), axis=axes)
 
 
@@ -413,6 +446,8 @@ def as_real_pairs(x: Array) -> Array:
     Array
         Real array of shape ``(*S, 2)`` and matching precision (``float32`` for ``complex64``).
     """
+    if not hasattr(x, "shape"):
+        raise TypeError(f"as_real_pairs: x must be an array, got {type(x).__name__}")
     pair = {np.dtype(np.complex64): np.float32, np.dtype(np.complex128): np.float64}
     if array_api_compat.is_numpy_array(x) and x.flags.c_contiguous and x.dtype in pair:
         return x.view(pair[x.dtype]).reshape(*x.shape, 2)
@@ -437,6 +472,11 @@ def from_real_pairs(r: Array) -> Array:
     Array
         Complex array of shape ``S`` (``complex64`` for ``float32`` input).
     """
+    if not hasattr(r, "shape") or r.ndim < 1 or r.shape[-1] != 2:
+        raise ValueError(f"from_real_pairs: r must have a last axis of 2 (real, imaginary), got "
+                         f"{getattr(r, 'shape', type(r).__name__)}")
+    if not array_namespace(r).isdtype(r.dtype, "real floating"):
+        raise TypeError(f"from_real_pairs: r must be a real floating array, got dtype {r.dtype}")
     if array_api_compat.is_numpy_array(r) and r.flags.c_contiguous and r.dtype in (np.float32, np.float64):
         return r.view(np.complex64 if r.dtype == np.float32 else np.complex128)[..., 0]
     if array_api_compat.is_torch_array(r) and r.is_contiguous():

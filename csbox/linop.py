@@ -25,12 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int, check_memory, check_scalar, check_shape
+from ._validation import check_int, check_memory, check_scalar, check_seed, check_shape
 from .backend import Array, array_namespace, result_dtype, to_numpy
 
 __all__ = ["LinearOperator"]
 
 Shape = tuple[int, ...]
+
+#: Default budget of :meth:`LinearOperator.column_norms` probing: columns (= operator applications).
+MAX_PROBE = 2**14
 
 
 def _as_shape(shape: int | Sequence[int], name: str) -> Shape:
@@ -65,7 +68,10 @@ class LinearOperator:
     ):
         self.ishape = _as_shape(ishape, "ishape")
         self.oshape = _as_shape(oshape, "oshape")
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a floating or complex dtype, got {dtype!r}") from None
         if self.dtype.kind not in "fc":
             raise TypeError(f"dtype must be a floating or complex dtype, got {self.dtype}")
         self._H: LinearOperator | None = None
@@ -174,6 +180,8 @@ class LinearOperator:
     def __mul__(self, c: Any) -> LinearOperator:
         if isinstance(c, numbers.Number) and not isinstance(c, bool):
             return _Scaled(self, c)
+        if isinstance(c, (bool, np.bool_, str, bytes)):
+            raise TypeError(f"cannot scale {self.name} by {c!r}: the scale must be a number")
         return NotImplemented
 
     __rmul__ = __mul__
@@ -202,6 +210,9 @@ class LinearOperator:
         """
         max_iter = check_int("max_iter", max_iter, low=1)
         tol = check_scalar("tol", tol, low=0.0)
+        seed = check_seed("seed", seed)
+        if xp is not None and not hasattr(xp, "asarray"):
+            raise TypeError(f"xp must be an array namespace (a module such as numpy), got {xp!r}")
         key = (getattr(xp, "__name__", "numpy"), str(device), max_iter, tol, seed)
         if key in self._lipschitz:
             return self._lipschitz[key]
@@ -233,27 +244,61 @@ class LinearOperator:
         self._lipschitz[key] = max(lam, 0.0)
         return self._lipschitz[key]
 
-    def column_norms(self, *, batch: int = 256) -> np.ndarray:
-        """Column norms ``a_i = ||A e_i||_2`` as a NumPy array shaped ``ishape``.
+    @property
+    def _isometry(self) -> bool:
+        """True when ``||A x|| = ||x||`` for every ``x`` and ``A`` is square (unitary): its columns
+        and rows have unit norm. Identity, orthonormal FFT, wavelet and Hadamard transforms say so."""
+        return False
 
-        Used by :class:`~csbox.penalties.CEL0`. This default probes the operator
-        with unit vectors, ``batch`` columns at a time (``size_in`` products in
-        all; the full ``size_in x size_out`` matrix is never held); it refuses
-        operators whose probing batch would not fit in memory. Operators with a
-        closed form (:class:`~csbox.operators.MatrixOperator`,
-        :class:`~csbox.operators.PartialFourier`, :class:`~csbox.operators.Kronecker`)
-        override it.
+    def column_norms(self, *, batch: int = 256, max_probe: int = MAX_PROBE) -> np.ndarray:
+        r"""Column norms ``a_i = ||A e_i||_2`` as a NumPy float64 array shaped ``ishape``.
+
+        Used by :class:`~csbox.penalties.CEL0`. Structured operators answer in closed form,
+        without applying the operator: identity and the unitary transforms (orthonormal FFT,
+        wavelet, Hadamard: 1), :class:`~csbox.operators.Diagonal` (``|d|``),
+        :class:`~csbox.operators.Restriction` (the mask), :class:`~csbox.operators.PartialFourier`
+        and :class:`~csbox.operators.NUFFT` (``sqrt(M / N)``), :class:`~csbox.operators.MatrixOperator`,
+        :class:`~csbox.operators.Gradient`, :class:`~csbox.operators.Convolve`, the stacks,
+        :class:`~csbox.operators.Kronecker` (``a(A ⊗ B) = a(A) ⊗ a(B)``), scalar multiples
+        (``|c| a(A)``), adjoints of those with closed row norms, ``U @ B`` for a unitary ``U``
+        (``a(B)``) and :class:`~csbox.mri.Sense`.
+
+        Any other operator is probed with unit vectors, ``batch`` columns at a time: ``size_in``
+        columns in all, each costing one application, so the probe is refused *before it
+        starts* when ``size_in > max_probe`` (``ValueError`` naming ``max_probe``), and when its
+        batch would not fit in memory.
+
+        Parameters
+        ----------
+        batch : int, default 256
+            Columns per probing application (``>= 1``).
+        max_probe : int, default ``2**14``
+            Largest number of columns the probe may apply the operator to (``>= 0``); closed
+            forms ignore it. Raise it knowingly: probing a ``256 x 256`` image operator is 65536
+            columns.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape ``ishape``
         """
-        batch = min(check_int("batch", batch, low=1), self.size_in)
-        check_memory(f"{self.name}.column_norms probing batch", float(batch) * (self.size_in + self.size_out))
-        out = np.empty(self.size_in)
-        for start in range(0, self.size_in, batch):
-            idx = np.arange(start, min(start + batch, self.size_in))
-            e = np.zeros((idx.size, self.size_in))
-            e[np.arange(idx.size), idx] = 1.0
-            cols = np.reshape(to_numpy(self.apply(np.reshape(e, (idx.size, *self.ishape)))), (idx.size, -1))
-            out[idx] = np.linalg.norm(cols, axis=1)
-        return out.reshape(self.ishape)
+        batch = check_int("batch", batch, low=1)
+        max_probe = check_int("max_probe", max_probe, low=0)
+        closed = self._column_norms(batch=batch, max_probe=max_probe)
+        if closed is not None:
+            return np.broadcast_to(np.asarray(closed, dtype=np.float64), self.ishape).copy()
+        return _probe_columns(self, batch, max_probe)
+
+    def _column_norms(self, **probe: Any) -> np.ndarray | None:
+        """Closed-form column norms, or None (then :meth:`column_norms` probes).
+
+        ``probe`` holds ``batch`` and ``max_probe`` for composite operators that ask their
+        parts (``part.column_norms(**probe)``).
+        """
+        return np.ones(self.ishape) if self._isometry else None
+
+    def _row_norms(self, **probe: Any) -> np.ndarray | None:
+        """Closed-form row norms ``||A^H e_j||`` shaped ``oshape`` (the adjoint's column norms), or None."""
+        return np.ones(self.oshape) if self._isometry else None
 
     def to_scipy(self) -> Any:
         """A ``scipy.sparse.linalg.LinearOperator`` on flattened NumPy vectors."""
@@ -287,6 +332,26 @@ class LinearOperator:
         )
 
 
+def _probe_columns(A: LinearOperator, batch: int, max_probe: int) -> np.ndarray:
+    """Column norms of ``A`` by applying it to unit vectors, ``batch`` at a time (budget checked first)."""
+    if A.size_in > max_probe:
+        raise ValueError(
+            f"{A.name}.column_norms: no closed form, and probing would apply the operator to "
+            f"{A.size_in} unit vectors, more than max_probe={max_probe}; pass max_probe={A.size_in} "
+            "to probe anyway, or compute the norms from the operator's structure"
+        )
+    batch = min(batch, A.size_in)
+    check_memory(f"{A.name}.column_norms probing batch", float(batch) * (A.size_in + A.size_out))
+    out = np.empty(A.size_in)
+    for start in range(0, A.size_in, batch):
+        idx = np.arange(start, min(start + batch, A.size_in))
+        e = np.zeros((idx.size, A.size_in))
+        e[np.arange(idx.size), idx] = 1.0
+        cols = np.reshape(to_numpy(A.apply(np.reshape(e, (idx.size, *A.ishape)))), (idx.size, -1))
+        out[idx] = np.linalg.norm(cols, axis=1)
+    return out.reshape(A.ishape)
+
+
 # ---------------------------------------------------------------------------- combinators
 class _Adjoint(LinearOperator):
     def __init__(self, op: LinearOperator):
@@ -306,6 +371,16 @@ class _Adjoint(LinearOperator):
 
     def _make_normal(self) -> LinearOperator:
         return _Composition(self.op, self)
+
+    @property
+    def _isometry(self) -> bool:
+        return self.op._isometry
+
+    def _column_norms(self, **probe: Any) -> np.ndarray | None:
+        return self.op._row_norms(**probe)
+
+    def _row_norms(self, **probe: Any) -> np.ndarray | None:
+        return self.op._column_norms(**probe)
 
 
 class _Composition(LinearOperator):
@@ -329,6 +404,17 @@ class _Composition(LinearOperator):
 
     def _make_adjoint(self) -> LinearOperator:
         return _Composition(self.B.H, self.A.H)
+
+    @property
+    def _isometry(self) -> bool:
+        return self.A._isometry and self.B._isometry
+
+    def _column_norms(self, **probe: Any) -> np.ndarray | None:
+        # ||U B e_i|| = ||B e_i|| for a unitary U
+        return self.B.column_norms(**probe) if self.A._isometry else None
+
+    def _row_norms(self, **probe: Any) -> np.ndarray | None:
+        return self.A.H.column_norms(**probe) if self.B._isometry else None
 
 
 class _Sum(LinearOperator):
@@ -369,3 +455,9 @@ class _Scaled(LinearOperator):
     def _adjoint(self, y: Array) -> Array:
         c = self.c.conjugate() if isinstance(self.c, complex) else self.c
         return c * self.A._adjoint(y)
+
+    def _column_norms(self, **probe: Any) -> np.ndarray | None:
+        return abs(self.c) * self.A.column_norms(**probe)
+
+    def _row_norms(self, **probe: Any) -> np.ndarray | None:
+        return abs(self.c) * self.A.H.column_norms(**probe)

@@ -17,22 +17,33 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int, check_scalar
+from ._validation import check_bool, check_int, check_scalar
 from .backend import to_numpy
 
 __all__ = ["lobe_width", "nmse_db", "psnr", "support_recovery", "to_db"]
 
 
+def _host(name: str, a: Any, *, real: bool = False, nonempty: bool = True) -> np.ndarray:
+    """``a`` as a finite numeric NumPy array (booleans and integers allowed), else an error naming it."""
+    h = to_numpy(a)
+    if h.dtype.kind not in ("biuf" if real else "biufc"):
+        what = "real numeric" if real else "numeric"
+        raise TypeError(f"{name} must be a {what} array, got dtype {h.dtype}")
+    if nonempty and h.size == 0:
+        raise ValueError(f"{name} is empty (shape {h.shape})")
+    if h.dtype.kind in "fc" and not np.all(np.isfinite(h)):
+        raise ValueError(f"{name} contains NaN or Inf; it must be finite")
+    return h
+
+
 def _pair(x: Any, ref: Any, magnitude: bool) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(magnitude, bool):
-        raise TypeError(f"magnitude must be a bool, got {type(magnitude).__name__}")
+    magnitude = check_bool("magnitude", magnitude)
     a, r = to_numpy(x), to_numpy(ref)
     if a.shape != r.shape:
         raise ValueError(f"x has shape {a.shape} but ref has shape {r.shape}; they must match")
     if a.size == 0:
         raise ValueError("x and ref are empty")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(r))):
-        raise ValueError("x and ref must be finite")
+    a, r = _host("x", a), _host("ref", r)
     return (np.abs(a) if magnitude else a), r
 
 
@@ -45,7 +56,7 @@ def psnr(x: Any, ref: Any, *, peak: float | None = None, magnitude: bool = True)
     ----------
     x, ref : arrays of one shape
     peak : float, optional
-        ``p``; default ``max |ref|``.
+        ``p > 0``; default ``max |ref|`` (then ``ref`` must not be all zero).
     magnitude : bool
         Compare ``|x|`` (default) or ``x`` with ``ref``.
 
@@ -64,6 +75,8 @@ def psnr(x: Any, ref: Any, *, peak: float | None = None, magnitude: bool = True)
     """
     a, r = _pair(x, ref, magnitude)
     p = float(np.max(np.abs(r))) if peak is None else check_scalar("peak", peak, low=0.0, low_open=True)
+    if p == 0:
+        raise ValueError("ref is all zero, so its peak is 0 and the PSNR is undefined; give peak")
     mse = float(np.mean(np.abs(a - r) ** 2))
     return float("inf") if mse == 0 else float(10 * np.log10(p**2 / mse))
 
@@ -109,11 +122,13 @@ def support_recovery(x_hat: Any, x: Any, *, rel_threshold: float = 1e-3) -> floa
     Parameters
     ----------
     x_hat : array
-        The estimate (any namespace and shape; flattened).
+        The estimate (any namespace and shape; flattened), finite and non-empty: a NaN estimate
+        (a diverged solver) raises instead of being scored.
     x : array
-        The true signal, with as many entries as ``x_hat``.
+        The true signal, finite, with as many entries as ``x_hat``.
     rel_threshold : float, default 1e-3
-        Threshold relative to ``max |x_hat|``, in ``[0, 1]``.
+        Threshold relative to ``max |x_hat|``, in ``[0, 1)`` (at 1 nothing would count as
+        significant).
 
     Returns
     -------
@@ -130,10 +145,10 @@ def support_recovery(x_hat: Any, x: Any, *, rel_threshold: float = 1e-3) -> floa
     >>> round(support_recovery(np.array([0.5, 1.0, 0.0, 0.0]), x), 4)
     0.3333
     """
-    xh, x0 = to_numpy(x_hat).ravel(), to_numpy(x).ravel()
+    xh, x0 = _host("x_hat", x_hat).ravel(), _host("x", x).ravel()
     if xh.shape != x0.shape:
         raise ValueError(f"x_hat has {xh.size} entries but x has {x0.size}; they must match")
-    thr = check_scalar("rel_threshold", rel_threshold, low=0.0, high=1.0)
+    thr = check_scalar("rel_threshold", rel_threshold, low=0.0, high=1.0, high_open=True)
     a = np.abs(xh)
     s_hat = set(np.flatnonzero(a > thr * a.max())) if a.size and a.max() > 0 else set()
     s = set(np.flatnonzero(x0))
@@ -200,8 +215,8 @@ def lobe_width(profile: np.ndarray, coords: np.ndarray, peak: int, level: float)
     float
         The width in the units of ``coords``.
     """
-    profile = np.asarray(profile, dtype=float)
-    coords = np.asarray(coords, dtype=float)
+    profile = _host("profile", np.asarray(profile), real=True).astype(float)
+    coords = _host("coords", np.asarray(coords), real=True).astype(float)
     if profile.ndim != 1 or profile.size < 2:
         raise ValueError(f"profile must be a 1-D array of at least 2 samples, got shape {profile.shape}")
     if coords.shape != profile.shape:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_int, check_memory
 
 __all__ = ["camera", "lines_and_circles", "shepp_logan"]
 
@@ -32,7 +32,8 @@ def shepp_logan(n: int = 256) -> np.ndarray:
     Parameters
     ----------
     n : int, default 256
-        Grid size, a Python int ``>= 8``.
+        Grid size, an int ``>= 8`` (Python or NumPy); a size whose few ``n x n`` work arrays
+        cannot fit in memory is refused before anything is allocated.
 
     Returns
     -------
@@ -45,8 +46,8 @@ def shepp_logan(n: int = 256) -> np.ndarray:
     >>> x.shape, float(x.max()), float(x.min())
     ((64, 64), 1.0, 0.0)
     """
-    if not isinstance(n, int) or n < 8:
-        raise ValueError(f"n must be an int >= 8, got {n!r}")
+    n = check_int("n", n, low=8)
+    check_memory("shepp_logan image", 6.0 * n * n, itemsize=8)  # grids, rotated grids, image
     c = (np.arange(n) - (n - 1) / 2) / ((n - 1) / 2)
     x, y = np.meshgrid(c, -c)
     img = np.zeros((n, n))
@@ -103,6 +104,7 @@ def lines_and_circles(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
     """
     n = check_int("n", n, low=1)
     size = check_int("size", size, low=16)
+    check_memory("lines_and_circles images", float(n + 8) * size * size, itemsize=8)
     rng = np.random.default_rng(check_int("seed", seed, low=0))
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     out = np.zeros((n, size, size))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_scalar, check_shape
+from ._validation import check_int, check_scalar, check_seed, check_shape
 from .backend import array_namespace, to_numpy
 from .linop import LinearOperator
 
@@ -73,8 +73,8 @@ class Backend:
 
     def randn(self, shape: tuple[int, ...], complex: bool = False, seed: int = 0) -> Any:
         """Seeded standard normal array (complex: unit variance per component)."""
-        rng = np.random.default_rng(seed)
-        a = rng.standard_normal(shape)
+        rng = np.random.default_rng(check_seed("seed", seed))
+        a = rng.standard_normal(check_shape("shape", shape, allow_zero=True))
         if complex:
             a = a + 1j * rng.standard_normal(shape)
         return self.asarray(a)
@@ -198,7 +198,9 @@ def dottest(
 
     if not isinstance(A, LinearOperator):
         raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
-    batch = check_shape("batch", batch) if batch != () else ()
+    batch = () if isinstance(batch, tuple) and not batch else check_shape("batch", batch)
+    seed = check_seed("seed", seed)
+    _check_namespace(xp)
     if dtype is not None and _dtype_name(dtype) not in ("float32", "float64"):
         raise TypeError(f"dtype must be float32 or float64 (the real dtype of the test), got {dtype!r}")
     if rtol is not None:
@@ -222,6 +224,11 @@ def dottest(
             f"relative error {err:.3e} > rtol {tol:.1e}"
         )
     return err
+
+
+def _check_namespace(xp: Any) -> None:
+    if xp is not None and not hasattr(xp, "asarray"):
+        raise TypeError(f"xp must be an array namespace (a module such as array_api_strict), got {xp!r}")
 
 
 def _expect(exc: type[Exception] | tuple, what: str, fn: Any, *args: Any, **kwargs: Any) -> str:
@@ -265,6 +272,9 @@ def check_operator(
 
     if not isinstance(A, LinearOperator):
         raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
+    _check_namespace(xp)
+    if normal_rtol is not None:
+        normal_rtol = check_scalar("normal_rtol", normal_rtol, low=0.0, low_open=True)
     xp = xnp if xp is None else xp
     out = {"dottest": dottest(A, xp=xp, device=device, dtype=dtype)}
     out["dottest_batch"] = dottest(A, xp=xp, device=device, dtype=dtype, batch=(2,), seed=1)
@@ -313,6 +323,10 @@ def check_solver(solve: Any, A: Any, y: Any, *, x_shape: tuple[int, ...] | None 
 
     from .iterative import Result
 
+    if not callable(solve):
+        raise TypeError(f"solve must be a solver function, got {type(solve).__name__}")
+    if x_shape is not None:
+        x_shape = check_shape("x_shape", x_shape)
     sig = inspect.signature(solve)
     for kw in ("max_iter", "tol", "check_every", "callback", "progress", "stop"):
         if kw not in sig.parameters:
@@ -360,7 +374,9 @@ def check_penalty(P: Any, *, shape: tuple[int, ...] = (6, 5), n_trials: int = 20
 
     if not isinstance(P, Penalty):
         raise TypeError(f"P must be a csbox Penalty, got {type(P).__name__}")
-    rng = np.random.default_rng(seed)
+    shape = check_shape("shape", shape)
+    n_trials = check_int("n_trials", n_trials, low=1)
+    rng = np.random.default_rng(check_seed("seed", seed))
     for cplx in (False, True):
         v = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if cplx else 0)
         for step in (0.3, 1.7):

@@ -24,7 +24,7 @@ def test_statistical_dimension_monte_carlo():
     d2 = [((g[:, :k] - t) ** 2).sum(1) + (np.maximum(np.abs(g[:, k:]) - t, 0) ** 2).sum(1) for t in taus]
     mc = min(np.mean(v) for v in d2) / n
     assert l1_statistical_dimension_fraction(s) == pytest.approx(mc, rel=0.02)
-    with pytest.raises(ValueError, match="s must be in"):
+    with pytest.raises(ValueError, match="s must be <= 1"):
         l1_statistical_dimension_fraction(1.5)
 
 

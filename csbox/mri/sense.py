@@ -262,6 +262,27 @@ class Sense(LinearOperator):
             self._lipschitz["bound"] = float(power.max())
         return self._lipschitz["bound"]
 
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        """``||A e_r|| = sqrt(sum_c |S_c(r)|^2 M / N)``, no probing (``A.column_norms()``).
+
+        ``A e_r = [M F_c (S_c(r) e_r)]_c`` and every entry of ``F_c e_r`` has modulus
+        ``1/sqrt(N)`` (``N`` pixels; the checkerboard of the fast path has modulus 1), so each coil
+        keeps ``|S_c(r)|^2 M / N`` of energy with ``M`` samples (per frame; ``M = N`` fully
+        sampled; ``M`` trajectory points for the NUFFT, to its accuracy). With several maps the
+        column of component ``m`` uses ``S_{m,c}``.
+        """
+        d = self.ndim_image
+        power = np.sum(np.abs(to_numpy(self.maps)) ** 2, axis=-d - 1)  # ([n_maps,] *image_shape)
+        n = float(np.prod(self.image_shape))
+        if self._nufft is not None:
+            frac = np.asarray(self._nufft.n_samples / n)
+        elif self.mask is None:
+            frac = np.asarray(1.0)
+        else:
+            frac = np.sum(self.mask, axis=tuple(range(self.mask.ndim - d, self.mask.ndim))) / n
+        frac = np.reshape(frac, (*self.frames, *([1] * (power.ndim))))
+        return np.sqrt(frac * power)
+
     @property
     def acceleration(self) -> float:
         """Sampling acceleration ``N / M`` (1 when fully sampled)."""

@@ -48,6 +48,8 @@ class MatrixOperator(LinearOperator):
         host = to_numpy(M)
         if host.dtype.kind not in "fciu":
             raise TypeError(f"MatrixOperator: M must be numeric, got dtype {host.dtype}")
+        if host.size == 0:
+            raise ValueError(f"MatrixOperator: M is empty (shape {host.shape})")
         if not np.all(np.isfinite(host)):
             raise ValueError("MatrixOperator: M contains NaN or Inf")
         dtype = np.complex128 if host.dtype.kind == "c" else np.float64
@@ -72,9 +74,12 @@ class MatrixOperator(LinearOperator):
         xp = array_namespace(y)
         return xp.matmul(y, self._Mc.like(y, y.dtype))
 
-    def column_norms(self, **_: Any) -> np.ndarray:
-        """``||M[:, i]||_2`` from the matrix itself (no probing)."""
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # ||M[:, i]||_2 from the matrix itself (no probing)
         return np.linalg.norm(to_numpy(self.matrix), axis=0)
+
+    def _row_norms(self, **_: Any) -> np.ndarray:
+        return np.linalg.norm(to_numpy(self.matrix), axis=1)
 
 
 class Identity(LinearOperator):
@@ -99,6 +104,10 @@ class Identity(LinearOperator):
     def _make_adjoint(self) -> LinearOperator:
         return self
 
+    @property
+    def _isometry(self) -> bool:
+        return True
+
 
 class Diagonal(LinearOperator):
     """Elementwise multiplication ``y = d * x`` by a fixed array ``d`` (shape = ``d.shape``).
@@ -121,9 +130,15 @@ class Diagonal(LinearOperator):
     """
 
     def __init__(self, d: Array):
+        if not hasattr(d, "shape"):
+            d = np.asarray(d)
         host = to_numpy(d)
+        if host.dtype.kind not in "biufc":
+            raise TypeError(f"Diagonal: d must be a numeric array, got dtype {host.dtype}")
         if host.ndim == 0:
             raise ValueError("Diagonal: d must have at least one dimension")
+        if host.size == 0:
+            raise ValueError(f"Diagonal: d is empty (shape {host.shape})")
         if not np.all(np.isfinite(host)):
             raise ValueError("Diagonal: d contains NaN or Inf")
         super().__init__(host.shape, host.shape, np.complex128 if host.dtype.kind == "c" else "float64")
@@ -139,9 +154,11 @@ class Diagonal(LinearOperator):
         y = self._as_out_dtype(y)
         return self._dc.like(y, y.dtype) * y
 
-    def column_norms(self, **_: Any) -> np.ndarray:
-        """``|d|``: column ``i`` of ``diag(d)`` is ``d_i e_i``."""
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # |d|: column (and row) i of diag(d) is d_i e_i
         return np.abs(to_numpy(self._d.value))
+
+    _row_norms = _column_norms
 
     def _make_normal(self) -> LinearOperator:
         d = to_numpy(self._d.value)
@@ -241,3 +258,10 @@ class Restriction(LinearOperator):
 
     def _make_normal(self) -> LinearOperator:
         return Diagonal(self.mask.astype(np.float64))
+
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # column i is e_k when i is the k-th kept entry, zero otherwise
+        return self.mask.astype(np.float64)
+
+    def _row_norms(self, **_: Any) -> np.ndarray:
+        return np.ones(self.oshape)

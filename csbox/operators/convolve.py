@@ -77,6 +77,7 @@ class Convolve(LinearOperator):
             raise ValueError(f"kernel of shape {k.shape} is larger than the image axes {core} (periodic)")
         super().__init__(shape, shape, np.complex128 if k.dtype.kind == "c" else "float64")
         self.kernel_shape = k.shape
+        self._kernel = k
         self._axes = tuple(range(-nd, 0))
         self._core = core
         if self.mode == "periodic":
@@ -155,6 +156,17 @@ class Convolve(LinearOperator):
         if self.mode == "periodic":
             return _PeriodicNormal(self)
         return super()._make_normal()
+
+    def _squared(self) -> Convolve:
+        """The convolution with ``|k|^2``: its matrix is the entrywise ``|C_ji|^2`` of this one."""
+        return Convolve(np.abs(self._kernel) ** 2, self.ishape, self.mode)
+
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # ||C e_i||^2 = sum_j |C_ji|^2 = ((|C|^2)^T 1)_i; the FFT leaves rounding below 0 near zeros
+        return np.sqrt(np.maximum(self._squared().H @ np.ones(self.ishape), 0.0))
+
+    def _row_norms(self, **_: Any) -> np.ndarray:
+        return np.sqrt(np.maximum(self._squared() @ np.ones(self.ishape), 0.0))
 
 
 class _PeriodicNormal(LinearOperator):

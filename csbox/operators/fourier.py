@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_axes, check_shape
+from .._validation import check_axes, check_bool, check_shape
 from ..backend import (
     Array,
     ArrayCache,
@@ -85,7 +85,7 @@ class FFT(LinearOperator):
         super().__init__(shape, shape, "complex128")
         self.axes = _normalize_axes(axes, len(shape))
         self.norm = norm
-        self.centered = bool(centered)
+        self.centered = check_bool("centered", centered)
         self._neg_axes = tuple(a - len(shape) for a in self.axes)
 
     def _transform(self, x: Array, inverse: bool) -> Array:
@@ -113,6 +113,19 @@ class FFT(LinearOperator):
 
             return Identity(self.ishape)
         return super()._make_normal()
+
+    @property
+    def _isometry(self) -> bool:
+        return self.norm == "ortho"
+
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # every entry of a unit vector's spectrum has modulus 1 ("backward"), 1/sqrt(N) ("ortho")
+        # or 1/N ("forward"), over the N = prod(sizes of axes) frequencies; rows alike
+        n = math.prod(self.ishape[a] for a in self.axes)
+        scale = {"backward": math.sqrt(n), "ortho": 1.0, "forward": 1 / math.sqrt(n)}[self.norm]
+        return np.full(self.ishape, scale)
+
+    _row_norms = _column_norms
 
 
 class PartialFourier(LinearOperator):
@@ -161,6 +174,7 @@ class PartialFourier(LinearOperator):
         centered: bool = False,
     ):
         shape = check_shape("shape", shape)
+        centered = check_bool("centered", centered)
         axes_t = _normalize_axes(axes, len(shape))
         k = len(axes_t)
         if axes_t != tuple(range(len(shape) - k, len(shape))):
@@ -187,9 +201,13 @@ class PartialFourier(LinearOperator):
     def _adjoint(self, y: Array) -> Array:
         return self.fft._adjoint(self.restrict._adjoint(y))
 
-    def column_norms(self, **_: Any) -> np.ndarray:
-        """``sqrt(M / N)`` everywhere: each unit vector's orthonormal spectrum has energy ``1/N`` per bin."""
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # sqrt(M / N) everywhere: each unit vector's orthonormal spectrum has energy 1/N per bin
         return np.full(self.ishape, math.sqrt(self.mask.sum() / self.mask.size))
+
+    def _row_norms(self, **_: Any) -> np.ndarray:
+        # each row is a row of the unitary F
+        return np.ones(self.oshape)
 
     def _make_normal(self) -> LinearOperator:
         return _MaskedNormal(self)

@@ -15,7 +15,11 @@ the stacked array. ``||D||^2 <= 4 len(axes)``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 from .._validation import check_axes, check_choice, check_shape
 from ..backend import Array, array_namespace
@@ -123,6 +127,32 @@ class Gradient(LinearOperator):
 
     def _make_normal(self) -> LinearOperator:
         return _NegativeLaplacian(self)
+
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # e_i enters the difference along axis a at i (as -1, unless i is the last sample and the
+        # boundary is Neumann) and at i - e_a (as +1, unless i is the first): sum the two per axis
+        sq = np.zeros(self.ishape)
+        for a in self.axes:
+            n = self.ishape[a]
+            if n == 1:
+                continue
+            pos = np.arange(n)
+            k = np.full(n, 2.0) if self._periodic else (pos < n - 1) + (pos > 0).astype(float)
+            sq += np.reshape(k, [n if b == a else 1 for b in range(len(self.ishape))])
+        return np.sqrt(sq)
+
+    def _row_norms(self, **_: Any) -> np.ndarray:
+        # row (a, i) is e_{i + e_a} - e_i: sqrt(2), or 0 on the Neumann edge and along axes of size 1
+        rows = np.zeros(self.oshape)
+        for j, a in enumerate(self.axes):
+            n = self.ishape[a]
+            if n == 1:
+                continue
+            k = np.full(n, math.sqrt(2.0))
+            if not self._periodic:
+                k[-1] = 0.0
+            rows[j] = np.reshape(k, [n if b == a else 1 for b in range(len(self.ishape))])
+        return rows
 
 
 class _NegativeLaplacian(LinearOperator):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_array
+from .._validation import check_array, check_bool, check_int
 from ..backend import Array, array_namespace
 from ..linop import LinearOperator
 
@@ -37,6 +37,7 @@ def fwht(x: Array, *, normalize: bool = True) -> Array:
         In ``x``'s namespace, device and (floating) dtype.
     """
     x = check_array("x", x, min_ndim=1, finite=False, nonempty=False)
+    normalize = check_bool("normalize", normalize)
     xp = array_namespace(x)
     n = x.shape[-1]
     if n < 1 or n & (n - 1):
@@ -63,7 +64,7 @@ class Hadamard(LinearOperator):
     Parameters
     ----------
     n : int
-        Length, a positive power of two (a Python int); ``ishape = oshape = (n,)``.
+        Length, a positive power of two (Python or NumPy int); ``ishape = oshape = (n,)``.
 
     Examples
     --------
@@ -78,7 +79,8 @@ class Hadamard(LinearOperator):
     """
 
     def __init__(self, n: int):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n & (n - 1):
+        n = check_int("n", n)
+        if n < 1 or n & (n - 1):
             raise ValueError(f"Hadamard: n must be a positive power of two, got {n!r}")
         super().__init__((n,), (n,), "float64")
         self.n = n
@@ -91,6 +93,10 @@ class Hadamard(LinearOperator):
     def _make_adjoint(self) -> LinearOperator:
         return self
 
+    @property
+    def _isometry(self) -> bool:
+        return True
+
 
 def parity(v: np.ndarray) -> np.ndarray:
     """Parity of the set bits of each non-negative integer: ``<k, m> mod 2`` for ``v = k & m``.
@@ -100,8 +106,9 @@ def parity(v: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    v : numpy.ndarray of int
-        Non-negative integers (any shape).
+    v : array_like of int
+        Non-negative integers (any shape; a NumPy integer or a list is fine). Floats, booleans
+        and negative values raise (a negative int64 has 64-bit two's-complement bits).
 
     Returns
     -------
@@ -114,6 +121,11 @@ def parity(v: np.ndarray) -> np.ndarray:
     >>> parity(np.array([0, 1, 3, 7])).tolist()
     [0, 1, 0, 1]
     """
+    v = np.asarray(v)
+    if v.dtype.kind not in "iu":
+        raise TypeError(f"parity: v must be an integer array, got dtype {v.dtype}")
+    if v.dtype.kind == "i" and v.size and int(v.min()) < 0:
+        raise ValueError(f"parity: v must be non-negative, got a minimum of {int(v.min())}")
     if _HAS_BITCOUNT:
         return (np.bitwise_count(np.asarray(v, dtype=np.int64)) & 1).astype(np.int64)
     v = np.asarray(v, dtype=np.uint64).copy()

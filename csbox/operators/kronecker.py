@@ -91,11 +91,18 @@ class Kronecker(LinearOperator):
     def _adjoint(self, y: Array) -> Array:
         return self._modewise(y, self.m, adjoint=True)
 
-    def column_norms(self, **kw: Any) -> np.ndarray:
-        """Kronecker product of the factors' column norms (``||(A ⊗ B) e_{ij}|| = ||A e_i|| ||B e_j||``)."""
+    def _column_norms(self, **probe: Any) -> np.ndarray:
+        # ||(A ⊗ B) e_{ij}|| = ||A e_i|| ||B e_j||: a factor without a closed form is probed alone
+        # (n_i columns instead of prod(n_i))
         out = np.ones(1)
         for f in self.factors:
-            out = np.kron(out, f.column_norms(**kw))
+            out = np.kron(out, f.column_norms(**probe))
+        return out
+
+    def _row_norms(self, **probe: Any) -> np.ndarray:
+        out = np.ones(1)
+        for f in self.factors:
+            out = np.kron(out, f.H.column_norms(**probe))
         return out
 
     def _make_normal(self) -> LinearOperator:

@@ -167,6 +167,14 @@ class NUFFT(LinearOperator):
         y = xp.reshape(y, (*lead, self.n_samples))
         return self._engine(y).adjoint(y)
 
+    def _column_norms(self, **_: Any) -> np.ndarray:
+        # each of the M samples of a unit image vector has modulus 1/sqrt(N) (exact for the NUDFT;
+        # the NUFFT matches it to its accuracy eps)
+        return np.full(self.ishape, math.sqrt(self.n_samples / math.prod(self.ishape)))
+
+    def _row_norms(self, **_: Any) -> np.ndarray:
+        return np.ones(self.oshape)
+
     # ---------------------------------------------------------------- Toeplitz normal
     def normal(self, weights: Any = None) -> LinearOperator:
         r"""``A^H W A`` as a Toeplitz embedding (``W = diag(weights)``, identity when None).

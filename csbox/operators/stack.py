@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,6 +66,14 @@ def _join(blocks: list[Array], shapes: list[tuple[int, ...]]) -> Array:
 
 def _dtype(ops: list[LinearOperator]) -> np.dtype:
     return np.result_type(*[A.dtype for A in ops])
+
+
+def _flat_concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(p) for p in parts])
+
+
+def _root_sum_squares(parts: list[np.ndarray]) -> np.ndarray:
+    return np.sqrt(sum(np.asarray(p) ** 2 for p in parts))
 
 
 class VStack(LinearOperator):
@@ -118,6 +127,13 @@ class VStack(LinearOperator):
             N = N + A.normal()
         return N
 
+    def _column_norms(self, **probe: Any) -> np.ndarray:
+        # a column is the blocks' columns stacked: ||.||^2 adds up
+        return _root_sum_squares([A.column_norms(**probe) for A in self.ops])
+
+    def _row_norms(self, **probe: Any) -> np.ndarray:
+        return _flat_concat([A.H.column_norms(**probe) for A in self.ops])
+
 
 class HStack(LinearOperator):
     """``[x_1; ..; x_k] -> sum_i A_i x_i`` for operators with a common output shape (flat stacked input).
@@ -154,6 +170,12 @@ class HStack(LinearOperator):
     def _adjoint(self, y: Array) -> Array:
         return _join([A._adjoint(y) for A in self.ops], self.shapes)
 
+    def _column_norms(self, **probe: Any) -> np.ndarray:
+        return _flat_concat([A.column_norms(**probe) for A in self.ops])
+
+    def _row_norms(self, **probe: Any) -> np.ndarray:
+        return _root_sum_squares([A.H.column_norms(**probe) for A in self.ops])
+
 
 class BlockDiag(LinearOperator):
     """``[x_1; ..; x_k] -> [A_1 x_1; ..; A_k x_k]`` (flat stacked input and output).
@@ -188,3 +210,9 @@ class BlockDiag(LinearOperator):
 
     def _make_normal(self) -> LinearOperator:
         return BlockDiag([A.normal() for A in self.ops])
+
+    def _column_norms(self, **probe: Any) -> np.ndarray:
+        return _flat_concat([A.column_norms(**probe) for A in self.ops])
+
+    def _row_norms(self, **probe: Any) -> np.ndarray:
+        return _flat_concat([A.H.column_norms(**probe) for A in self.ops])

@@ -39,7 +39,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._validation import check_axes, check_shape
+from .._validation import check_axes, check_int, check_shape
 from ..backend import Array, ArrayCache, array_namespace, as_real_pairs, device, from_real_pairs
 from ..linop import LinearOperator
 
@@ -69,6 +69,8 @@ class _Filters:
     def __init__(self, name: str):
         import pywt
 
+        if not isinstance(name, str):
+            raise TypeError(f"wavelet must be a wavelet name (str) such as 'db4', got {type(name).__name__}")
         try:
             w = pywt.Wavelet(name)
         except ValueError:
@@ -491,8 +493,8 @@ class Wavelet(LinearOperator):
             level = max(pywt.dwt_max_level(min(sizes), self.filters.length), 1)
             while level > 1 and any(s % 2**level for s in sizes):
                 level -= 1
-        if not isinstance(level, int) or level < 1:
-            raise ValueError(f"level must be a positive int, got {level!r}")
+        # 2**level must divide every size, so it is at most the smallest one (checked before 2**level)
+        level = check_int("level", level, low=1, high=max(min(sizes).bit_length(), 1))
         bad = [s for s in sizes if s % 2**level]
         if bad:
             raise ValueError(
@@ -550,4 +552,8 @@ class Wavelet(LinearOperator):
         from .basic import Identity
 
         return Identity(self.ishape)
+
+    @property
+    def _isometry(self) -> bool:
+        return True
 
