@@ -14,9 +14,11 @@ naming the file and the field; nothing is ever unpickled.
 """
 
 from .cfl import read_cfl, write_cfl
+from .fastmri import read_fastmri
 from .mrd import read_ismrmrd, write_ismrmrd
 from .mri import LEADING_AXES, MRIHeader, RawMRI
 from .radar import read_dca1000, write_dca1000
+from .twix import read_twix
 from .ultrasound import ChannelData, read_mat, read_uff, write_uff
 
 __all__ = [
@@ -26,8 +28,10 @@ __all__ = [
     "RawMRI",
     "read_cfl",
     "read_dca1000",
+    "read_fastmri",
     "read_ismrmrd",
     "read_mat",
+    "read_twix",
     "read_uff",
     "write_cfl",
     "write_dca1000",

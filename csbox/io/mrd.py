@@ -38,6 +38,10 @@ _SKIP = {"navigation": 23, "phasecorr": 24, "hpfeedback": 26, "dummy": 27, "rtfe
 _HEAD_FIELDS = ("flags", "number_of_samples", "active_channels", "center_sample", "trajectory_dimensions",
                 "sample_time_us", "encoding_space_ref", "idx")
 _COUNTERS = ("kspace_encode_step_1", "kspace_encode_step_2", *LEADING_AXES)
+# the acquisition-header fields the assembly reads (ISMRMRD's names; the twix reader fills them too)
+_HEAD_DTYPE = np.dtype([("flags", "<u8"), ("number_of_samples", "<u2"), ("active_channels", "<u2"),
+                        ("center_sample", "<u2"), ("trajectory_dimensions", "<u2"), ("sample_time_us", "<f4"),
+                        ("encoding_space_ref", "<u2"), ("idx", [(c, "<u2") for c in _COUNTERS])])
 # a file may leave most of its grid unsampled (partial Fourier, high acceleration) but not more
 # than this many grid cells per stored sample: beyond it the header is not to be trusted
 _MAX_FILL = 1024

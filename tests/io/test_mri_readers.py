@@ -4,11 +4,13 @@ dataset's layout) and Siemens twix (twixtools' writer); RawMRI; every reader's v
 from __future__ import annotations
 
 import dataclasses
+import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from csbox.io import MRIHeader, RawMRI, read_ismrmrd, write_ismrmrd
+from csbox.io import MRIHeader, RawMRI, read_fastmri, read_ismrmrd, read_twix, write_ismrmrd
 
 h5py = pytest.importorskip("h5py")
 
@@ -285,3 +287,255 @@ def test_rawmri_validates_its_fields():
     with pytest.raises(ValueError, match="not a leading axis"):
         raw.select(slice=0)
     assert dataclasses.replace(raw).n_coils == 2
+
+
+# ---------------------------------------------------------------------------- fastMRI
+def _fastmri_file(path, *, coils=4, slices=3, rows=20, cols=12, mask=None, ref=True, rng=None):
+    """A file in the fastMRI layout (kspace (slices, coils, rows, cols), the readout along rows)."""
+    rng = rng or np.random.default_rng(0)
+    shape = (slices, coils, rows, cols) if coils else (slices, rows, cols)
+    k = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
+    k[..., :, 0] = 0  # a zero-padded edge column, as in the knee files
+    if mask is not None:
+        k = k * mask
+    import ismrmrd
+
+    xml = _xml(ismrmrd, nx=rows, ny=cols, rx=rows // 2,
+               limits={"kspace_encoding_step_1": (0, cols - 1, cols // 2)})
+    with h5py.File(path, "w") as f:
+        f.create_dataset("kspace", data=k)
+        f.create_dataset("ismrmrd_header", data=xml.encode())
+        if ref:
+            f.create_dataset("reconstruction_rss" if coils else "reconstruction_esc",
+                             data=rng.random((slices, 8, 8)).astype(np.float32))
+        if mask is not None:
+            f.create_dataset("mask", data=mask.astype(np.float32))
+            f.attrs["acceleration"] = 4
+            f.attrs["num_low_frequency"] = 2
+        f.attrs["acquisition"] = "CORPD_FBK"
+        f.attrs["max"] = 1.5
+    return k
+
+
+def test_read_fastmri_multicoil_puts_the_readout_last(tmp_path):
+    pytest.importorskip("ismrmrd")
+    with h5py.File(tmp_path / "none.h5", "w"):
+        pass
+    k = _fastmri_file(tmp_path / "f.h5")
+    raw = read_fastmri(tmp_path / "f.h5")
+    assert raw.axes == ("slice", "coil", "ky", "kx")
+    np.testing.assert_array_equal(raw.kspace, np.swapaxes(k, -1, -2))
+    assert not raw.mask[:, 0].any() and raw.mask[:, 1:].all()  # the all-zero column is not sampled
+    with h5py.File(tmp_path / "f.h5") as f:
+        np.testing.assert_array_equal(raw.reference, np.swapaxes(f["reconstruction_rss"][()], -1, -2))
+    assert raw.header.matrix == (20, 12, 1) and raw.header.field_strength_t == 3.0
+    assert raw.header.extra["acquisition"] == "CORPD_FBK" and raw.header.extra["max"] == 1.5
+    one = read_fastmri(tmp_path / "f.h5", slices=1)
+    assert one.axes == ("coil", "ky", "kx")
+    np.testing.assert_array_equal(one.kspace, np.swapaxes(k[1], -1, -2))
+    np.testing.assert_array_equal(one.reference, raw.reference[1])
+    two = read_fastmri(tmp_path / "f.h5", slices=slice(0, 2))
+    assert two.kspace.shape == (2, 4, 12, 20)
+
+
+def test_read_fastmri_single_coil_and_test_mask(tmp_path):
+    pytest.importorskip("ismrmrd")
+    mask = np.zeros(12, bool)
+    mask[[2, 5, 6, 9]] = True
+    k = _fastmri_file(tmp_path / "s.h5", coils=0, mask=mask, ref=False)
+    raw = read_fastmri(tmp_path / "s.h5")
+    assert raw.axes == ("slice", "coil", "ky", "kx") and raw.n_coils == 1
+    np.testing.assert_array_equal(raw.kspace[:, 0], np.swapaxes(k, -1, -2))
+    np.testing.assert_array_equal(raw.mask[0, :, 0], mask)
+    assert raw.reference is None and raw.header.extra["acceleration"] == 4
+
+
+def test_read_fastmri_rejects_bad_files(tmp_path):
+    pytest.importorskip("ismrmrd")
+    _fastmri_file(tmp_path / "g.h5")
+    with h5py.File(tmp_path / "nok.h5", "w") as f:
+        f.create_dataset("image", data=np.zeros(3))
+    with pytest.raises(ValueError, match=r"nok\.h5: no field 'kspace'"):
+        read_fastmri(tmp_path / "nok.h5")
+    with h5py.File(tmp_path / "real.h5", "w") as f:
+        f.create_dataset("kspace", data=np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="'kspace' must be complex"):
+        read_fastmri(tmp_path / "real.h5")
+    with h5py.File(tmp_path / "nan.h5", "w") as f:
+        f.create_dataset("kspace", data=np.full((1, 2, 3, 4), np.nan, np.complex64))
+    with pytest.raises(ValueError, match="NaN"):
+        read_fastmri(tmp_path / "nan.h5")
+    with h5py.File(tmp_path / "mask.h5", "w") as f:
+        f.create_dataset("kspace", data=np.ones((1, 2, 3, 4), np.complex64))
+        f.create_dataset("mask", data=np.ones(7))
+    with pytest.raises(ValueError, match="field 'mask' must be 4 values"):
+        read_fastmri(tmp_path / "mask.h5")
+    good = (tmp_path / "g.h5").read_bytes()
+    (tmp_path / "cut.h5").write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match=r"cut\.h5"):
+        read_fastmri(tmp_path / "cut.h5")
+    with pytest.raises(ValueError, match="slices must index"):
+        read_fastmri(tmp_path / "g.h5", slices=3)
+    with pytest.raises(TypeError, match="slices must be"):
+        read_fastmri(tmp_path / "g.h5", slices=1.0)
+
+
+# ---------------------------------------------------------------------------- twix
+DATA = Path(__file__).resolve().parents[2] / "data"
+GRE = DATA / "twix_gre_phantom_2ch.dat"
+
+
+def test_read_twix_on_the_real_gre_file():
+    """A 2-D GRE of a phantom on a 2.89 T Skyra (body coil, 2 channels), twixtools' example file."""
+    twixtools = pytest.importorskip("twixtools")
+    raw = read_twix(GRE)
+    assert raw.axes == ("coil", "ky", "kx") and raw.kspace.shape == (2, 160, 320) and raw.mask.all()
+    h = raw.header
+    assert h.matrix == (320, 160, 1) and h.recon_matrix == (160, 160, 1) and h.readout_oversampling == 2.0
+    assert h.field_strength_t == pytest.approx(2.89362) and h.tr_ms == (10.0,) and h.te_ms == (3.0,)
+    assert h.fov_mm == (400.0, 200.0, 4.0) and h.vendor == "SIEMENS Skyra"
+    assert h.extra["twix_version"] == "VD/VE"
+    # the same samples as twixtools' own map_twix array (Lin, Cha, Col) -> (Cha, Lin, Col)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        ref = twixtools.map_twix(str(GRE))[-1]["image"][:].squeeze()
+    np.testing.assert_array_equal(raw.kspace, np.moveaxis(ref, 1, 0))
+    small = read_twix(GRE, remove_oversampling=True)
+    assert small.kspace.shape == (2, 160, 160)
+    ax = (-2, -1)
+    img = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(small.kspace, axes=ax), norm="ortho"), axes=ax)
+    rss = np.sqrt(np.sum(np.abs(img) ** 2, axis=0))
+    # the phantom's uniform lower half against the air in a corner: ~10x (its SNR) on this scan;
+    # a misplaced line or a wrong FFT convention smears it into the background
+    assert rss[95:140, 85:125].mean() > 5 * rss[:10, :10].mean()
+
+
+def _twix_hdr(*, base=8, lines=6, partitions=1, os_factor=2.0, pad_to=0):
+    yaps = ("### ASCCONV BEGIN ###\n"
+            f"sKSpace.lBaseResolution = {base}\nsKSpace.lPhaseEncodingLines = {lines}\n"
+            f"sKSpace.lPartitions = {partitions}\nsKSpace.ucDimension = 0x2\n"
+            "sSliceArray.asSlice[0].dReadoutFOV = 220\nsSliceArray.asSlice[0].dPhaseFOV = 220\n"
+            "sSliceArray.asSlice[0].dThickness = 3\nalTR[0] = 8000\nalTE[0] = 4000\n"
+            "sRXSPEC.alDwellTime[0] = 10000\n### ASCCONV END ###\n")
+    bufs = {"Config": '<ParamString."SequenceFileName">  { "%SiemensSeq%\\gre"  }\n',
+            "Dicom": '<ParamDouble."flMagneticFieldStrength">  { <Precision> 6  1.5  }\n'
+                     '<ParamString."ManufacturersModelName">  { "Aera"  }\n',
+            "Meas": f'<ParamDouble."flReadoutOSFactor">  {{ <Precision> 6  {os_factor}  }}\n',
+            "MeasYaps": yaps}
+    body = b"".join(n.encode() + b"\0" + struct.pack("<I", len(t) + 1) + t.encode() + b"\0"
+                    for n, t in bufs.items())
+    n = max(8 + len(body), pad_to)
+    return struct.pack("<II", n, len(bufs)) + body + b"\0" * (n - 8 - len(body))
+
+
+def _lines(rng, nc=3, ns=16, lin=range(1, 6), sli=2):
+    out = []
+    for s in range(sli):
+        for i in lin:
+            d = (rng.standard_normal((nc, ns)) + 1j * rng.standard_normal((nc, ns))).astype(np.complex64)
+            out.append({"Lin": i, "Sli": s, "data": d, "flags": ["PATREFANDIMASCAN"] if i == 3 else []})
+    return out
+
+
+def test_read_twix_ve_multiraid_with_a_noise_measurement(tmp_path):
+    """Two measurements written by twixtools' write_twix: noise adjust scans, then the image."""
+    twixtools = pytest.importorskip("twixtools")
+    rng = np.random.default_rng(7)
+    hdr = np.frombuffer(_twix_hdr(), dtype="S1")
+    noise = [(rng.standard_normal((3, 32)) + 1j * rng.standard_normal((3, 32))).astype(np.complex64)
+             for _ in range(2)]
+
+    def mdb(d, flags=(), **counters):
+        m = twixtools.mdb.Mdb_local(d)
+        for f in flags:
+            m.add_flag(f)
+        m.mdh.CenterLin, m.mdh.CenterCol = 3, 8
+        for k, v in counters.items():
+            setattr(m.mdh.Counter, k, v)
+        return m
+
+    lines = _lines(rng)
+    scans = [{"hdr_str": hdr, "mdb": [mdb(n, ["NOISEADJSCAN"]) for n in noise]},
+             {"hdr_str": hdr, "mdb": [mdb(x["data"], x["flags"], Lin=x["Lin"], Sli=x["Sli"]) for x in lines]
+              + [mdb(np.ones((3, 16), np.complex64), ["PHASCOR"])]}]
+    with contextlib_quiet():
+        twixtools.write_twix(scans, str(tmp_path / "ve.dat"), version_is_ve=True)
+    raw = read_twix(tmp_path / "ve.dat")
+    assert raw.axes == ("slice", "coil", "ky", "kx") and raw.kspace.shape == (2, 3, 6, 16)
+    for x in lines:  # ky = Lin - CenterLin + 6 // 2 = Lin
+        np.testing.assert_array_equal(raw.kspace[x["Sli"], :, x["Lin"]], x["data"])
+    assert not raw.mask[:, 0].any() and raw.mask[:, 1:].all()  # line 0 not acquired (partial Fourier)
+    np.testing.assert_array_equal(raw.noise, np.concatenate(noise, axis=1))
+    assert raw.calibration_mask[:, 3].all() and raw.calibration_mask.sum() == 2 * 16
+    assert raw.header.skipped == {"phasecorr": 1} and raw.header.field_strength_t == 1.5
+    assert raw.header.dwell_us == pytest.approx(5.0) and raw.header.noise_dwell_us == pytest.approx(5.0)
+    with pytest.raises(ValueError, match="scan must index the 2 measurements"):
+        read_twix(tmp_path / "ve.dat", scan=2)
+    with pytest.raises(ValueError, match="no imaging lines"):
+        read_twix(tmp_path / "ve.dat", scan=0)
+
+
+def _write_vb(path, hdr, lines, twixtools):
+    """A minimal VB file: the protocol header, then per line and channel a 128-byte mdh and the samples."""
+    with open(path, "wb") as f:
+        f.write(hdr)
+        for x in lines:
+            d = x["data"]
+            for c in range(d.shape[0]):
+                h = twixtools.mdh_def.VB17_header(SamplesInScan=d.shape[1], UsedChannels=d.shape[0],
+                                                  ChannelId=c, CenterLin=3, CenterCol=8)
+                h.Counter.Lin, h.Counter.Sli = x["Lin"], x["Sli"]
+                for fl in x["flags"]:
+                    twixtools.mdh_def.add_flag(h, fl)
+                f.write(bytearray(h))
+                f.write(d[c].tobytes())
+        end = twixtools.mdh_def.VB17_header()
+        twixtools.mdh_def.add_flag(end, "ACQEND")
+        twixtools.mdh_def.set_dma_len(end, 128 + 16)
+        f.write(bytearray(end) + b"\0" * 16)
+
+
+def test_read_twix_vb(tmp_path):
+    twixtools = pytest.importorskip("twixtools")
+    rng = np.random.default_rng(8)
+    lines = [*_lines(rng, sli=1), {"Lin": 0, "Sli": 0, "data": np.ones((3, 16), np.complex64),
+                                   "flags": ["NOISEADJSCAN"]}]
+    _write_vb(tmp_path / "vb.dat", _twix_hdr(pad_to=12000), lines, twixtools)
+    raw = read_twix(tmp_path / "vb.dat")
+    assert raw.axes == ("coil", "ky", "kx") and raw.header.extra["twix_version"] == "VB"
+    for x in lines[:-1]:
+        np.testing.assert_array_equal(raw.kspace[:, x["Lin"]], x["data"])
+    np.testing.assert_array_equal(raw.noise, np.ones((3, 16)))
+
+
+def test_read_twix_rejects_bad_files(tmp_path):
+    pytest.importorskip("twixtools")
+    good = GRE.read_bytes()
+    (tmp_path / "cut.dat").write_bytes(good[: len(good) - 5000])
+    with pytest.raises(ValueError, match=r"cut\.dat: .*(truncated|past)"):
+        read_twix(tmp_path / "cut.dat")
+    bad = bytearray(good)
+    bad[4:8] = struct.pack("<I", 0)  # MrParcRaidFileHeader count_
+    (tmp_path / "count.dat").write_bytes(bytes(bad))
+    with pytest.raises(ValueError, match="count_ = 0"):
+        read_twix(tmp_path / "count.dat")
+    hdr_len = struct.unpack("<I", good[10240:10244])[0]
+    bad = bytearray(good)
+    bad[10240 + hdr_len:10240 + hdr_len + 192] = b"\0" * 192  # a zeroed scan header: no progress
+    (tmp_path / "zero.dat").write_bytes(bytes(bad))
+    with pytest.raises(ValueError, match=r"zero\.dat"):
+        read_twix(tmp_path / "zero.dat")
+    (tmp_path / "tiny.dat").write_bytes(b"\0" * 10)
+    with pytest.raises(ValueError, match="not a twix file"):
+        read_twix(tmp_path / "tiny.dat")
+    with pytest.raises(FileNotFoundError):
+        read_twix(tmp_path / "none.dat")
+
+
+def contextlib_quiet():
+    import contextlib
+    import io
+
+    return contextlib.redirect_stdout(io.StringIO())
