@@ -24,6 +24,7 @@ axis (3) to the front with ``np.moveaxis``.
 
 from .coils import espirit_maps, rss, walsh_maps
 from .dcf import density_compensation, gridded_density, gridded_kspace, gridding_reconstruction
+from .preprocess import coil_compress, estimate_noise, prewhiten
 from .recon import cg_sense, l1_wavelet_sense, llr_sense, tv_sense
 from .sense import Sense
 from .sim import birdcage_maps, shepp_logan_kspace
@@ -33,13 +34,16 @@ __all__ = [
     "Sense",
     "birdcage_maps",
     "cg_sense",
+    "coil_compress",
     "density_compensation",
     "espirit_maps",
+    "estimate_noise",
     "gridded_density",
     "gridded_kspace",
     "gridding_reconstruction",
     "l1_wavelet_sense",
     "llr_sense",
+    "prewhiten",
     "radial",
     "rss",
     "shepp_logan_kspace",
