@@ -166,7 +166,7 @@ def _penalties():
         "MCP": lambda: pen.MCP(0.4, gamma=3.0),
         "CEL0": lambda: pen.CEL0(0.4, col_norms=0.5),
         "InBasis": lambda: pen.L1(0.3).in_basis(Wavelet((8, 8), "db2", level=1)),
-        "TV": lambda: pen.TV(0.2, max_inner=400),
+        "TV": lambda: pen.TV(0.2, inner_max_iter=400),
         "Tikhonov": lambda: pen.Tikhonov(0.5),
         "GroupL21": lambda: pen.GroupL21(0.4, axis=0),
         "NuclearNorm": lambda: pen.NuclearNorm(0.4),

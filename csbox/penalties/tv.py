@@ -6,8 +6,9 @@ r"""Total variation: ``lam TV(x)`` with the forward-difference gradient and Neum
 
 with ``D`` the :class:`~csbox.operators.Gradient` over ``axes``. Its prox is
 TV denoising (:func:`~csbox.solvers.tv_denoise`, the FGP dual method), run
-here for ``max_inner`` iterations from the dual of the previous call (warm
-start): a prox inexact by a controlled amount, as in Beck-Teboulle's FISTA-TV.
+here for ``inner_max_iter`` iterations from the dual of the previous call in the
+same thread (warm start): a prox inexact by a controlled amount, as in
+Beck-Teboulle's FISTA-TV.
 ADMM and PDHG never call it: they split ``TV = GroupL21 o D`` (see
 :meth:`TV.split`) and use the exact prox of the group norm.
 """
@@ -15,12 +16,15 @@ ADMM and PDHG never call it: they split ``TV = GroupL21 o D`` (see
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .._validation import check_axes, check_int
-from ..backend import Array, array_namespace, device
+from ..backend import Array, array_namespace, device, tv_dual_kernel
 from ..iterative import IterativeSolver, Result
 from ..linop import LinearOperator
 from ..operators.gradient import Gradient
@@ -86,12 +90,24 @@ class TVResult(Result):
     gap: float = math.nan
 
 
+def _range_mask(G: Gradient) -> Any:
+    """NumPy mask of the range of ``D`` in its output: zero at the far edge of each component's axis."""
+    mask = np.ones(G.oshape, dtype=bool)
+    for j, a in enumerate(G.axes):
+        idx = [slice(None)] * len(G.ishape)
+        idx[a] = slice(-1, None)
+        mask[(j, *idx)] = False
+    return mask
+
+
 class FGP(IterativeSolver):
     """Fast gradient projection on the TV dual (Beck-Teboulle): the solver behind TV's prox.
 
     ``step`` is one projected Nesterov step on ``min_{|q_i| <= lam} 0.5||b - D^H q||^2``;
     :func:`csbox.solvers.tv_denoise` runs it to a duality-gap tolerance and :class:`TV`'s prox
-    runs a fixed number of warm-started steps.
+    runs a fixed number of warm-started steps. On NumPy (Neumann differences) the step is the
+    fused in-place kernel :class:`csbox.backend.TVDualKernel`; elsewhere it is written with
+    array-API calls. Both iterate the same map.
 
     Parameters
     ----------
@@ -104,7 +120,8 @@ class FGP(IterativeSolver):
     isotropic : bool
         Per-pixel Euclidean ball (True) or per-entry box (False).
     q0 : array or None
-        Warm start of the dual field, shaped ``G.oshape``.
+        Warm start of the dual field, shaped ``G.oshape``; its entries outside the range of
+        ``D`` (the far edge of each component's axis) are set to zero, the rest projected.
     **contract
         The solver contract (``max_iter``, ``tol``, ``check_every``, ...).
     """
@@ -120,31 +137,48 @@ class FGP(IterativeSolver):
         self.xp, self.b, self.lam, self.G, self.iso = xp, b, lam, G, isotropic
         self.stack_axis = -len(G.oshape)
         self.step_size = 1.0 / G.norm_bound
-        q = xp.zeros(tuple(G.oshape), dtype=b.dtype, device=device(b)) if q0 is None else q0
-        self.q = _ball_project(xp, q, lam, isotropic, self.stack_axis)
-        self.r = self.q
         self.t = 1.0
-        self.x = b - G._adjoint(self.q)
+        neg = tuple(a - len(G.ishape) for a in G.axes)
+        self.kernel = (tv_dual_kernel(b, neg, lam, isotropic, self.step_size, q0)
+                       if G.boundary == "neumann" else None)
+        if self.kernel is None:
+            q = xp.zeros(tuple(G.oshape), dtype=b.dtype, device=device(b))
+            if q0 is not None:
+                q = xp.where(xp.asarray(_range_mask(G), device=device(b)), q0, q)
+            self._q = _ball_project(xp, q, lam, isotropic, self.stack_axis)
+            self.r = self._q
+        self.x: Array | None = None
+
+    @property
+    def q(self) -> Array:
+        """The current dual field (shaped ``G.oshape``, ``b``'s dtype)."""
+        return self._q if self.kernel is None else self.kernel.dual()
 
     def step(self) -> None:
+        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * self.t * self.t))
+        c = (self.t - 1.0) / t_new
+        self.t, self.x = t_new, None
+        if self.kernel is not None:
+            self.kernel.step(c)
+            return
         xp, G = self.xp, self.G
         x_r = self.b - G._adjoint(self.r)
         q_new = self.r + self.step_size * G._apply(x_r)
         q_new = _ball_project(xp, q_new, self.lam, self.iso, self.stack_axis)
-        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * self.t * self.t))
-        self.r = q_new + ((self.t - 1.0) / t_new) * (q_new - self.q)
-        self.q, self.t = q_new, t_new
-        self.x = None
+        self.r = q_new + c * (q_new - self._q)
+        self._q = q_new
 
     def estimate(self) -> Array:
         if self.x is None:
-            self.x = self.b - self.G._adjoint(self.q)
+            self.x = self.kernel.primal() if self.kernel is not None else self.b - self.G._adjoint(self._q)
         return self.x
 
-    def primal_dual(self) -> tuple[Array, Array]:
+    def primal_dual(self) -> tuple[Any, Any]:
         """Primal objective at ``x = b - D^H q`` and the dual objective at ``q``."""
-        xp = self.xp
         x = self.estimate()
+        if self.kernel is not None:
+            return self.kernel.objectives(x)
+        xp = self.xp
         d = x - self.b
         primal = 0.5 * xp.sum(xp.real(xp.conj(d) * d)) + self.lam * tv_value(
             self.G._apply(x), self.iso, self.stack_axis
@@ -153,8 +187,11 @@ class FGP(IterativeSolver):
         return primal, dual
 
     def metrics(self) -> dict[str, Any]:
-        xp = self.xp
         primal, dual = self.primal_dual()
+        if self.kernel is not None:  # host floats already
+            gap = max(primal - dual, 0.0)
+            return {"objective": primal, "gap": gap, "rel_gap": gap / primal if primal > 0 else 0.0}
+        xp = self.xp
         gap = xp.maximum(primal - dual, xp.zeros_like(primal))
         pos = primal > 0
         rel = xp.where(pos, gap / xp.where(pos, primal, xp.ones_like(primal)), xp.zeros_like(gap))
@@ -177,8 +214,11 @@ class TV(Penalty):
     axes : int or tuple of int, optional
         Axes of ``x`` to difference, counted on the array the penalty sees
         (default: all of them; give e.g. ``axes=(-2, -1)`` for batches of 2-D images).
-    max_inner : int
-        FGP iterations per :meth:`~csbox.penalties.Penalty.prox` call (warm-started from the previous dual).
+    inner_max_iter : int
+        FGP iterations per :meth:`~csbox.penalties.Penalty.prox` call, warm-started from the dual
+        of this penalty's previous call in the same thread on an array of the same shape, dtype
+        and device (the solvers call the prox of their own copy, :meth:`with_lam`, so concurrent
+        solves sharing a penalty never see each other's dual).
 
     References
     ----------
@@ -205,7 +245,7 @@ class TV(Penalty):
         isotropic: bool = True,
         axes: int | Sequence[int] | None = None,
         *,
-        max_inner: int = 50,
+        inner_max_iter: int = 50,
     ):
         super().__init__(lam)
         if not isinstance(isotropic, bool):
@@ -214,8 +254,19 @@ class TV(Penalty):
         if axes is not None and not isinstance(axes, (int, Sequence)):
             raise TypeError(f"axes must be an int, a sequence of ints or None, got {type(axes).__name__}")
         self.axes = axes
-        self.max_inner = check_int("max_inner", max_inner, low=1)
-        self._dual: Any = None
+        self.inner_max_iter = check_int("inner_max_iter", inner_max_iter, low=1)
+        self._warm = threading.local()
+
+    # the warm start is per thread: a penalty shared by threads (Dask's threaded workers) never
+    # hands one thread's dual to another; copies and pickles start without one
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_warm"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._warm = threading.local()
 
     def gradient(self, shape: tuple[int, ...]) -> Gradient:
         """The :class:`~csbox.operators.Gradient` this penalty uses on arrays of ``shape``."""
@@ -232,13 +283,13 @@ class TV(Penalty):
         if t == 0:
             return v
         G = self.gradient(tuple(v.shape))
-        dual = self._dual
-        if dual is None or tuple(dual.shape) != G.oshape or dual.dtype != v.dtype:
-            dual = None
-        solver = FGP(v, t, G, self.isotropic, dual, max_iter=self.max_inner)
-        for _ in range(self.max_inner):
+        key = (type(v), tuple(v.shape), str(v.dtype), str(device(v)))
+        last = getattr(self._warm, "last", None)
+        dual = last[1] if last is not None and last[0] == key else None
+        solver = FGP(v, t, G, self.isotropic, dual, max_iter=self.inner_max_iter)
+        for _ in range(self.inner_max_iter):
             solver.step()
-        self._dual = solver.q
+        self._warm.last = (key, solver.q)
         return solver.estimate()
 
     def _value(self, x: Array) -> Array:
@@ -257,7 +308,7 @@ class TV(Penalty):
         -------
         TV
         """
-        return TV(lam, self.isotropic, self.axes, max_inner=self.max_inner)
+        return TV(lam, self.isotropic, self.axes, inner_max_iter=self.inner_max_iter)
 
     def _params(self) -> str:
         return f"isotropic={self.isotropic}" + ("" if self.axes is None else f", axes={self.axes}")

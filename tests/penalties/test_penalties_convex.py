@@ -139,7 +139,7 @@ def test_tv_prox_is_the_global_minimiser(isotropic, seed, step):
     The gap bounds F(p) - min F; with the 1/k^2 rate of FGP it is far below
     the 1e-7 relative slack after 1000 iterations on 20 pixels.
     """
-    _check_prox_optimal(TV(0.3, isotropic=isotropic, max_inner=1000), "tv", seed, step, 1e-7)
+    _check_prox_optimal(TV(0.3, isotropic=isotropic, inner_max_iter=1000), "tv", seed, step, 1e-7)
 
 
 def test_tv_value_and_split():
@@ -158,8 +158,8 @@ def test_bad_input():
         TV(-1.0)
     with pytest.raises(TypeError, match="isotropic"):
         TV(1.0, isotropic="yes")
-    with pytest.raises(ValueError, match="max_inner"):
-        TV(1.0, max_inner=0)
+    with pytest.raises(ValueError, match="inner_max_iter"):
+        TV(1.0, inner_max_iter=0)
     with pytest.raises(ValueError, match="block"):
         LocallyLowRank((0, 8))
     with pytest.raises(ValueError, match="frames"):
