@@ -8,7 +8,7 @@ all formats. The layout follows :mod:`csbox.mri`'s conventions:
   centred (DC at index ``n // 2``), as :class:`csbox.mri.Sense` expects;
 - ``leading`` holds the loop counters that vary in the file, outermost first, in the order
   :data:`LEADING_AXES` (``repetition, contrast, phase, set, average, slice``); counters that take
-  one value are dropped, and :attr:`RawMRI.axes` names every axis;
+  one value are dropped, and ``RawMRI.axes`` names every axis;
 - the sampling mask is boolean, shaped like k-space without the coil axis;
 - noise-only samples (a noise pre-scan) are ``(coils, n)`` complex64, apart from the image data.
 
@@ -145,7 +145,7 @@ class RawMRI:
     kspace : ndarray, complex64, ``(*leading, coils, [kz,] ky, kx)``
         Measured k-space on the encoded grid (zero where not sampled); Cartesian axes centred.
         Non-Cartesian scans: ``(*leading, coils, [kz,] readout, sample)``, with the sample
-        positions in :attr:`trajectory`.
+        positions in ``trajectory``.
     mask : ndarray, bool
         Which samples were acquired: ``kspace.shape`` without the coil axis.
     header : MRIHeader
@@ -207,7 +207,7 @@ class RawMRI:
 
     @property
     def coil_axis(self) -> int:
-        """Index of the coil axis in :attr:`kspace` (non-negative)."""
+        """Index of the coil axis in ``kspace`` (non-negative)."""
         return self.axes.index("coil")
 
     @property

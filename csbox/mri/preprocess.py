@@ -79,7 +79,7 @@ def prewhiten(kspace: Any, noise: Any = None, *, covariance: Any = None, coil_ax
     """Noise prewhitening: decorrelate the coils and give each unit noise variance.
 
     With the noise covariance ``Psi = n n^H / N`` of noise-only samples ``n`` (``coils x N``; a
-    noise pre-scan, :attr:`csbox.io.RawMRI.noise`) and its Cholesky factor ``Psi = L L^H``, the
+    noise pre-scan, ``RawMRI.noise``) and its Cholesky factor ``Psi = L L^H``, the
     whitening matrix is ``W = L^{-1}`` and the whitened data ``y' = W y`` (along the coil axis)
     have noise covariance ``W Psi W^H = I``. A SENSE reconstruction of ``y'`` with coil maps
     estimated from ``y'`` is then the maximum-likelihood one (Pruessmann et al. 1999).
@@ -115,7 +115,7 @@ def prewhiten(kspace: Any, noise: Any = None, *, covariance: Any = None, coil_ax
     References
     ----------
     Pruessmann, Weiger, Scheidegger, Boesiger, "SENSE: sensitivity encoding for fast MRI",
-    MRM 42:952 (1999), Appendix; Hansen & Kellman, "Image reconstruction in SNR units", MRM 74:1709 (2015).
+    MRM 42:952 (1999), Appendix; Kellman & McVeigh, "Image reconstruction in SNR units", MRM 54:1439 (2005).
     """
     xp, k, coil_axis = _kspace("kspace", kspace, coil_axis)
     dwell_ratio = check_scalar("dwell_ratio", dwell_ratio, low=0.0, low_open=True)
@@ -228,7 +228,7 @@ def coil_compress(kspace: Any, n_coils: int, *, method: str = "svd", calib: int 
     the calibration matrix); they keep the energy ``sum_{i<n} s_i^2`` of the calibration data, the
     most any ``n`` orthonormal combinations of the coils can keep (Eckart-Young).
 
-    **Geometric** (Zhang, Pauly, Levesque 2013): after an inverse FFT along the (fully sampled)
+    **Geometric** (Zhang, Pauly, Vasanawala, Lustig 2013): after an inverse FFT along the (fully sampled)
     readout, each readout position ``x`` gets its own SVD compression ``V_n(x)^H``, so the
     compression follows the coil profiles along ``x`` and keeps at least the SVD's energy at every
     ``x``; neighbouring matrices are aligned (``V_n(x) <- V_n(x) Q_x``, ``Q_x`` the unitary closest
@@ -262,8 +262,8 @@ def coil_compress(kspace: Any, n_coils: int, *, method: str = "svd", calib: int 
     References
     ----------
     Buehrer, Pruessmann, Boesiger, Kozerke, MRM 57:1131 (2007); Huang, Vijayakumar, Li, Hertel,
-    Duensing, MRI 26:133 (2008); Zhang, Pauly, Levesque, "Coil compression for accelerated imaging
-    with Cartesian sampling", MRM 69:571 (2013).
+    Duensing, MRI 26:133 (2008); Zhang, Pauly, Vasanawala, Lustig, "Coil compression for accelerated
+    imaging with Cartesian sampling", MRM 69:571 (2013).
     """
     xp, k, coil_axis = _kspace("kspace", kspace, coil_axis)
     method = check_choice("method", method, ("svd", "geometric"))
