@@ -133,7 +133,8 @@ def main() -> None:
         return cg_sense(y, maps, mask, lam=lam_l2, max_iter=N_CG, tol=None).x
 
     def ours_l1() -> np.ndarray:
-        return l1_wavelet_sense(y, maps, mask, lam=lam_l1, wavelet="db2", cycle_spin=False, max_iter=N_L1).x
+        return l1_wavelet_sense(y, maps, mask, lam=lam_l1, normalize=False, wavelet="db2", cycle_spin=False,
+                                max_iter=N_L1).x
 
     for name, fn, n_it in (("CG-SENSE", ours_cg, N_CG), ("l1-wavelet SENSE", ours_l1, N_L1)):
         t = best_time(fn, repeat=2)

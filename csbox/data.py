@@ -52,6 +52,16 @@ class DataFile:
 #: The files shipped in ``data/``, by the name :func:`load` takes: file, description, reader and its
 #: keyword arguments (see ``data/README.md`` for how each was made and its licence).
 FILES: dict[str, DataFile] = {
+    "brain-16ch": DataFile(
+        "brain_flash_16ch.h5",
+        "real in-vivo head scan: 2-D spoiled gradient echo (FLASH), one transversal 3-mm slice, 128 x 128, "
+        "FOV 256 mm, 16 receive channels, fully sampled, Siemens MAGNETOM Cima.X 2.89 T (Pulseq course data, "
+        "MIT licence), ISMRMRD HDF5",
+        "csbox.io:read_ismrmrd",
+        meta={"source": "github.com/pulseq/MR-Physics-with-Pulseq, tutorials/04_hardware_and_imprefections/"
+                        "data/2024-02-06-164128.dat", "licence": "MIT, Copyright (c) 2024 pulseq",
+              "fully_sampled": True, "tr_ms": 48.0, "te_ms": 12.4, "flip_deg": 8.0},
+    ),
     "disk-uff": DataFile(
         "disk_pw_l9-4.uff",
         "rotating disk, 0-degree plane wave, 32 pulses at 10 kHz, L9-4/38 (128 el., 5 MHz), RF band-pass "
@@ -93,7 +103,7 @@ def path(name: str) -> Path:
     Parameters
     ----------
     name : str
-        A key of :data:`FILES` (``"disk-uff"``, ``"sar-dca1000"``); another raises ``ValueError``.
+        A key of :data:`FILES` (``"brain-16ch"``, ``"disk-uff"``, ...); another raises ``ValueError``.
 
     Returns
     -------
@@ -115,6 +125,7 @@ def path(name: str) -> Path:
 def load(name: str) -> Any:
     """Read the example file ``name`` with its reader (see :data:`FILES`).
 
+    ``"brain-16ch"`` -> :class:`csbox.io.RawMRI` (real 16-channel k-space, fully sampled);
     ``"disk-uff"`` -> :class:`csbox.io.ultrasound.ChannelData`; ``"sar-dca1000"`` -> complex
     beat samples ``(L, n_tx, n_rx, n_samples)``. ``FILES[name].meta`` holds the ground truth
     (disk geometry and speed, radar targets).

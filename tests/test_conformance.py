@@ -395,6 +395,8 @@ _OTHER_CASES = {
                      "gridded_kspace", "gridding_reconstruction", "l1_wavelet_sense", "llr_sense", "radial",
                      "rss", "shepp_logan_kspace", "spiral", "stack_of_stars", "tv_sense", "walsh_maps"],
                     "tests/mri/"),
+    **dict.fromkeys(["METHODS", "RawReconstruction", "reconstruct_raw", "LAM_L1", "LAM_LLR", "LAM_TV"],
+                    "tests/mri/test_pipeline.py, tests/mri/test_recon.py"),
     **dict.fromkeys(["FMCW", "ImageGrid", "MIMOArray", "empm", "linear_scan", "planar_scan",
                      "psf_widths", "sparse_reconstruction", "target_to_clutter_db"], "tests/sar/test_sar.py"),
     **dict.fromkeys(["map_batches", "sweep", "worker_environment"], "tests/distributed/"),

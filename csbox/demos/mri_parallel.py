@@ -89,8 +89,6 @@ def _case(kspace: np.ndarray, true_maps: np.ndarray, ref: np.ndarray, R: int, qu
     t0 = time.perf_counter()
     maps = espirit_maps(y, calib_width=calib, kernel_width=6 if calib >= 20 else 5)
     t_maps = time.perf_counter() - t0
-    A = Sense(maps, mask)
-    scale = float(np.abs(A.H @ y).max())
     zf = rss(np.fft.fftshift(np.fft.ifftn(np.fft.ifftshift(y, axes=(-2, -1)), axes=(-2, -1), norm="ortho"),
                              axes=(-2, -1)))
     iters = {"cg": 10 if quick else 15, "l1": 30 if quick else 80, "tv": 20 if quick else 30}
@@ -99,10 +97,10 @@ def _case(kspace: np.ndarray, true_maps: np.ndarray, ref: np.ndarray, R: int, qu
     out["CG-SENSE"] = cg_sense(y, maps, mask, max_iter=iters["cg"], tol=None).x
     times["CG-SENSE"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out["l1-wavelet SENSE"] = l1_wavelet_sense(y, maps, mask, lam=LAM_L1 * scale, max_iter=iters["l1"]).x
+    out["l1-wavelet SENSE"] = l1_wavelet_sense(y, maps, mask, lam=LAM_L1, max_iter=iters["l1"]).x
     times["l1-wavelet SENSE"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out["TV SENSE"] = tv_sense(y, maps, mask, lam=LAM_TV * scale, max_iter=iters["tv"]).x
+    out["TV SENSE"] = tv_sense(y, maps, mask, lam=LAM_TV, max_iter=iters["tv"]).x
     times["TV SENSE"] = time.perf_counter() - t0
     obj = ref > 0.05 * ref.max()
     unit = true_maps / np.linalg.norm(true_maps, axis=0)

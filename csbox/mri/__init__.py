@@ -24,6 +24,7 @@ axis (3) to the front with ``np.moveaxis``.
 
 from .coils import espirit_maps, rss, walsh_maps
 from .dcf import density_compensation, gridded_density, gridded_kspace, gridding_reconstruction
+from .pipeline import METHODS, RawReconstruction, reconstruct_raw
 from .preprocess import coil_compress, estimate_noise, prewhiten
 from .recon import cg_sense, l1_wavelet_sense, llr_sense, tv_sense
 from .sense import Sense
@@ -31,6 +32,8 @@ from .sim import birdcage_maps, shepp_logan_kspace
 from .trajectories import radial, spiral, stack_of_stars
 
 __all__ = [
+    "METHODS",
+    "RawReconstruction",
     "Sense",
     "birdcage_maps",
     "cg_sense",
@@ -45,6 +48,7 @@ __all__ = [
     "llr_sense",
     "prewhiten",
     "radial",
+    "reconstruct_raw",
     "rss",
     "shepp_logan_kspace",
     "spiral",

@@ -5,7 +5,7 @@ import pytest
 
 from csbox.backend import to_numpy
 from csbox.mri import Sense, cg_sense, l1_wavelet_sense, llr_sense, shepp_logan_kspace, tv_sense
-from csbox.sampling import cartesian, equispaced, variable_density
+from csbox.sampling import cartesian, equispaced, poisson_disc, variable_density
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +50,9 @@ def test_l1_wavelet_and_tv_improve_on_cg_at_r4(sim):
     mask = cartesian(lines, (96, 96), axis=0)
     y = sim.kspace * mask
     cg = cg_sense(y, sim.maps, mask, max_iter=30, tol=None)
-    lam = 2e-3 * float(np.abs(Sense(sim.maps, mask).H @ y).max())
-    l1 = l1_wavelet_sense(y, sim.maps, mask, lam=lam, max_iter=60)
-    tv = tv_sense(y, sim.maps, mask, lam=lam, max_iter=30)
+    # lam relative to max|A^H y| (normalize=True, the default)
+    l1 = l1_wavelet_sense(y, sim.maps, mask, lam=2e-3, max_iter=60)
+    tv = tv_sense(y, sim.maps, mask, lam=2e-3, max_iter=30)
     e_cg, e_l1, e_tv = (_rel(r.x, sim.image) for r in (cg, l1, tv))
     assert e_l1 < e_cg and e_tv < e_cg, (e_cg, e_l1, e_tv)
     assert np.isfinite(l1.history["objective"][-1])
@@ -66,7 +66,7 @@ def test_llr_series():
                       for t in range(4)])
     y = scales[:, None, None, None] * s.kspace[None] * masks[:, None]
     truth = scales[:, None, None] * s.image[None]
-    lam = 1e-3 * float(np.abs(Sense(s.maps, masks).H @ y).max())
+    lam = 1e-3
     res = llr_sense(y, s.maps, masks, lam=lam, block=8, max_iter=40)
     assert res.x.shape == (4, 48, 48)
     zf = Sense(s.maps, masks).H @ y
@@ -80,3 +80,64 @@ def test_validation(sim):
         cg_sense(sim.kspace, sim.maps, lam=-1.0)
     with pytest.raises(ValueError, match="kspace has shape"):
         cg_sense(sim.kspace[:, :10], sim.maps)
+
+
+_SCALE_CASES = {
+    "cg": lambda y, m, k, **kw: cg_sense(y, m, k, lam=1e-2, max_iter=8, tol=None, **kw),
+    "l1": lambda y, m, k, **kw: l1_wavelet_sense(y, m, k, lam=3e-3, max_iter=8, **kw),
+    "tv": lambda y, m, k, **kw: tv_sense(y, m, k, lam=2e-3, max_iter=4, **kw),
+    "llr": lambda y, m, k, **kw: llr_sense(y[None], m, k[None], lam=4e-3, max_iter=4, **kw),
+}
+
+
+@pytest.mark.parametrize("name", list(_SCALE_CASES))
+def test_scaling_the_data_scales_the_image_only(name, sim):
+    # issue 27: on a real scan with k-space near 1e13 an absolute lam meant "no regularisation". With
+    # lam relative to max|A^H y| the normalised problem is the same for y and c*y, so the image scales
+    # by c and nothing else: equal to float32 rounding of the data (a few 1e-7), amplified by a few
+    # iterations -- 1e-4 relative is far below any change lam would make
+    mask = poisson_disc((96, 96), acceleration=4, calib=16, seed=0)
+    y = (sim.kspace * mask).astype(np.complex64)
+    run = _SCALE_CASES[name]
+    x1 = np.asarray(run(y, sim.maps, mask).x)
+    x2 = np.asarray(run((y * np.float32(1e13)).astype(np.complex64), sim.maps, mask).x)
+    assert np.all(np.isfinite(x2))
+    assert np.linalg.norm(x2 / 1e13 - x1) <= 1e-4 * np.linalg.norm(x1)
+    # and lam is a fraction of the zero-filled peak: normalize=False with lam * s gives the same image
+    # (the penalties are 1-homogeneous; Tikhonov is 2-homogeneous, so its lam stays as it is)
+    s = float(np.abs(Sense(sim.maps, mask).H @ y).max())
+    absolute = {"cg": 1e-2, "l1": 3e-3 * s, "tv": 2e-3 * s, "llr": 4e-3 * s}[name]
+    kw = {"normalize": False}
+    if name == "cg":
+        x3 = np.asarray(cg_sense(y, sim.maps, mask, lam=absolute, max_iter=8, tol=None, **kw).x)
+    elif name == "l1":
+        x3 = np.asarray(l1_wavelet_sense(y, sim.maps, mask, lam=absolute, max_iter=8, **kw).x)
+    elif name == "tv":
+        x3 = np.asarray(tv_sense(y, sim.maps, mask, lam=absolute, max_iter=4, **kw).x)
+    else:
+        x3 = np.asarray(llr_sense(y[None], sim.maps, mask[None], lam=absolute, max_iter=4, **kw).x)
+    assert np.linalg.norm(x3 - x1) <= 1e-4 * np.linalg.norm(x1)
+
+
+def test_absolute_lam_on_huge_data_is_what_went_wrong(sim):
+    # the failure of issue 27, kept as a test of the documented normalize=False behaviour: on data
+    # scaled by 1e13 an absolute lam of 3e-3 is ~1e-16 of the image and changes nothing, while the
+    # default (relative) lam regularises
+    mask = poisson_disc((96, 96), acceleration=4, calib=16, seed=0)
+    y = (sim.kspace * mask * 1e13).astype(np.complex64)
+    none = np.asarray(l1_wavelet_sense(y, sim.maps, mask, lam=0.0, max_iter=20).x)
+    absolute = np.asarray(l1_wavelet_sense(y, sim.maps, mask, lam=3e-3, normalize=False, max_iter=20).x)
+    relative = np.asarray(l1_wavelet_sense(y, sim.maps, mask, lam=3e-3, max_iter=20).x)
+    assert np.linalg.norm(absolute - none) < 1e-5 * np.linalg.norm(none)
+    assert np.linalg.norm(relative - none) > 1e-2 * np.linalg.norm(none)
+
+
+def test_normalize_checked_and_x0_rescaled(sim):
+    mask = poisson_disc((96, 96), acceleration=4, calib=16, seed=0)
+    y = (sim.kspace * mask).astype(np.complex64)
+    with pytest.raises(TypeError, match="normalize"):
+        l1_wavelet_sense(y, sim.maps, mask, normalize="yes")
+    # a warm start on the data's scale: starting at the answer, CG stays there
+    x = cg_sense(y * 1e13, sim.maps, mask, max_iter=50, tol=1e-8).x
+    again = cg_sense(y * 1e13, sim.maps, mask, max_iter=1, tol=None, x0=x).x
+    assert np.linalg.norm(again - x) < 1e-3 * np.linalg.norm(x)
