@@ -313,9 +313,12 @@ def test_sns_auto_rule_predictions():
     # log(e/tol) = 1 < 2: j windows with 0.5 (0.8 + ... + 0.8^j) = 1, 1 - 0.8^j = 0.5
     assert sw.sinkhorn_seconds(1e-9 * np.e) == pytest.approx(np.log(0.5) / np.log(0.8) * 5e-3)
     sw.budget, sw.t_newton = 1.0, 0.01
-    assert not sw.newton_pays(1, [1e-3, np.nan], 0.01)
-    assert not sw.newton_pays(2, [1e-3, 1e-2, 0.2], 0.02)  # 200x the error at the switch
-    assert sw.newton_pays(2, [1e-3, 1e-2, 1e-4], 0.02)  # superlinear phase
+    assert not sw.newton_pays(1, [1e-3, np.nan], 0.01, [False])
+    assert not sw.newton_pays(2, [1e-3, 1e-2, 0.2], 0.02, [False, False])  # 200x the error at the switch
+    assert sw.newton_pays(2, [1e-3, 1e-2, 1e-4], 0.02, [False, False])  # superlinear phase
+    # the error above its value at the switch and CG cut by its time limit twice: hand back
+    assert not sw.newton_pays(2, [1e-3, 2e-3, 2e-3], 0.02, [True, True])
+    assert sw.newton_pays(2, [1e-3, 2e-3, 2e-3], 0.02, [False, True])
 
 
 def test_sns_auto_plan_matches_pot():
