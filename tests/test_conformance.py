@@ -244,8 +244,23 @@ def _function_cases():
             (lambda: _sv().sparse_code(np.eye(4), np.ones((2, 4))), ValueError, "n_nonzero must be given"),
             (lambda: _sv().sparse_code(np.eye(4), np.full((2, 4), np.nan), n_nonzero=1), ValueError,
              "Y contains"),
-            (lambda: _sv().sparse_code(np.eye(4), np.ones((2, 4)), method="soft", alpha=-1), ValueError,
-             "alpha")],
+            (lambda: _sv().sparse_code(np.eye(4), np.ones((2, 4)), method="soft", lam=-1), ValueError,
+             "lam"),
+            (lambda: _sv().sparse_code(np.eye(4), np.ones((2, 4)), n_nonzero=1, lam=0.1), ValueError,
+             "lam applies")],
+        "polar": [(lambda: _sv().polar(np.ones(3)), ValueError, "G must have at least 2"),
+                  (lambda: _sv().polar(np.full((2, 2), np.nan)), ValueError, "G contains NaN")],
+        "extract_patches": [(lambda: _sv().extract_patches(np.ones((4, 4)), 5), ValueError, "size"),
+                            (lambda: _sv().extract_patches(np.ones((0, 4)), 1), ValueError, "img is empty"),
+                            (lambda: _sv().extract_patches(np.full((8, 8), np.nan), 4), ValueError, "img")],
+        "assemble_patches": [(lambda: _sv().assemble_patches(np.ones((1, 4)), [(3, 3)], (4, 4), 2),
+                              ValueError, "not inside"),
+                             (lambda: _sv().assemble_patches(np.ones((1, 4)), [(0.5, 0)], (4, 4), 2),
+                              TypeError, "positions row")],
+        "dct_dictionary": [(lambda: _sv().dct_dictionary(0), ValueError, "n must be"),
+                           (lambda: _sv().dct_dictionary(4, ndim=2.0), TypeError, "ndim must be an int")],
+        "sparse_wht_signal": [(lambda: _sw().sparse_wht_signal(8, 0), ValueError, "n_nonzero"),
+                              (lambda: _sw().sparse_wht_signal(8.0, 2), TypeError, "n must be an int")],
         "to_db": [(lambda: _me().to_db(np.ones(3), floor=-1), ValueError, "floor"),
                   (lambda: _me().to_db(np.array(["a"])), TypeError, "x must be"),
                   (lambda: _me().to_db(np.array([1.0, np.nan])), ValueError, "NaN"),
@@ -267,6 +282,12 @@ def _me():
     import csbox.metrics as me
 
     return me
+
+
+def _sw():
+    import csbox.sparse_wht as sw
+
+    return sw
 
 
 def _co():
@@ -348,10 +369,6 @@ _PENDING: set[str] = {
     "FILES",
     "load",
     "path",
-    "assemble_patches",
-    "dct_dictionary",
-    "extract_patches",
-    "polar",
     "SimulatedMRI",
     "UnrolledRadial",
     "golden_subset",
@@ -374,7 +391,6 @@ _PENDING: set[str] = {
     "train_dps",
     "ResidualCNN",
     "UnrolledISTA",
-    "sparse_wht_signal",
     "l1_phase_transition",
     "l1_statistical_dimension_fraction",
 }

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_int, check_scalar
+from ..backend import to_numpy
 
 __all__ = ["IRSChannel", "irs_channel", "steering"]
 
@@ -123,11 +124,16 @@ class IRSChannel:
         return self.y_clean + n, nv
 
     def channels_from(self, x_hat: np.ndarray) -> np.ndarray:
-        """Cascaded channel estimates ``(n_patterns, n_bs, n_ms)`` from coefficients ``x_hat``."""
+        """Cascaded channel estimates ``(n_patterns, n_bs, n_ms)`` from coefficients ``x_hat``.
+
+        ``x_hat`` holds ``grid**3`` finite coefficients (any array namespace; read on the host).
+        """
         G = self.grid
-        x_hat = np.asarray(x_hat)
+        x_hat = np.asarray(to_numpy(x_hat) if hasattr(x_hat, "__array_namespace__") else x_hat)
         if x_hat.size != G**3:
             raise ValueError(f"x_hat must hold grid**3 = {G**3} coefficients, got shape {x_hat.shape}")
+        if x_hat.dtype.kind not in "biufc" or not np.all(np.isfinite(x_hat)):
+            raise ValueError("x_hat must hold finite numbers (an estimate that ran into NaN has x = None)")
         X = np.reshape(x_hat, (G, G, G))  # (IRS difference, MS angle, BS angle)
         Phi = self.factors[0]
         # H_k = sum_{j, i, b} Phi[k, j] X[j, i, b] a_bs(b) conj(a_ms(i))^T

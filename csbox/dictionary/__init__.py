@@ -2,12 +2,12 @@
 
 from .learning import (
     DictionaryResult,
-    OnlineOrthogonalDictionary,
     dictionary_recovery,
     orthogonal_dictionary_learning,
     polar,
     sparse_code,
 )
+from .online import OnlineOrthogonalDictionary
 from .patches import assemble_patches, dct_dictionary, extract_patches
 
 __all__ = [

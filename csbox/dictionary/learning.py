@@ -1,4 +1,4 @@
-r"""Orthogonal dictionary learning: online Frank-Wolfe (Xue and Lau) and batch l4-maximisation (MSP).
+r"""Orthogonal dictionary learning: batch l4-maximisation (MSP), sparse coding, the shared Frank-Wolfe pieces.
 
 Model: ``y = D0 x`` with ``D0`` orthogonal (``n x n``) and ``x`` sparse. For an
 orthogonal ``D``, ``D^T y`` is sparsest when its ``l_p`` norm (``p > 2``) is
@@ -35,21 +35,20 @@ conditional gradient methods", AISTATS 2018 (gradient tracking).
 
 from __future__ import annotations
 
-import inspect
 import math
-from collections.abc import Callable, Iterator
+import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_same_namespace, check_scalar
+from .._validation import check_array, check_choice, check_int, check_same_namespace, check_scalar
 from ..backend import Array, array_namespace, device, to_numpy
 from ..iterative import IterativeSolver, IterState, Result, StoppingRule
 
 __all__ = [
     "DictionaryResult",
-    "OnlineOrthogonalDictionary",
     "dictionary_recovery",
     "orthogonal_dictionary_learning",
     "polar",
@@ -60,34 +59,36 @@ __all__ = [
 def polar(G: Array) -> Array:
     """Orthogonal polar factor ``U V^T`` of ``G = U s V^T``.
 
-    It is the maximiser of ``<G, S>`` over the spectral-norm ball ``||S||_2 <= 1``.
+    It is the maximiser of ``<G, S>`` over the spectral-norm ball ``||S||_2 <= 1``;
+    for ``G`` of shape ``(n, k)``, ``k <= n``, it has orthonormal columns.
 
     Parameters
     ----------
     G : array, shape ``(..., m, n)``
-        A matrix (or a stack of them).
+        A finite matrix (or a stack of them), real or complex; integers are cast to float64.
 
     Returns
     -------
     array, shape ``(..., m, n)``
         ``U V^T`` from the thin SVD, in ``G``'s namespace and dtype.
     """
+    G = check_array("G", G, min_ndim=2)
     xp = array_namespace(G)
     U, _, Vh = xp.linalg.svd(G, full_matrices=False)
     return U @ Vh
 
 
 def dictionary_recovery(D0: Array, D: Array) -> float:
-    """``||D0^T D||_4^4 / n``: 1 exactly when ``D`` equals ``D0`` up to a signed permutation.
+    """``||D0^T D||_4^4 / k``: 1 exactly when ``D`` equals ``D0`` up to a signed permutation.
 
-    For orthogonal ``D0`` and ``D`` every entry of ``D0^T D`` is at most 1 in magnitude
-    and each column has unit norm, so the score lies in ``[1/n, 1]``.
+    For orthonormal columns of ``D0`` and ``D`` every entry of ``D0^T D`` is at most 1 in
+    magnitude and each column has unit norm, so the score lies in ``[1/n, 1]``.
 
     Parameters
     ----------
-    D0 : array, shape ``(n, n)``
+    D0 : array, shape ``(n, k)``
         The true dictionary (atoms as columns), real floating and finite.
-    D : array, shape ``(n, n)``
+    D : array, shape ``(n, k)``
         The learnt dictionary: same shape and namespace as ``D0``.
 
     Returns
@@ -95,58 +96,86 @@ def dictionary_recovery(D0: Array, D: Array) -> float:
     float
         ``sum((D0^T D)^4) / D0.shape[1]``.
     """
-    xp = _check_samples(D0, None, "D0")
-    _check_samples(D, None, "D")
+    D0 = _check_samples(D0, "D0")
+    D = _check_samples(D, "D")
     if tuple(D.shape) != tuple(D0.shape):
         raise ValueError(f"D has shape {tuple(D.shape)} but D0 has {tuple(D0.shape)}; they must match")
-    check_same_namespace(D0=D0, D=D)
+    xp = check_same_namespace(D0=D0, D=D)
     M = xp.matrix_transpose(D0) @ D
     return float(to_numpy(xp.sum(M**4))) / D0.shape[1]
 
 
 def _grad(xp: Any, D: Array, Y: Array, p: float) -> Array:
+    """``grad f(D) = (p / b) Y (sign(D^T Y) |D^T Y|^{p-1})^T`` for signals ``Y`` (``n x b``) in columns."""
     Z = xp.matrix_transpose(D) @ Y
     W = xp.sign(Z) * xp.abs(Z) ** (p - 1.0)
     return (p / Y.shape[1]) * (Y @ xp.matrix_transpose(W))
 
 
-def _check_samples(Y: Array, n_features: int | None, name: str = "Y") -> Any:
-    if not hasattr(Y, "shape") or Y.ndim != 2:
-        got = getattr(Y, "shape", None)
-        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got {got}")
-    if Y.shape[0] == 0 or Y.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(Y.shape)})")
-    if n_features is not None and Y.shape[1] != n_features:
-        raise ValueError(f"{name} has {Y.shape[1]} features, expected {n_features} (as fitted)")
-    xp = array_namespace(Y)
-    if not xp.isdtype(Y.dtype, "real floating"):
-        raise TypeError(f"{name} must be a real floating array, got dtype {Y.dtype}")
-    if not bool(to_numpy(xp.all(xp.isfinite(Y)))):
-        raise ValueError(f"{name} contains NaN or Inf")
-    return xp
+def _check_samples(Y: Any, name: str = "Y") -> Array:
+    """A finite, non-empty, real 2-D array (integers cast to float64)."""
+    return check_array(name, Y, ndim=2, complex_ok=False)
+
+
+def _check_p(p: Any) -> float:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 2 < float(p) < math.inf:
+        raise ValueError(
+            f"p must be a finite number > 2, got {p!r}: the l_p objective ||Y D||_p^p favours sparse codes "
+            "only for p > 2 (for p = 2 it equals ||Y||_F^2 for every orthogonal D)"
+        )
+    return float(p)
+
+
+def _check_dictionary(D: Any) -> Array:
+    """A finite real ``(n, k)`` dictionary without a zero atom."""
+    D = _check_samples(D, "D")
+    xp = array_namespace(D)
+    norms = to_numpy(xp.linalg.vector_norm(D, axis=0))
+    if not np.all(norms > 0):
+        raise ValueError(f"D has a zero atom (column {int(np.flatnonzero(norms == 0)[0])}): it codes nothing")
+    return D
+
+
+def _coding_rule(method: Any, n_nonzero: Any, lam: Any, D: Array) -> tuple[str, int | None, float | None]:
+    """The checked coding rule: OMP takes ``n_nonzero`` only, thresholding ``lam`` only."""
+    check_choice("method", method, ("omp", "hard", "soft"))
+    if method == "omp":
+        if n_nonzero is None:
+            raise ValueError("n_nonzero must be given for method='omp'")
+        if lam is not None:
+            raise ValueError("lam applies to method='hard' or 'soft'; method='omp' takes n_nonzero")
+        return method, check_int("n_nonzero", n_nonzero, low=1, high=min(D.shape)), None
+    if lam is None:
+        raise ValueError(f"lam must be given for method={method!r} (the threshold)")
+    if n_nonzero is not None:
+        raise ValueError(f"n_nonzero applies to method='omp'; method={method!r} takes lam")
+    return method, None, check_scalar("lam", lam, low=0.0)
 
 
 def sparse_code(
-    D: Array, Y: Array, *, method: str = "omp", n_nonzero: int | None = None, alpha: float | None = None
+    D: Array, Y: Array, *, method: str = "omp", n_nonzero: int | None = None, lam: float | None = None
 ) -> Array:
-    """Sparse codes ``X`` (``n_samples x n_atoms``) of the rows of ``Y`` in the dictionary ``D`` (``n x k``).
+    r"""Sparse codes ``X`` (``n_samples x k``) of the rows of ``Y`` in the dictionary ``D`` (``n x k``).
 
-    ``method="omp"``: orthogonal matching pursuit with ``n_nonzero`` atoms, batched over samples;
-    ``"hard"`` / ``"soft"``: thresholding of ``D^T y`` at ``alpha`` (exact l0 / l1 coding
-    for an orthogonal ``D``).
+    ``method="omp"``: orthogonal matching pursuit, :math:`\min_x \|y - D x\|_2` over
+    ``n_nonzero``-sparse ``x`` (greedy: the atom of largest ``|d_j^T r| / ||d_j||``, then least
+    squares on the support), batched over samples. ``"hard"`` / ``"soft"``: thresholding of
+    ``D^T y`` at ``lam``, the exact minimiser of ``0.5 ||y - D x||^2 + lam^2 / 2 ||x||_0``
+    (hard) or ``0.5 ||y - D x||^2 + lam ||x||_1`` (soft) for an orthogonal ``D``.
 
     Parameters
     ----------
     D : array, shape ``(n, k)``
-        Dictionary with atoms as columns; real floating, finite.
+        Dictionary with atoms as columns; real, finite, no zero atom (integers cast to float64).
     Y : array, shape ``(n_samples, n)``
-        Signals as rows; real floating, finite, same namespace as ``D``.
+        Signals as rows; real, finite, non-empty, same namespace as ``D``.
     method : {"omp", "hard", "soft"}, default "omp"
         Coding rule.
     n_nonzero : int, optional
-        Atoms per sample for ``"omp"`` (required there), ``1 <= n_nonzero <= min(n, k)``.
-    alpha : float, optional
-        Threshold ``>= 0`` for ``"hard"`` / ``"soft"`` (required there).
+        Atoms per sample for ``"omp"`` (required there, refused by the thresholds),
+        ``1 <= n_nonzero <= min(n, k)``.
+    lam : float, optional
+        Threshold ``>= 0`` for ``"hard"`` / ``"soft"`` (required there, refused by ``"omp"``).
 
     Returns
     -------
@@ -163,32 +192,34 @@ def sparse_code(
     >>> bool(np.allclose(codes, Z))
     True
     """
-    check_choice("method", method, ("omp", "hard", "soft"))
-    _check_samples(D, None, "D")
-    xp = _check_samples(Y, D.shape[0], "Y")
-    check_same_namespace(D=D, Y=Y)
+    D = _check_dictionary(D)
+    Y = _check_samples(Y, "Y")
+    if Y.shape[1] != D.shape[0]:
+        raise ValueError(f"Y has {Y.shape[1]} features, expected {D.shape[0]} (the rows of D)")
+    xp = check_same_namespace(D=D, Y=Y)
+    method, n_nonzero, lam = _coding_rule(method, n_nonzero, lam, D)
     C = Y @ D  # (b, k) correlations D^T y
-    if method in ("hard", "soft"):
-        if alpha is None:
-            raise ValueError(f"alpha must be given for {method} thresholding")
-        alpha = check_scalar("alpha", alpha, low=0.0)
-        if method == "hard":
-            return xp.where(xp.abs(C) > alpha, C, xp.zeros_like(C))
-        return xp.sign(C) * xp.clip(xp.abs(C) - alpha, min=0.0)
+    if method == "hard":
+        return xp.where(xp.abs(C) > lam, C, xp.zeros_like(C))
+    if method == "soft":
+        return xp.sign(C) * xp.clip(xp.abs(C) - lam, min=0.0)
+    return _omp(xp, D, Y, n_nonzero)
+
+
+def _omp(xp: Any, D: Array, Y: Array, n_nonzero: int) -> Array:
+    """Batched OMP: per sample, ``n_nonzero`` greedy picks with a least-squares refit each."""
     k = D.shape[1]
-    if n_nonzero is None:
-        raise ValueError("n_nonzero must be given for method='omp'")
-    n_nonzero = check_int("n_nonzero", n_nonzero, low=1, high=min(k, D.shape[0]))
     b = Y.shape[0]
     dev = device(Y)
     Dt = xp.matrix_transpose(D)  # (k, n): row j is atom j
+    inv_norm = 1.0 / xp.linalg.vector_norm(D, axis=0)
     atoms = xp.arange(k, device=dev)
     chosen = xp.zeros((b, k), dtype=xp.bool, device=dev)
     idx_list = []
     R = Y
     coef = None
     for _ in range(n_nonzero):
-        corr = xp.abs(R @ D)
+        corr = xp.abs(R @ D) * inv_norm
         corr = xp.where(chosen, xp.full_like(corr, -1.0), corr)
         j = xp.argmax(corr, axis=1)
         idx_list.append(j)
@@ -202,7 +233,8 @@ def sparse_code(
     # scatter the coefficients into (b, k) by summing one-hot products (no integer setitem)
     X = xp.zeros((b, k), dtype=Y.dtype, device=dev)
     for s, j in enumerate(idx_list):
-        X = X + xp.where(atoms[None, :] == j[:, None], coef[:, s : s + 1], xp.zeros_like(X))
+        c = xp.astype(coef[:, s : s + 1], Y.dtype)
+        X = X + xp.where(atoms[None, :] == j[:, None], c, xp.zeros_like(X))
     return X
 
 
@@ -234,319 +266,29 @@ def _rel_change(xp: Any, new: Array, old: Array) -> Array:
     return xp.linalg.vector_norm(new - old) / xp.linalg.vector_norm(new)
 
 
-def _initial_dictionary(Y: Array, n: int, seed: int, x0: Array | None) -> Array:
-    """A random orthogonal ``n x n`` matrix (seeded), or the checked warm start ``x0``."""
+def _initial_dictionary(Y: Array, k: int, seed: int, x0: Any, *, in_ball: bool = False) -> Array:
+    """A random ``n x k`` matrix with orthonormal columns (seeded), or the checked warm start ``x0``.
+
+    ``in_ball``: ``x0`` must lie in the Frank-Wolfe feasible set ``||x0||_2 <= 1``.
+    """
     xp = array_namespace(Y)
+    n = Y.shape[1]
     if x0 is None:
         rng = np.random.default_rng(seed)
-        Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        Q, _ = np.linalg.qr(rng.standard_normal((n, k)))
         return xp.asarray(Q, dtype=Y.dtype, device=device(Y))
-    if not hasattr(x0, "shape") or tuple(x0.shape) != (n, n):
+    if not hasattr(x0, "shape") or tuple(x0.shape) != (n, k):
         got = getattr(x0, "shape", None)
-        raise ValueError(f"x0 must be an ({n}, {n}) initial dictionary, got shape {got}")
-    D = xp.asarray(x0, dtype=Y.dtype, device=device(Y))
-    if not bool(to_numpy(xp.all(xp.isfinite(D)))):
-        raise ValueError("x0 contains NaN or Inf")
+        raise ValueError(f"x0 must be an ({n}, {k}) initial dictionary, got shape {got}")
+    x0 = check_array("x0", x0, complex_ok=False)
+    D = xp.asarray(to_numpy(x0) if array_namespace(x0) is not xp else x0, dtype=Y.dtype, device=device(Y))
+    if in_ball:
+        nrm = float(np.linalg.norm(to_numpy(D), 2))
+        if nrm > 1.0 + 1e-6:
+            raise ValueError(
+                f"x0 has spectral norm {nrm:.6g} > 1: the Frank-Wolfe iterates live in the ball ||D||_2 <= 1"
+            )
     return D
-
-
-class _OnlineFW(IterativeSolver):
-    """Stochastic Frank-Wolfe over the mini-batches of ``n_epochs`` passes; one step per iteration."""
-
-    name = "fw-dictionary"
-    divergence = False
-
-    def __init__(self, model: OnlineOrthogonalDictionary, Y: Array, batches: Iterator[Array], **kw: Any):
-        super().__init__(**kw)
-        self.model = model
-        self.xp = array_namespace(Y)
-        self.batches = batches
-        self._change: Array | None = None
-
-    def step(self) -> None:
-        old = self.model.dictionary_
-        self.model._step(next(self.batches))
-        self._change = _rel_change(self.xp, self.model.dictionary_, old)
-
-    def metrics(self) -> dict[str, Any]:
-        return {"rel_change": self._change, "gap": self.model.gap_history_[-1]}
-
-    def estimate(self) -> Array:
-        return self.model.dictionary_
-
-    def result(self, base: Result) -> DictionaryResult:
-        m = self.model
-        seen = m.n_samples_seen_
-        return DictionaryResult(**base._base(), gap_history=list(m.gap_history_), n_samples_seen=seen)
-
-
-class _Estimator:
-    """scikit-learn's parameter protocol without importing scikit-learn.
-
-    The constructor's keyword parameters are the hyper-parameters: ``get_params``
-    reads them back, ``set_params`` writes them (so ``sklearn.base.clone`` and
-    grid searches work); fitted state ends in ``_``.
-    """
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return sorted(n for n, p in sig.parameters.items() if n != "self" and p.kind != p.VAR_KEYWORD)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {n: getattr(self, n) for n in self._param_names()}
-
-    def set_params(self, **params: Any) -> _Estimator:
-        valid = self._param_names()
-        for n, v in params.items():
-            if n not in valid:
-                raise ValueError(f"invalid parameter {n!r} for {type(self).__name__}; valid: {valid}")
-            setattr(self, n, v)
-        return self
-
-    def __sklearn_tags__(self) -> Any:
-        # only scikit-learn's own tooling calls this, so importing it here keeps it optional
-        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
-
-        return Tags(
-            estimator_type=None,
-            target_tags=TargetTags(required=False),
-            transformer_tags=TransformerTags(),
-            input_tags=InputTags(),
-        )
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__)
-        changed = [
-            f"{n}={getattr(self, n)!r}"
-            for n, p in sig.parameters.items()
-            if n != "self" and (p.default is p.empty or getattr(self, n) is not p.default)
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-
-class OnlineOrthogonalDictionary(_Estimator):
-    """Online orthogonal dictionary learning by stochastic Frank-Wolfe (Xue and Lau), scikit-learn style.
-
-    Parameters
-    ----------
-    n_components : int, optional
-        Number of atoms; must equal the signal dimension (a complete orthogonal
-        dictionary). None (default): the number of features of the data.
-    p : float
-        Exponent of the ``l_p`` objective (3 or 4 in the paper).
-    step_schedule : (callable, callable), optional
-        ``(rho, gamma)``, functions of the step count ``t >= 1``: gradient
-        tracking weight and Frank-Wolfe step. Default ``rho_t = gamma_t =
-        t^{-1/2}`` (the paper's exact schedule was not available; among the
-        decaying schedules tried, see the docs, this one recovered the synthetic
-        dictionary best).
-    batch_size : int
-        Mini-batch size used by :meth:`fit`.
-    n_epochs : int
-        Passes of :meth:`fit` over the data.
-    project : bool
-        After :meth:`fit`, replace ``dictionary_`` by its orthogonal polar factor.
-    coding : dict
-        Default arguments of :meth:`transform` (``method``, ``n_nonzero``, ``alpha``).
-    seed : int
-        Seeds the initial dictionary (a random orthogonal matrix) and the shuffling.
-    max_iter : int, optional
-        Most Frank-Wolfe steps (mini-batches) of :meth:`fit`; default (None): all
-        mini-batches of the ``n_epochs`` passes (a larger value is capped there).
-    tol : float, optional
-        :meth:`fit` stops (converged) when the relative change of the dictionary
-        ``||D_t - D_{t-1}||_F / ||D_t||_F`` at a checkpoint falls below ``tol``;
-        None or 0 runs every step.
-    check_every : int
-        Checkpoint period of :meth:`fit` (history, callback, stopping rules).
-    callback : callable, optional
-        ``callback(state)`` at each checkpoint of :meth:`fit`; ``state.x`` is the
-        current dictionary. Raising ``StopIteration`` stops cleanly.
-    progress : bool
-        tqdm progress over mini-batches in :meth:`fit`.
-    stop : StoppingRule, optional
-        An extra stopping rule for :meth:`fit`.
-    x0 : array (n_features, n_features), optional
-        Initial dictionary of :meth:`fit` and of the first :meth:`partial_fit`
-        (default: a random orthogonal matrix drawn from ``seed``).
-
-    Attributes
-    ----------
-    dictionary_ : ndarray (n_features, n_components)
-        Atoms in columns, in the namespace of the data.
-    components_ : ndarray (n_components, n_features)
-        Atoms in rows (scikit-learn's layout).
-    n_samples_seen_, n_steps_ : int
-    gap_history_ : list of float
-        Frank-Wolfe gap ``<G_t, S_t - D_{t-1}>`` of every step.
-    result_ : DictionaryResult
-        The run of the last :meth:`fit` (stop reason, history of ``rel_change`` and ``gap``).
-    n_iter_ : int
-        Frank-Wolfe steps of the last :meth:`fit`.
-    """
-
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        p: float = 3.0,
-        step_schedule: tuple[Callable[[int], float], Callable[[int], float]] | None = None,
-        batch_size: int = 64,
-        n_epochs: int = 1,
-        project: bool = False,
-        coding: dict | None = None,
-        seed: int = 0,
-        max_iter: int | None = None,
-        tol: float | None = None,
-        check_every: int = 10,
-        callback: Callable[[IterState], Any] | None = None,
-        progress: bool = False,
-        stop: StoppingRule | None = None,
-        x0: Array | None = None,
-    ):
-        self.n_components = n_components
-        self.p = p
-        self.step_schedule = step_schedule
-        self.batch_size = batch_size
-        self.n_epochs = n_epochs
-        self.project = project
-        self.coding = coding
-        self.seed = seed
-        self.max_iter = max_iter
-        self.tol = tol
-        self.check_every = check_every
-        self.callback = callback
-        self.progress = progress
-        self.stop = stop
-        self.x0 = x0
-
-    def _validate_params(self, n_features: int) -> None:
-        if self.n_components is None:
-            return self._validate_rest()
-        if not isinstance(self.n_components, int) or self.n_components < 1:
-            raise ValueError(f"n_components must be a positive int, got {self.n_components!r}")
-        if self.n_components > n_features:
-            raise ValueError(
-                f"n_components = {self.n_components} exceeds the signal dimension {n_features}: "
-                "an orthogonal dictionary has at most as many atoms as features"
-            )
-        if self.n_components != n_features:
-            raise ValueError(
-                f"n_components = {self.n_components} must equal the signal dimension {n_features} "
-                "(complete orthogonal dictionary)"
-            )
-        self._validate_rest()
-
-    def _validate_rest(self) -> None:
-        if not self.p > 2:
-            raise ValueError(f"p must be > 2 (l_p maximisation favours sparsity only if p > 2), got {self.p}")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}")
-
-    def _init(self, Y: Array) -> None:
-        xp = array_namespace(Y)
-        n = Y.shape[1]
-        self._validate_params(n)
-        self.dictionary_ = _initial_dictionary(Y, n, self.seed, self.x0)
-        self._G = xp.zeros((n, n), dtype=Y.dtype, device=device(Y))
-        self.n_features_in_ = n
-        self.n_samples_seen_ = 0
-        self.n_steps_ = 0
-        self.gap_history_: list[float] = []
-
-    def _schedules(self) -> tuple[Callable[[int], float], Callable[[int], float]]:
-        if self.step_schedule is not None:
-            return self.step_schedule
-        return (lambda t: t**-0.5), (lambda t: t**-0.5)
-
-    def _step(self, Y: Array) -> None:
-        """One Frank-Wolfe step on the checked mini-batch ``Y`` (``n_samples x n_features``)."""
-        xp = array_namespace(Y)
-        rho_f, gam_f = self._schedules()
-        t = self.n_steps_ + 1
-        rho, gam = float(rho_f(t)), float(gam_f(t))
-        if not (0 < rho <= 1 and 0 < gam <= 1):
-            raise ValueError(f"step schedule must give values in (0, 1], got rho={rho}, gamma={gam} at t={t}")
-        D = self.dictionary_
-        grad = _grad(xp, D, xp.matrix_transpose(Y), self.p)
-        self._G = (1.0 - rho) * self._G + rho * grad
-        S = polar(self._G)
-        self.gap_history_.append(float(to_numpy(xp.sum(self._G * (S - D)))))
-        self.dictionary_ = (1.0 - gam) * D + gam * S
-        self.n_steps_ = t
-        self.n_samples_seen_ += int(Y.shape[0])
-
-    def partial_fit(self, Y: Array, y: Any = None) -> OnlineOrthogonalDictionary:
-        """One Frank-Wolfe step on the mini-batch ``Y`` (``n_samples x n_features``)."""
-        first = not hasattr(self, "dictionary_")
-        _check_samples(Y, None if first else self.n_features_in_)
-        if first:
-            self._init(Y)
-        self._step(Y)
-        return self
-
-    def _batches(self, Y: Array) -> Iterator[Array]:
-        xp = array_namespace(Y)
-        rng = np.random.default_rng(self.seed + 1)
-        n = Y.shape[0]
-        for _ in range(self.n_epochs):
-            order = xp.asarray(rng.permutation(n), device=device(Y))
-            for start in range(0, n, self.batch_size):
-                yield xp.take(Y, order[start : start + self.batch_size], axis=0)
-
-    def fit(self, Y: Array, y: Any = None) -> OnlineOrthogonalDictionary:
-        """Stream ``Y`` in mini-batches of ``batch_size`` for ``n_epochs`` passes (shuffled per epoch).
-
-        The run (stop reason, history) is kept in ``result_``.
-        """
-        _check_samples(Y, None)
-        check_int("n_epochs", self.n_epochs, low=1)
-        self._init(Y)
-        steps = self.n_epochs * math.ceil(Y.shape[0] / self.batch_size)
-        max_iter = steps if self.max_iter is None else min(check_int("max_iter", self.max_iter, low=0), steps)
-        solver = _OnlineFW(
-            self,
-            Y,
-            self._batches(Y),
-            max_iter=max_iter,
-            tol=self.tol,
-            check_every=self.check_every,
-            callback=self.callback,
-            progress=self.progress,
-            stop=self.stop,
-        )
-        res = solver.solve()
-        if res.x is not None:
-            self.dictionary_ = polar(res.x) if self.project else res.x
-            res.x = self.dictionary_
-        self.result_ = res
-        self.n_iter_ = res.n_iter
-        return self
-
-    def fit_transform(self, Y: Array, y: Any = None, **coding: Any) -> Array:
-        """:meth:`fit` then :meth:`transform` on ``Y``."""
-        return self.fit(Y).transform(Y, **coding)
-
-    @property
-    def components_(self) -> Array:
-        xp = array_namespace(self.dictionary_)
-        return xp.matrix_transpose(self.dictionary_)
-
-    def transform(self, Y: Array, **coding: Any) -> Array:
-        """Sparse codes (``n_samples x n_components``); see :func:`sparse_code` for the options."""
-        if not hasattr(self, "dictionary_"):
-            raise ValueError("this OnlineOrthogonalDictionary is not fitted yet")
-        _check_samples(Y, self.n_features_in_)
-        opts = {"method": "omp", "n_nonzero": max(1, self.n_features_in_ // 10)}
-        opts.update(self.coding or {})
-        opts.update(coding)
-        return sparse_code(self.dictionary_, Y, **opts)
-
-    def inverse_transform(self, X: Array) -> Array:
-        """Signals ``X D^T`` from codes ``X`` (``n_samples x n_components``)."""
-        xp = array_namespace(X)
-        return X @ xp.matrix_transpose(self.dictionary_)
 
 
 def _objective(xp: Any, Y: Array, D: Array, p: float) -> float:
@@ -591,7 +333,7 @@ def orthogonal_dictionary_learning(
     p: float = 4,
     max_iter: int = 100,
     tol: float | None = 1e-8,
-    check_every: int = 1,
+    check_every: int = 10,
     callback: Callable[[IterState], Any] | None = None,
     progress: bool = False,
     stop: StoppingRule | None = None,
@@ -608,8 +350,9 @@ def orthogonal_dictionary_learning(
     Parameters
     ----------
     Y : array (n_samples, n_features)
+        Real, finite, non-empty (integers cast to float64).
     p : float
-        Exponent, ``> 2`` (4 in the paper). For ``p = 2`` the objective is
+        Exponent, finite and ``> 2`` (4 in the paper). For ``p = 2`` the objective is
         ``tr(D^T Y^T Y D) = ||Y||_F^2`` for every orthogonal ``D``: it carries no
         information, so ``p <= 2`` is refused.
     max_iter : int
@@ -617,8 +360,9 @@ def orthogonal_dictionary_learning(
         Converged when the relative change of the dictionary,
         ``||D_k - D_{k-1}||_F / ||D_k||_F``, falls below ``tol`` at a checkpoint
         (None or 0: run ``max_iter`` iterations).
-    check_every : int
-        Checkpoint period (history, callback, stopping rules).
+    check_every : int, default 10
+        Checkpoint period (history, callback, stopping rules). A step stays on the
+        device; a checkpoint costs one more product ``Y D`` (the objective) and a host sync.
     callback : callable, optional
         ``callback(state)``; ``state.x`` is the current dictionary.
     progress : bool
@@ -626,8 +370,9 @@ def orthogonal_dictionary_learning(
     stop : StoppingRule, optional
         An extra stopping rule.
     x0 : array (n_features, n_features), optional
-        Initial dictionary (default: a random orthogonal matrix drawn from ``seed``).
+        Initial dictionary, real and finite (default: a random orthogonal matrix drawn from ``seed``).
     seed : int
+        ``>= 0``; the same seed gives bit-identical results on NumPy.
 
     Returns
     -------
@@ -640,17 +385,14 @@ def orthogonal_dictionary_learning(
     Y. Zhai, Z. Yang, Z. Liao, J. Wright, Y. Ma, "Complete dictionary learning via
     l4-norm maximization over the orthogonal group", JMLR 2020.
     """
-    _check_samples(Y, None)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not p > 2:
-        raise ValueError(
-            f"p must be a number > 2, got {p!r}: the l_p objective ||Y D||_p^p favours sparse codes only for "
-            "p > 2 (for p = 2 it equals ||Y||_F^2 for every orthogonal D)"
-        )
+    Y = _check_samples(Y)
+    p = _check_p(p)
+    seed = check_int("seed", seed, low=0)
     D = _initial_dictionary(Y, Y.shape[1], seed, x0)
     return _MSP(
         Y,
         D,
-        float(p),
+        p,
         max_iter=max_iter,
         tol=tol,
         check_every=check_every,

@@ -23,7 +23,7 @@ def extract_patches(img: np.ndarray, size: int, stride: int = 1) -> tuple[np.nda
     Parameters
     ----------
     img : array, shape ``(h, w)``
-        The image (converted with ``numpy.asarray``).
+        A non-empty, finite numeric image (converted with ``numpy.asarray``).
     size : int
         Patch side, ``1 <= size <= min(h, w)``.
     stride : int, default 1
@@ -40,6 +40,12 @@ def extract_patches(img: np.ndarray, size: int, stride: int = 1) -> tuple[np.nda
     img = np.asarray(img)
     if img.ndim != 2:
         raise ValueError(f"img must be a 2-D image, got shape {img.shape}")
+    if img.size == 0:
+        raise ValueError(f"img is empty (shape {img.shape})")
+    if img.dtype.kind not in "biufc":
+        raise TypeError(f"img must be a numeric image, got dtype {img.dtype}")
+    if not np.all(np.isfinite(img)):
+        raise ValueError("img contains NaN or Inf")
     size = check_int("size", size, low=1, high=min(img.shape))
     stride = check_int("stride", stride, low=1)
     rows = range(0, img.shape[0] - size + 1, stride)
@@ -59,9 +65,9 @@ def assemble_patches(P: np.ndarray, positions: list[tuple[int, int]], shape: tup
     Parameters
     ----------
     P : array, shape ``(n_patches, size * size)``
-        Real flattened patches, one per position.
+        Real flattened patches, one per position (at least one).
     positions : list of (int, int)
-        Top-left corners ``(row, column)``, inside ``shape``.
+        Top-left corners ``(row, column)`` (integers), inside ``shape``.
     shape : tuple of 2 int
         Output image shape.
     size : int
@@ -73,17 +79,26 @@ def assemble_patches(P: np.ndarray, positions: list[tuple[int, int]], shape: tup
     """
     P = np.asarray(P)
     size = check_int("size", size, low=1)
+    if P.dtype.kind not in "biuf":
+        raise TypeError(f"P must hold real patches, got dtype {P.dtype}")
     if P.ndim != 2 or P.shape[1] != size * size or P.shape[0] != len(positions):
         raise ValueError(f"P must have shape ({len(positions)}, {size * size}), got {P.shape}")
+    if P.shape[0] == 0:
+        raise ValueError("P is empty: no patches to assemble")
     if not (isinstance(shape, (tuple, list)) and len(shape) == 2):
         raise ValueError(f"shape must be a pair (h, w), got {shape!r}")
     shape = (check_int("shape[0]", shape[0], low=1), check_int("shape[1]", shape[1], low=1))
-    for i, j in positions:
+    for pos in positions:
+        if not (isinstance(pos, (tuple, list, np.ndarray)) and len(pos) == 2):
+            raise TypeError(f"positions must hold (row, column) pairs, got {pos!r}")
+        i = check_int("positions row", pos[0])
+        j = check_int("positions column", pos[1])
         if not (0 <= i <= shape[0] - size and 0 <= j <= shape[1] - size):
             raise ValueError(f"the {size} x {size} patch at {(i, j)} is not inside an image of shape {shape}")
     out = np.zeros(shape)
     w = np.zeros(shape)
     for p, (i, j) in zip(P, positions, strict=True):
+        i, j = int(i), int(j)
         out[i : i + size, j : j + size] += p.reshape(size, size)
         w[i : i + size, j : j + size] += 1
     return out / np.maximum(w, 1)
@@ -107,7 +122,6 @@ def dct_dictionary(n: int, ndim: int = 2) -> np.ndarray:
     from scipy.fft import dct
 
     n = check_int("n", n, low=1)
-    if ndim not in (1, 2):
-        raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
+    ndim = check_int("ndim", ndim, low=1, high=2)
     C = dct(np.eye(n), norm="ortho", axis=0)
     return C.T if ndim == 1 else np.kron(C, C).T

@@ -30,6 +30,7 @@ sparse Bayesian learning for recovery of block-sparse signals", IEEE TSP 2015.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,13 +58,36 @@ def _as_matrix(A: Any, name: str) -> Array:
     return check_array(name, A, ndim=2)
 
 
-def _check_noise(noise_var: float | None) -> None:
+def _check_noise(noise_var: float | None) -> float | None:
+    """``None`` (learn it) or a finite real ``> 0`` (NumPy scalars accepted), as a Python float."""
     if noise_var is None:
-        return
-    if isinstance(noise_var, bool) or not isinstance(noise_var, (int, float)):
-        raise TypeError(f"noise_var must be a float or None, got {type(noise_var).__name__}")
+        return None
+    if isinstance(noise_var, bool) or not isinstance(noise_var, numbers.Real):
+        raise TypeError(f"noise_var must be a real number or None, got {type(noise_var).__name__}")
     if not math.isfinite(noise_var) or noise_var <= 0:
         raise ValueError(f"noise_var must be a finite number > 0 (or None to learn it), got {noise_var!r}")
+    return float(noise_var)
+
+
+def _check_signal(y: Array) -> None:
+    """Refuse an all-zero ``y`` at the start: its estimate is ``x = 0`` and EM degenerates
+    (``gamma -> 0``, the noise variance to its floor) instead of converging."""
+    xp = array_namespace(y)
+    if not bool(to_numpy(xp.any(y != 0))):
+        raise ValueError("y is all zero: the sparse estimate is x = 0; there is nothing to learn")
+
+
+def _relative_residual(xp: Any, r: Array, y: Array) -> float:
+    """``||r|| / ||y||`` as a Python float (``y`` is never all zero here)."""
+    return float(to_numpy(xp.linalg.vector_norm(r) / xp.linalg.vector_norm(y)))
+
+
+def _check_columns(name: str, A: Array, why: str = "") -> None:
+    """Refuse a zero column: its coefficient is unidentifiable (and its prior variance never moves)."""
+    xp = array_namespace(A)
+    nonzero = to_numpy(xp.any(A != 0, axis=0))
+    if not np.all(nonzero):
+        raise ValueError(f"{name} has a zero column ({int(np.flatnonzero(~nonzero)[0])}){why}")
 
 
 def _expand(xp: Any, v: Array, active: np.ndarray, n: int) -> Array:
@@ -92,14 +116,14 @@ class SBLResult(Result):
         Indices kept by pruning.
     factors_gamma : list of arrays
         :func:`kron_sbl` only: the per-factor ``gamma_i`` (zeros where pruned).
-    inner_iterations : list of int
+    inner_n_iter : list of int
         :func:`kron_sbl` with ``method="am"``: inner M-step sweeps per EM iteration.
-    fit : float
-        :func:`sbl` only: the normalised residual ``||y - A x||^2 / (m * noise_var)``.
-        About 1 (or below) when the estimate explains the data down to the noise
-        level; well above 1 means the fixed point left signal unexplained (a local
-        minimum, typically after pruning dropped needed columns of a coherent
-        dictionary). NaN when the run returned no estimate.
+    residual : float
+        The relative residual ``||y - A x|| / ||y||`` (NaN when the run returned no estimate).
+        ``residual**2 * ||y||^2 / (m * noise_var)`` is the noise-normalised fit: about 1
+        (or below) when the estimate explains the data down to the noise level; well
+        above 1 means the fixed point left signal unexplained (a local minimum,
+        typically after pruning dropped needed columns of a coherent dictionary).
     """
 
     gamma: Any = None
@@ -107,11 +131,11 @@ class SBLResult(Result):
     noise_var: float = 0.0
     support: Any = None
     factors_gamma: list = field(default_factory=list)
-    inner_iterations: list = field(default_factory=list)
-    fit: float = math.nan
+    inner_n_iter: list = field(default_factory=list)
+    residual: float = math.nan
 
 
-_COST_RISE = 1e-2  # relative EM-cost rise that counts as a breakdown (see _SBL._track_cost)
+_COST_RISE = 1e-2  # relative EM-objective rise that counts as a breakdown (see _SBL._track_cost)
 
 
 class _SBL(IterativeSolver):
@@ -227,25 +251,24 @@ class _SBL(IterativeSolver):
             self.Aa = xp.take(self.Aa, idx, axis=1)
 
     def metrics(self) -> dict[str, Any]:
-        return {"cost": self.cost, "rel_change": self.dg, "cost_rose": self.cost_rise > _COST_RISE}
+        return {"objective": self.cost, "rel_change": self.dg, "objective_rose": self.cost_rise > _COST_RISE}
 
     def rules(self) -> list[StoppingRule]:
-        return [Flag("cost_rose", "diverged", converges=False)]
+        return [Flag("objective_rose", "diverged", converges=False)]
 
     def estimate(self) -> Array:
         return self.x
 
     def result(self, base: Result) -> SBLResult:
         fields = base._base()
-        fit = math.nan
+        residual = math.nan
         if fields["x"] is not None:
             xp = self.xp
-            r = self.y - self.A @ xp.astype(fields["x"], self.dt)
-            fit = float(to_numpy(xp.sum(_real(xp, xp.conj(r) * r)))) / (self.m * self.s2)
+            residual = _relative_residual(xp, self.y - self.A @ xp.astype(fields["x"], self.dt), self.y)
         if base.stop_reason == "diverged":
             fields["message"] = (
-                f"the EM cost rose by {self.cost_rise:.2g} (relative) at iteration {base.n_iter}: EM never "
-                "raises it, so the posterior solve broke down numerically; the estimate is unreliable"
+                f"the EM objective rose by {self.cost_rise:.2g} (relative) at iteration {base.n_iter}: EM "
+                "never raises it, so the posterior solve broke down numerically; the estimate is unreliable"
             )
         return SBLResult(
             **fields,
@@ -253,7 +276,7 @@ class _SBL(IterativeSolver):
             variance=self.var_full,
             noise_var=self.s2,
             support=self.support,
-            fit=fit,
+            residual=residual,
         )
 
 
@@ -267,26 +290,29 @@ def sbl(
     Parameters
     ----------
     A : array (m, n) or MatrixOperator
+        Finite, no zero column (another operator is refused: SBL needs the matrix).
     y : array (m,)
-        Integer data are cast to float64.
+        Finite, not all zero; integer data are cast to float64.
     noise_var : float, optional
-        Known noise variance ``s2``; ``None`` learns it by EM:
+        Known noise variance ``s2 > 0``; ``None`` learns it by EM:
         ``s2 = (||y - A mu||^2 + s2 sum_j (1 - Sigma_jj / gamma_j)) / m``.
     max_iter, tol, check_every, callback, progress, stop
         The solver contract: ``tol`` bounds ``||gamma_k - gamma_{k-1}|| / ||gamma_k||``.
+        ``check_every`` defaults to 1: every step already synchronises with the host
+        (pruning), so a checkpoint costs nothing more.
     prune : float
-        Drop coefficients whose ``gamma_j < prune * max(gamma)`` (and their columns).
+        Drop coefficients whose ``gamma_j < prune * max(gamma)`` (and their columns), ``0 <= prune < 1``.
     update : {"em", "mackay"}
         ``"em"``: ``gamma_j = |mu_j|^2 + Sigma_jj``; ``"mackay"``: the fixed point
-        ``gamma_j = |mu_j|^2 / (1 - Sigma_jj / gamma_j)`` of the same cost (faster).
+        ``gamma_j = |mu_j|^2 / (1 - Sigma_jj / gamma_j)`` of the same objective (faster).
 
     Returns
     -------
     SBLResult
         ``x``: posterior mean (zeros where pruned, always full length); ``gamma``;
-        ``variance``; ``noise_var``; ``support``; ``fit`` (normalised residual, about 1
-        when the estimate explains the data to the noise level); history of ``cost`` and
-        ``rel_change``. With ``update="em"`` a rise of the cost (which EM never raises)
+        ``variance``; ``noise_var``; ``support``; ``residual`` (``||y - A x|| / ||y||``);
+        history of ``objective`` (the SBL cost ``log|B| + y^H B^{-1} y``) and
+        ``rel_change``. With ``update="em"`` a rise of the objective (which EM never raises)
         stops the run with ``stop_reason="diverged"`` and ``converged=False``.
 
     Notes
@@ -310,10 +336,12 @@ def sbl(
     array([ 5, 40, 99])
     """
     A = _as_matrix(A, "A")
+    _check_columns("A", A)
     y = check_array("y", y, ndim=1)
     if y.shape[0] != A.shape[0]:
         raise ValueError(f"y has length {y.shape[0]}, but A has {A.shape[0]} rows")
-    _check_noise(noise_var)
+    _check_signal(y)
+    noise_var = _check_noise(noise_var)
     check_choice("update", update, ("em", "mackay"))
     prune = check_scalar("prune", prune, low=0.0, high=1.0, high_open=True)
     xp = check_same_namespace(A=A, y=y)
@@ -469,7 +497,7 @@ class _KronSBL(IterativeSolver):
                 self.Cs[i] = xp.take(xp.take(self.Cs[i], idx, axis=0), idx, axis=1)
 
     def metrics(self) -> dict[str, Any]:
-        return {"cost": self.cost, "rel_change": self.dg}
+        return {"objective": self.cost, "rel_change": self.dg}
 
     def estimate(self) -> Array:
         return self.x
@@ -477,20 +505,22 @@ class _KronSBL(IterativeSolver):
     def result(self, base: Result) -> SBLResult:
         xp, Ns = self.xp, self.Ns
         if base.stop_reason == "nan":
-            return SBLResult(**base._base(), noise_var=self.s2, inner_iterations=self.n_inner)
+            return SBLResult(**base._base(), noise_var=self.s2, inner_n_iter=self.n_inner)
         # final posterior at the last gamma
         mu, var, _, _, _ = _kron_estep(xp, self.mats, self.gam, self.Y, self.s2, self.dt)
         flat = _flat_active(self.actives, Ns)
         N = math.prod(Ns)
         fields = base._base()
         fields["x"] = _expand(xp, mu, flat, N)
+        fit = _modeprod(xp, xp.reshape(mu, tuple(g.shape[0] for g in self.gam)), self.mats)
         return SBLResult(
             **fields,
             gamma=_full_gamma(xp, self.gam, self.actives, Ns),
             variance=_expand(xp, var, flat, N),
             noise_var=self.s2,
             support=flat,
-            inner_iterations=self.n_inner,
+            residual=_relative_residual(xp, self.Y - fit, self.Y),
+            inner_n_iter=self.n_inner,
             factors_gamma=[_expand(xp, g, a, n) for g, a, n in zip(self.gam, self.actives, Ns, strict=True)],
         )
 
@@ -509,9 +539,7 @@ def _factor_matrices(factors: Any, y: Array) -> list:
         raise ValueError(f"factors: a Kronecker model needs at least two factors, got {len(factors)}")
     mats = [_as_matrix(F, f"factors[{i}]") for i, F in enumerate(factors)]
     for i, F in enumerate(mats):
-        fxp = array_namespace(F)
-        if not bool(to_numpy(fxp.all(fxp.any(F != 0, axis=0)))):
-            raise ValueError(f"factors[{i}] has a zero column: its Kronecker atoms would be zero")
+        _check_columns(f"factors[{i}]", F, " (its Kronecker atoms would be zero)")
     Ms = [int(F.shape[0]) for F in mats]
     if y.ndim != 1 or y.shape[0] != math.prod(Ms):
         raise ValueError(
@@ -527,9 +555,13 @@ def _factor_matrices(factors: Any, y: Array) -> list:
 
 
 def _per_factor(name: str, value: Any, I: int, check: Any) -> list:
-    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+    """One checked value per factor, from a scalar (NumPy scalars too), ``None`` or a sequence."""
+    if value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool)):
         return [None if value is None else check(name, value)] * I
-    out = [None if v is None else check(name, v) for v in value]
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        got = type(value).__name__
+        raise TypeError(f"{name} must be a number or a sequence of one per factor, got {got}")
+    out = [None if v is None else check(f"{name}[{i}]", v) for i, v in enumerate(value)]
     if len(out) != I:
         raise ValueError(f"{name} needs one entry per factor ({I}), got {len(out)}")
     return out
@@ -543,7 +575,9 @@ def _kron_hyper(method: str, prune: Any, coupling: Any, I: int) -> tuple[list, l
         I,
         lambda n, v: check_scalar(n, v, low=0.0, high=1.0, high_open=True),
     )
-    betas = _per_factor("coupling", coupling, I, lambda n, v: check_scalar(n, v))
+    # Fang et al.'s pattern coupling weight beta in [0, 1]: 0 is no coupling; a negative beta would
+    # make the effective variances C gamma negative
+    betas = _per_factor("coupling", coupling, I, lambda n, v: check_scalar(n, v, low=0.0, high=1.0))
     if any(b is not None for b in betas) and method != "am":
         raise ValueError("coupling (PC-KroSBL) is defined for method='am'")
     return prunes, betas
@@ -570,9 +604,11 @@ def kron_sbl(
 
     Parameters
     ----------
-    factors : Kronecker operator, or sequence of 2-D arrays (M_i, N_i), at least two
-        ``y`` has length ``prod(M_i)`` in C order (first factor slowest, as ``numpy.kron``).
+    factors : Kronecker operator, or sequence of 2-D arrays or MatrixOperators (M_i, N_i), at least two
+        Finite, no zero column. ``y`` has length ``prod(M_i)`` in C order (first factor
+        slowest, as ``numpy.kron``).
     y : array (prod M_i,)
+        Finite, not all zero.
     method : {"svd", "am"}
         M-step by rank-one approximation of ``lambda`` (SVD-KroSBL) or by cyclic
         closed-form factor updates ``gamma_i = contract(lambda / (⊗_{k≠i} gamma_k)) /
@@ -580,32 +616,38 @@ def kron_sbl(
         scaling normalisation (``gamma_i /= ||gamma_i||`` for ``i < I``, the last
         factor absorbing the norms).
     noise_var : float, optional
-        Known ``s2``; ``None`` learns it by EM.
+        Known ``s2 > 0``; ``None`` learns it by EM.
     coupling : float or sequence, optional
         Pattern coupling (PC-KroSBL, AM only): factor ``i``'s effective variances
         are ``C_i gamma_i`` with ``C_i = I + beta_i (shift up + shift down)``,
         coupling neighbouring indices (block sparsity); its M-step solves
         ``C_i gamma_i ≈ s_i`` over ``gamma_i >= 0`` (non-negative least squares).
-        A float couples every factor; a sequence gives ``beta_i`` or ``None`` per factor.
+        A float couples every factor; a sequence gives ``beta_i`` or ``None`` per factor;
+        each ``beta_i`` in ``[0, 1]`` (Fang et al.; 0 is no coupling).
     prune : float or sequence, optional
         Factor-wise pruning: drop index ``j`` of factor ``i`` when ``gamma_i[j] <
-        r_i max(gamma_i)`` (default ``1e-2`` for AM, ``1e-3`` for SVD).
+        r_i max(gamma_i)``, ``0 <= r_i < 1`` (default ``1e-2`` for AM, ``1e-3`` for SVD).
     max_iter, tol, check_every, callback, progress, stop
         The solver contract: ``tol`` bounds ``||gamma_k - gamma_{k-1}|| / ||gamma_{k-1}||``
-        (full length, pruned entries zero); paper: 1e-4 and 150 iterations.
+        (full length, pruned entries zero); paper: 1e-4 and 150 iterations. ``check_every``
+        defaults to 1: every step already synchronises with the host (noise update, pruning).
+    inner_tol, inner_max_iter
+        AM's M-step: sweeps stop when the Kronecker ``gamma`` changes by less than
+        ``inner_tol >= 0`` (relative) or after ``inner_max_iter >= 1`` sweeps.
 
     Returns
     -------
     SBLResult
         ``x`` (posterior mean, length ``prod N_i``), ``gamma`` (full Kronecker
         hyperparameter), ``factors_gamma``, ``variance``, ``noise_var``,
-        ``support`` (flat indices kept), ``inner_iterations``, ``cost`` history
-        (the SBL cost ``log|B| + y^H B^{-1} y``).
+        ``support`` (flat indices kept), ``residual`` (``||y - A x|| / ||y||``),
+        ``inner_n_iter``, ``objective`` history (the SBL cost ``log|B| + y^H B^{-1} y``).
     """
     check_choice("method", method, ("svd", "am"))
     y = check_array("y", y, ndim=1)
     mats = _factor_matrices(factors, y)
-    _check_noise(noise_var)
+    _check_signal(y)
+    noise_var = _check_noise(noise_var)
     prunes, betas = _kron_hyper(method, prune, coupling, len(mats))
     return _KronSBL(
         mats,

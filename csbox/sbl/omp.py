@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import check_array, check_int
 from ..backend import Array, array_namespace, device, to_numpy
 from ..iterative import Flag, IterativeSolver, Result, StoppingRule
-from .bayesian import _expand, _factor_matrices, _modeprod, _outer
+from .bayesian import _check_signal, _expand, _factor_matrices, _modeprod, _outer
 
 __all__ = ["OMPResult", "kron_omp"]
 
@@ -24,19 +24,19 @@ class OMPResult(Result):
     ----------
     support : numpy.ndarray of int64
         Sorted flat indices (into the flattened ``x``) of the selected atoms.
-    residual_norm : float
-        ``||y - A x||_2`` of the final least-squares fit.
+    residual : float
+        The relative residual ``||y - A x|| / ||y||`` of the final least-squares fit.
     """
 
     support: Any = None
-    residual_norm: float = 0.0
+    residual: float = math.nan
 
 
 class _KronOMP(IterativeSolver):
     """One atom per iteration; the estimate is the full-length least-squares fit on the support."""
 
     name = "kron_omp"
-    tol_metric = "residual_norm"
+    tol_metric = "residual"
     divergence = False
 
     def __init__(self, mats: list, y: Array, n_nonzero: int, **contract: Any):
@@ -45,6 +45,7 @@ class _KronOMP(IterativeSolver):
         dt = xp.result_type(*[F.dtype for F in mats], y.dtype)
         self.mats = [xp.astype(F, dt) for F in mats]
         self.y = self.r = xp.astype(y, dt)
+        self.y_norm = xp.linalg.vector_norm(self.y)
         self.Ms = [int(F.shape[0]) for F in mats]
         self.Ns = [int(F.shape[1]) for F in mats]
         self.n_nonzero = n_nonzero
@@ -85,7 +86,7 @@ class _KronOMP(IterativeSolver):
 
     def metrics(self) -> dict[str, Any]:
         return {
-            "residual_norm": self.xp.linalg.vector_norm(self.r),
+            "residual": self.xp.linalg.vector_norm(self.r) / self.y_norm,
             "support_full": float(len(self.support) >= self.n_nonzero),
             "repeated": float(self.repeated),
         }
@@ -97,7 +98,7 @@ class _KronOMP(IterativeSolver):
         return OMPResult(
             **base._base(),
             support=np.sort(np.asarray(self.support, dtype=np.int64)),
-            residual_norm=float(to_numpy(self.xp.linalg.vector_norm(self.r))),
+            residual=float(to_numpy(self.xp.linalg.vector_norm(self.r) / self.y_norm)),
         )
 
 
@@ -119,19 +120,23 @@ def kron_omp(
     ``|a_j^H r| / ||a_j||`` (mode products, never forming ``A``), adds its
     column (a Kronecker product of factor columns) and re-solves least squares
     on the support. Stops with ``"n_nonzero"`` (converged) when ``n_nonzero``
-    atoms are chosen, ``"tol"`` when ``||r|| < tol``, or ``"stalled"`` (not
-    converged) when the best atom is already in the support.
+    atoms are chosen, ``"tol"`` (converged) when ``||y - A x|| / ||y|| < tol``,
+    or ``"stalled"`` (not converged) when the best atom is already in the support.
 
     Parameters
     ----------
-    factors : Kronecker operator, or sequence of 2-D arrays (at least two)
+    factors : Kronecker operator, or sequence of 2-D arrays or MatrixOperators (at least two)
+        Finite, no zero column.
     y : array (prod M_i,)
+        Finite, not all zero (its sparse estimate would be ``x = 0``).
     n_nonzero : int
         Sparsity level, in ``[1, min(prod M_i, prod N_i)]``.
     max_iter : int, optional
         Iteration cap (default ``n_nonzero``).
     tol, check_every, callback, progress, stop
-        The solver contract; ``tol`` bounds the residual norm ``||y - A x||``.
+        The solver contract; ``tol`` bounds the relative residual ``||y - A x|| / ||y||``
+        (history key ``residual``). ``check_every`` defaults to 1: every step already
+        synchronises with the host (the atom index).
 
     References
     ----------
@@ -152,6 +157,7 @@ def kron_omp(
     """
     y = check_array("y", y, ndim=1)
     mats = _factor_matrices(factors, y)
+    _check_signal(y)
     cap = min(math.prod(int(F.shape[0]) for F in mats), math.prod(int(F.shape[1]) for F in mats))
     n_nonzero = check_int("n_nonzero", n_nonzero, low=1, high=cap)
     return _KronOMP(

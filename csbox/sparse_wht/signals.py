@@ -34,11 +34,12 @@ def sparse_wht_signal(
         Number of non-zero spectrum entries (fewer when ``n >= 40`` and random
         indices collide).
     seed : int
+        ``>= 0``; the same seed gives the same signal, bit for bit.
 
     Returns
     -------
     fn : callable
-        ``fn(idx)`` returns ``x[idx]`` for an int64 index array.
+        ``fn(idx)`` returns ``x[idx]`` for a 1-D integer index array with entries in ``[0, 2^n)``.
     support : ndarray
         Sorted indices of the non-zeros of ``X``.
     values : ndarray
@@ -63,6 +64,12 @@ def sparse_wht_signal(
     scale = 1.0 / math.sqrt(2.0**n)
 
     def fn(idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+            raise TypeError(f"idx must be a 1-D array of integer indices, got {idx.dtype} {idx.shape}")
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= 2**n):
+            raise ValueError(f"idx must lie in [0, 2**{n}), got [{int(idx.min())}, {int(idx.max())}]")
+        idx = idx.astype(np.int64)
         out = np.zeros(idx.shape)
         for s in range(0, supp.size, 64):  # chunks keep the (queries x K) parity table small
             p = parity(np.bitwise_and(idx[:, None], supp[None, s : s + 64]))

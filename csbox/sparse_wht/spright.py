@@ -73,11 +73,11 @@ class SparseSpectrum(np.ndarray):
     Parameters
     ----------
     support : array of int
-        Indices of the non-zeros (stored as int64; the solver passes them sorted).
+        Distinct indices of the non-zeros in ``[0, length)`` (stored as int64, sorted with their values).
     values : array
-        One value per index (stored as float64: the array data).
+        One finite real value per index (stored as float64: the array data).
     length : int
-        ``N``.
+        ``N >= 1``.
 
     Attributes
     ----------
@@ -91,9 +91,26 @@ class SparseSpectrum(np.ndarray):
     length: int
 
     def __new__(cls, support: np.ndarray, values: np.ndarray, length: int) -> SparseSpectrum:
-        obj = np.asarray(values, dtype=float).view(cls)
-        obj.support = np.asarray(support, dtype=np.int64)
-        obj.length = int(length)
+        length = check_int("length", length, low=1)
+        sup = np.asarray(support)
+        vals = np.asarray(values)
+        if sup.ndim != 1 or (sup.size and sup.dtype.kind not in "iu"):
+            raise TypeError(f"support must be a 1-D array of integer indices, got {sup.dtype} {sup.shape}")
+        if vals.ndim != 1 or vals.shape != sup.shape:
+            raise ValueError(f"values must be 1-D with one value per index of support ({sup.size}), "
+                             f"got shape {vals.shape}")
+        if vals.dtype.kind not in "biuf" or not np.all(np.isfinite(vals)):
+            raise ValueError("values must be finite real numbers")
+        sup = sup.astype(np.int64)
+        if sup.size and (sup.min() < 0 or sup.max() >= length):
+            lo, hi = int(sup.min()), int(sup.max())
+            raise ValueError(f"support indices must lie in [0, length = {length}), got [{lo}, {hi}]")
+        if np.unique(sup).size != sup.size:
+            raise ValueError("support has repeated indices")
+        order = np.argsort(sup, kind="stable")
+        obj = vals[order].astype(float).view(cls)
+        obj.support = sup[order]
+        obj.length = length
         return obj
 
     def __array_finalize__(self, obj: Any) -> None:
@@ -126,8 +143,12 @@ class SpectrumResult(Result):
         ``C`` and ``P``.
     peeling : list of int
         Single-tons found at each pass.
+    residual : float
+        Relative residual of the bin observations of the last size, ``||U - U(x)|| / ||U||``
+        (``U(x)``: the observations the returned spectrum explains; 0 for a zero signal).
     residual_energy : float
-        Largest remaining bin energy (at most the noise floor when peeled).
+        Largest remaining bin energy, ``max_{c,j} mean_p U_{c,p}[j]^2`` after peeling (at most
+        the noise floor when peeled).
     """
 
     support: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -137,6 +158,7 @@ class SpectrumResult(Result):
     n_groups: int = 0
     n_delays: int = 0
     peeling: list[int] = field(default_factory=list)
+    residual: float = math.nan
     residual_energy: float = math.nan
 
 
@@ -242,7 +264,22 @@ class _Size:
         self.peeling: list[int] = []
 
     def residual(self) -> float:
+        """Largest remaining bin energy (what the noise floor bounds)."""
         return float(np.max(np.mean(self.U**2, axis=1)))
+
+    def relative_residual(self, values: np.ndarray | None = None) -> float:
+        """``||U0 - U(x)|| / ||U0||`` for the peeled spectrum, or for ``values`` on its support."""
+        norm0 = float(np.linalg.norm(self.U0))
+        if norm0 == 0:
+            return 0.0
+        if values is None:
+            return float(np.linalg.norm(self.U)) / norm0
+        support, _ = self.spectrum()
+        S = 1.0 - 2.0 * parity(np.bitwise_and(self.D[:, None], support[None, :])).astype(float)  # (P, K)
+        R = self.U0.copy()
+        for c, Mc in enumerate(self.hashes):
+            np.subtract.at(R[c].T, _gf2_transpose_apply(Mc, support), (values * S).T)
+        return float(np.linalg.norm(R)) / norm0
 
     def peel(self) -> int:
         """One pass over the groups: find single-tons, subtract them everywhere; returns how many."""
@@ -301,7 +338,7 @@ class _Spright(IterativeSolver):
     """Peeling passes; a stalled size hands over to the next bin size while the budget allows."""
 
     name = "spright"
-    tol_metric = "residual_energy"
+    tol_metric = "residual"
     divergence = False
 
     def __init__(self, queries: _Queries, b_list: list[int], max_samples: int, make: Callable[[int], _Size],
@@ -338,7 +375,8 @@ class _Spright(IterativeSolver):
         stalled = not peeled and self.new == 0
         more = stalled and self._next_fits()
         last = self.i + 1 >= len(self.b_list)
-        return {"residual_energy": res, "peeled": float(peeled), "bins": self.size.B,
+        return {"residual": self.size.relative_residual(), "residual_energy": res,
+                "peeled": float(peeled), "bins": self.size.B,
                 "n_samples": self.queries.count, "stalled": float(stalled and not more and last),
                 "budget_spent": float(stalled and not more and not last)}
 
@@ -358,7 +396,8 @@ class _Spright(IterativeSolver):
                        f"{self.max_samples} or the memory: the spectrum is not sparse enough for this budget")
         return SpectrumResult(**{**base._base(), "x": x, "message": message}, support=support, values=values,
                               n_samples=self.queries.count, bins=sz.B, n_groups=sz.C, n_delays=sz.D.size,
-                              peeling=sz.peeling, residual_energy=sz.residual())
+                              peeling=sz.peeling, residual=sz.relative_residual(values),
+                              residual_energy=sz.residual())
 
 
 def spright(
@@ -390,14 +429,16 @@ def spright(
         (parity rows)`` of a shortened binary BCH code correcting ``bch_t`` sign errors (``P = 1 + n +
         n_parity`` delays, ``n_parity ≈ t log2 n``, instead of ``R (n + 1)``).
     n_chains : int, optional
-        Random-offset chains ``R`` (default 1 when noiseless, else 5, the authors' setting at 30 dB).
+        Random-offset chains ``R`` (default 1 when noiseless, else 5, the authors' setting at 30 dB);
+        ``delays="noiseless"`` reads one chain, so it takes only ``n_chains`` None or 1.
     n_groups : int, optional
         Number of groups ``C`` (default 3: disjoint bit blocks when ``3b <= n``, random full-rank hashes
         otherwise).
     bins : int, optional
         ``B`` (a power of two), overriding ``n_nonzero``; its observations must fit in memory.
     max_samples : int, optional
-        Budget of indices read when ``B`` grows (default ``min(max(N, 2^20), 2^24)``).
+        Budget of indices read when ``B`` grows (default ``min(max(N, 2^20), 2^24)``, or what the
+        first size reads when that is more); a budget below the first size's ``C P B`` is refused.
         At most ``C P B <= 2 C R K (log2 N + 1)`` samples are read for ``B < 2K`` (``P = n + 1``
         per chain: ``samples <= c K log2 N`` with ``c = 6`` noiseless, ``30`` with 5 chains; tested).
     threshold : float
@@ -407,8 +448,10 @@ def spright(
     seed : int
         Seeds hashes and delays.
     max_iter, tol, check_every, callback, progress, stop
-        The solver contract: ``max_iter`` caps the peeling passes (all sizes); ``tol`` bounds the largest
-        remaining bin energy; the callback's ``state.x`` is the current :class:`SparseSpectrum`.
+        The solver contract: ``max_iter`` caps the peeling passes (all sizes); ``tol`` bounds the relative
+        residual of the bin observations ``||U - U(x)|| / ||U||`` (history key ``residual``); the callback's
+        ``state.x`` is the current :class:`SparseSpectrum`. ``check_every`` defaults to 1: the loop runs on
+        the host (NumPy), so a checkpoint costs no device sync.
 
     Returns
     -------
@@ -444,17 +487,31 @@ def spright(
 def _setup(signal: Any, log2_n: Any, n_nonzero: Any, noise_var: Any, delays: Any, n_chains: Any,
            n_groups: Any, bins: Any, max_samples: Any, threshold: Any, bch_t: Any,
            seed: Any) -> tuple[_Queries, list, int, Callable[[int], _Size]]:
-    """spright's checked arguments: the queries, the bin sizes, the sample budget and a ``_Size`` maker."""
+    """spright's checked arguments: the queries, the bin sizes, the sample budget and a ``_Size`` maker.
+
+    Everything is refused here, before the first sample is read: in particular a budget
+    ``max_samples`` below what the first bin size reads (it would be overrun, not honoured).
+    """
     n = check_int("log2_n", log2_n, low=1, high=62)
     N = 2**n
     queries = _Queries(signal, N)
     delays = check_choice("delays", delays, ["robust", "noiseless", "bch"])
     var = 0.0 if noise_var is None else check_scalar("noise_var", noise_var, low=0)
-    R = check_int("n_chains", n_chains if n_chains is not None else (5 if var else 1), low=1)
+    default_chains = 5 if var and delays != "noiseless" else 1
+    R = check_int("n_chains", n_chains if n_chains is not None else default_chains, low=1)
+    if delays == "noiseless" and R != 1:
+        raise ValueError(f"n_chains = {R}: delays='noiseless' reads one chain (more: 'robust' or 'bch')")
     C = check_int("n_groups", n_groups if n_groups is not None else 3, low=1)
-    budget = max_samples if max_samples is not None else min(max(N, 2**20), 2**24)
-    budget = check_int("max_samples", budget, low=1)
-    b_list = _bin_sizes(n, n_nonzero, bins, C, R, delays, bch_t)
+    P = _n_delays(n, R, delays, bch_t)
+    b_list = _bin_sizes(n, n_nonzero, bins, C, P)
+    first = C * P * 2 ** b_list[0]  # indices the first size reads (before de-duplication)
+    if max_samples is None:  # the default budget bounds the growth, never the size asked for
+        budget = max(first, min(max(N, 2**20), 2**24))
+    else:
+        budget = check_int("max_samples", max_samples, low=1)
+        if first > budget:
+            raise ValueError(f"max_samples = {budget} is below the C P B = {C} x {P} x {2 ** b_list[0]} = "
+                             f"{first} indices the first bin size reads; raise it, or lower bins / n_nonzero")
     rng = np.random.default_rng(check_int("seed", seed, low=0))
     thr = check_scalar("threshold", threshold, low=0, low_open=True)
 
@@ -464,11 +521,23 @@ def _setup(signal: Any, log2_n: Any, n_nonzero: Any, noise_var: Any, delays: Any
     return queries, b_list, budget, make
 
 
-def _bin_sizes(n: int, n_nonzero: int | None, bins: int | None, C: int, R: int, delays: str,
-               bch_t: int) -> list[int]:
+def _n_delays(n: int, R: int, delays: str, bch_t: Any) -> int:
+    """Delays per group ``P``: ``n + 1`` per chain, plus the BCH parity rows for ``"bch"``."""
+    bch_t = check_int("bch_t", bch_t, low=1)
+    if delays == "noiseless":
+        return n + 1
+    if delays == "robust":
+        return R * (n + 1)
+    try:
+        n_parity = bch_code(n, bch_t).n_parity
+    except ValueError as err:
+        raise ValueError(f"bch_t = {bch_t} is too large for log2_n = {n}: {err}") from None
+    return R * (n + 1 + n_parity)
+
+
+def _bin_sizes(n: int, n_nonzero: int | None, bins: int | None, C: int, P: int) -> list[int]:
     """The ``log2 B`` to try: one size from ``bins`` or ``n_nonzero`` (its observations must fit
     in memory), else 4 (or ``n``) up to ``n``."""
-    check_int("bch_t", bch_t, low=1)
     if bins is not None:
         bins = check_int("bins", bins, low=2, high=2**n)
         if bins & (bins - 1):
@@ -479,7 +548,6 @@ def _bin_sizes(n: int, n_nonzero: int | None, bins: int | None, C: int, R: int, 
         sizes = [min(n, max(1, math.ceil(math.log2(K))))]
     else:
         return list(range(min(4, n), n + 1))
-    P = R * (n + 1) if delays != "bch" else R * (n + 1 + bch_code(n, bch_t).n_parity)
     check_memory(f"spright observations (C P B = {C} x {P} x 2^{sizes[0]})", 5.0 * C * P * 2 ** sizes[0], 8)
     return sizes
 

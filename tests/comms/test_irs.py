@@ -51,3 +51,23 @@ def test_bad_input():
         ch.noisy(10.0, 0)
     with pytest.raises(ValueError, match="x_hat must hold grid"):
         ch.nmse(np.zeros(10))
+
+
+def test_estimates_checked_and_numpy_sizes_accepted():
+    ch = irs_channel(np.int64(0), n_bs=np.int64(16), grid=np.int64(18))
+    ref = irs_channel(0)
+    assert ch.y_clean.tobytes() == ref.y_clean.tobytes()
+    bad = np.zeros(18**3, complex)
+    bad[4] = np.nan
+    with pytest.raises(ValueError, match="x_hat must hold finite numbers"):
+        ch.nmse(bad)
+
+
+def test_same_seed_gives_bit_identical_channels():
+    a, b = irs_channel(7), irs_channel(7)
+    for f in ("x", "y_clean", "channels", "patterns", "pilots"):
+        assert getattr(a, f).tobytes() == getattr(b, f).tobytes(), f
+    ya, nva = a.noisy(15.0, np.random.default_rng(3))
+    yb, nvb = b.noisy(15.0, np.random.default_rng(3))
+    assert ya.tobytes() == yb.tobytes() and nva == nvb
+    assert irs_channel(8).y_clean.tobytes() != a.y_clean.tobytes()

@@ -113,7 +113,7 @@ def test_am_cost_non_increasing():
     F, _, y, nv = _kron_problem(5, snr=15)
     res = kron_sbl(F, y, method="am", noise_var=nv, prune=0.0, max_iter=60, tol=0.0,
                    inner_max_iter=200, inner_tol=1e-12)
-    cost = np.array(res.history["cost"])
+    cost = np.array(res.history["objective"])
     assert np.all(np.diff(cost) <= 1e-9 * np.abs(cost[:-1])), np.diff(cost).max()
 
 
@@ -201,12 +201,13 @@ def test_kron_inputs_validated_and_kronecker_operator_accepted():
     assert res.x.dtype == np.float64 and res.converged
 
 
-def test_sbl_fit_flags_an_estimate_that_leaves_signal_unexplained():
+def test_sbl_residual_flags_an_estimate_that_leaves_signal_unexplained():
     # y = A x + n with the true noise variance: the residual of the true support is chi^2 with
     # m - k degrees of freedom, fit = 1 - k/m +- sqrt(2/m) = 0.975 +- 0.1 (m = 200, k = 5); SBL may
     # also absorb some noise (fit below that), but never leaves more than the noise: fit < 1.3.
     # Pruning at half the largest gamma (~16) keeps only the strong atom: the four dropped ones
     # (|x_j| = 1, ||a_j|| ~ 1) leave ~4 units of energy, i.e. fit ~ 1 + 4 / (m s2) = 3 (> 1.5).
+    # fit is the noise-normalised residual, residual^2 ||y||^2 / (m s2).
     rng = np.random.default_rng(3)
     m, n, k, s2 = 200, 400, 5, 0.01
     A = rng.standard_normal((m, n)) / np.sqrt(m)
@@ -215,10 +216,14 @@ def test_sbl_fit_flags_an_estimate_that_leaves_signal_unexplained():
     y = A @ x + np.sqrt(s2) * rng.standard_normal(m)
     res = sbl(A, y, noise_var=s2, max_iter=300)
     assert res.converged
-    assert 0.0 < res.fit < 1.3
+    r = y - A @ res.x
+    assert res.residual == pytest.approx(np.linalg.norm(r) / np.linalg.norm(y), rel=1e-12)
+    def fit(res):
+        return res.residual**2 * np.sum(y**2) / (m * s2)
+    assert 0.0 < fit(res) < 1.3
     under = sbl(A, y, noise_var=s2, max_iter=300, prune=0.5)
     assert np.count_nonzero(to_numpy(under.x)) < k
-    assert under.fit > 1.5
+    assert fit(under) > 1.5
 
 
 def test_sbl_em_cost_rise_stops_as_diverged(monkeypatch):
@@ -239,4 +244,105 @@ def test_sbl_em_cost_rise_stops_as_diverged(monkeypatch):
     y = A[:, :3] @ np.ones(3) + 0.01 * rng.standard_normal(30)
     res = sbl(A, y, noise_var=1e-4, max_iter=50, tol=None)
     assert res.stop_reason == "diverged" and not res.converged
-    assert res.n_iter == 4 and "EM cost rose" in res.message
+    assert res.n_iter == 4 and "EM objective rose" in res.message
+    assert res.history["objective_rose"][-1] == 1.0
+
+
+# ----------------------------------------------------------------------------- one vocabulary
+def test_history_and_result_share_the_contract_names():
+    """objective in the history, residual = ||y - A x|| / ||y|| in the result, inner_n_iter for AM."""
+    A, _x, y, nv, _ = _sparse_problem(40, 80, 5, 30, 0)
+    res = sbl(A, y, noise_var=nv)
+    assert {"objective", "rel_change"} <= set(res.history) and "cost" not in res.history
+    assert res.residual == pytest.approx(np.linalg.norm(y - A @ res.x) / np.linalg.norm(y), rel=1e-10)
+    F, _, yk, nvk = _kron_problem(2)
+    for method in ("svd", "am"):
+        rk = kron_sbl(F, yk, method=method, noise_var=nvk, max_iter=20)
+        Ak = np.kron(np.kron(F[0], F[1]), F[2])
+        ref = np.linalg.norm(yk - Ak @ rk.x) / np.linalg.norm(yk)
+        assert rk.residual == pytest.approx(ref, rel=1e-8) and "objective" in rk.history
+        assert (len(rk.inner_n_iter) == rk.n_iter) if method == "am" else rk.inner_n_iter == []
+    om = kron_omp(F, yk, 27)
+    ref = np.linalg.norm(yk - np.kron(np.kron(F[0], F[1]), F[2]) @ om.x) / np.linalg.norm(yk)
+    assert om.residual == pytest.approx(ref, rel=1e-8) and om.history["residual"][-1] == pytest.approx(ref)
+    # tol bounds the relative residual: a loose one stops OMP early, by the tolerance
+    early = kron_omp(F, yk, 27, tol=0.5)
+    assert early.stop_reason == "tol" and early.converged and early.residual < 0.5 and early.n_iter < 27
+
+
+# ----------------------------------------------------------------------------- silent inputs (issue 28)
+def test_pattern_coupling_weight_has_its_range():
+    """kron_sbl(method="am", coupling=-5.0) ran and reported converged; beta must lie in [0, 1]."""
+    F, _, y, nv = _kron_problem(0)
+    for bad in (-5.0, -1e-3, 1.5, float("nan"), (0.5, -1.0, None)):
+        with pytest.raises(ValueError, match=r"coupling(\[\d\])? must be"):
+            kron_sbl(F, y, method="am", coupling=bad, noise_var=nv)
+    with pytest.raises(TypeError, match="coupling must be a number or a sequence"):
+        kron_sbl(F, y, method="am", coupling="strong", noise_var=nv)
+    with pytest.raises(ValueError, match="one entry per factor"):
+        kron_sbl(F, y, method="am", coupling=(0.5, 0.5), noise_var=nv)
+    # a NumPy scalar is a number like a Python float
+    a = kron_sbl(F, y, method="am", coupling=np.float32(0.5), noise_var=nv, max_iter=5)
+    b = kron_sbl(F, y, method="am", coupling=0.5, noise_var=nv, max_iter=5)
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_numpy_scalars_are_accepted_where_numbers_are():
+    F, _, y, nv = _kron_problem(0)
+    a = kron_sbl(F, y, noise_var=np.float32(nv), prune=np.float64(1e-3), max_iter=np.int64(5),
+                 check_every=np.int32(1))
+    b = kron_sbl(F, y, noise_var=float(np.float32(nv)), prune=1e-3, max_iter=5)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert kron_omp(F, y, np.int64(3), max_iter=np.int64(3)).support.size == 3
+    A, _x, ys, nvs, _ = _sparse_problem(40, 80, 5, 30, 0)
+    assert sbl(A, ys, noise_var=np.float32(nvs), max_iter=np.int64(3)).n_iter == 3
+
+
+def test_degenerate_data_fail_at_the_start():
+    """All-zero y (answer x = 0: EM degenerates, kron_sbl ran to max_iter, OMP 'stalled') and zero columns."""
+    F, _, y, _nv = _kron_problem(0)
+    A, _x, ys, _nvs, _ = _sparse_problem(20, 40, 3, None, 0)
+    for run in (lambda: sbl(A, np.zeros(20)), lambda: kron_sbl(F, np.zeros_like(y)),
+                lambda: kron_omp(F, np.zeros_like(y), 2)):
+        with pytest.raises(ValueError, match="y is all zero"):
+            run()
+    A0 = A.copy()
+    A0[:, 7] = 0.0
+    with pytest.raises(ValueError, match=r"A has a zero column \(7\)"):
+        sbl(A0, ys)
+    with pytest.raises(ValueError, match="A is empty"):
+        sbl(A[:0], ys[:0])
+    with pytest.raises(ValueError, match="y is empty"):
+        kron_omp([np.ones((0, 3)), np.ones((2, 2))], np.ones(0), 1)
+    with pytest.raises(ValueError, match="prune must be"):
+        sbl(A, ys, prune=1.0)
+    with pytest.raises(ValueError, match=r"prune(\[\d\])? must be"):
+        kron_sbl(F, y, prune=(1e-2, -1.0, 1e-2))
+    with pytest.raises(TypeError, match="noise_var must be a real number"):
+        sbl(A, ys, noise_var="0.1")
+
+
+def test_other_operators_are_refused_not_guessed():
+    from csbox.operators import FFT, MatrixOperator
+
+    A, _x, ys, _nvs, _ = _sparse_problem(20, 40, 3, None, 0)
+    ref = sbl(A, ys, noise_var=1e-6, max_iter=30)
+    np.testing.assert_array_equal(sbl(MatrixOperator(A), ys, noise_var=1e-6, max_iter=30).x, ref.x)
+    with pytest.raises(TypeError, match="A must be a 2-D array or a MatrixOperator"):
+        sbl(FFT((20,)), ys)
+    with pytest.raises(TypeError, match="factors must be a Kronecker operator or a sequence"):
+        kron_sbl(np.ones((4, 4)), np.ones(4))
+
+
+# ----------------------------------------------------------------------------- determinism
+def test_same_call_gives_bit_identical_results():
+    """No random initialisation here, but the runs must still repeat exactly on NumPy."""
+    F, _, y, _nv = _kron_problem(4)
+    for method, kw in (("svd", {}), ("am", {"coupling": 0.5})):
+        a, b = (kron_sbl(F, y, method=method, noise_var=None, max_iter=30, **kw) for _ in range(2))
+        assert a.x.tobytes() == b.x.tobytes() and a.history["objective"] == b.history["objective"]
+    A, _x, ys, _nvs, _ = _sparse_problem(40, 80, 5, 30, 0)
+    a, b = sbl(A, ys), sbl(A, ys)
+    assert a.x.tobytes() == b.x.tobytes() and a.noise_var == b.noise_var
+    a, b = kron_omp(F, y, 10), kron_omp(F, y, 10)
+    assert a.x.tobytes() == b.x.tobytes()
