@@ -57,7 +57,9 @@ class Probe:
     n_elements : int
         Number of elements, ``>= 1`` (a Python int).
     bandwidth : float
-        ``-6 dB`` two-way fractional bandwidth, ``0 < bandwidth < 2`` (0.77 for 77 %).
+        ``-6 dB`` fractional bandwidth of the transducer's response, ``0 < bandwidth < 2`` (0.77
+        for 77 %), as PyMUST's ``getparam`` gives it; the simulated pulse-echo spectrum is that
+        response squared (transmit and receive), ``B / sqrt 2`` wide at -6 dB.
     height : float, default 5e-3
         Element height (elevation, m), ``> 0``.
 
@@ -328,9 +330,17 @@ def _directivity(probe: Probe, dx: np.ndarray, z: np.ndarray, c: float) -> np.nd
 
 
 def _sigma_t(probe: Probe) -> float:
-    """Std of the Gaussian envelope of the two-way pulse from its -6 dB fractional bandwidth."""
+    r"""Std (s) of the Gaussian envelope of the two-way (pulse-echo) pulse.
+
+    The transducer's amplitude response ``H(f) = exp(-(f - fc)^2 / (2 sigma_f^2))`` has its
+    ``-6 dB`` full width at ``B fc`` (``sigma_f = B fc / (2 sqrt(2 ln 2))``); the pulse-echo
+    spectrum is ``H^2`` (the transducer filters on transmit and on receive, as in PyMUST's
+    ``pfield``/``simus``), a Gaussian of std ``sigma_f / sqrt 2``, whose envelope has
+    ``sigma_t = sqrt 2 / (2 pi sigma_f)``. For the L11-5v (77 %) this is an envelope of
+    213 ns at -6 dB, PyMUST's two-way pulse 208 ns.
+    """
     sigma_f = probe.bandwidth * probe.fc / (2 * math.sqrt(2 * math.log(2)))
-    return 1.0 / (2 * math.pi * sigma_f)
+    return math.sqrt(2.0) / (2 * math.pi * sigma_f)
 
 
 def _check_sequence(probe: Any, transmits: Any) -> list[Transmit]:

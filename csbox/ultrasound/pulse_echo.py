@@ -8,10 +8,10 @@ Transmit ``s`` insonifies the medium with a wavefront reaching point ``v`` at
           10^{-\alpha f_c\, 2 z_v / 20}\;
           p\big(t - \tau_s(v) - r_e(v)/c\big)\, e^{-j 2\pi f_c (\tau_s(v) + r_e(v)/c)},
 
-with ``p`` the Gaussian envelope of the two-way pulse (``-6 dB`` fractional
-bandwidth of the probe), ``D_e`` the soft-baffle element directivity
-``cos(theta) sinc(w sin(theta) / lambda)``, ``A_s`` the transmit spreading and
-``alpha`` the attenuation (dB/cm/MHz). IQ samples are taken at
+with ``p`` the Gaussian envelope of the two-way pulse (spectrum: the probe's response,
+``-6 dB`` fractional bandwidth ``B``, squared for transmit and receive, so ``B / sqrt 2``),
+``D_e`` the soft-baffle element directivity ``cos(theta) sinc(w sin(theta) / lambda)``,
+``A_s`` the transmit spreading and ``alpha`` the attenuation (dB/cm/MHz). IQ samples are taken at
 ``t = t0_s + n / fs``; ``Re(IQ e^{j 2 pi f_c t})`` is the RF signal.
 
 References
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._sparse import SparseMatrix
-from .._validation import check_int, check_memory, check_scalar
+from .._validation import as_numpy_mask, check_int, check_memory, check_scalar
 from ..backend import Array, array_namespace, device
 from ..linop import LinearOperator
 from .probe import C_SOUND, Probe, Transmit, _check_sequence, _directivity, _sigma_t, t0_per_transmit
@@ -75,6 +75,19 @@ class _SparseOp(LinearOperator):
         return xp.reshape(xp.matrix_transpose(Y), (*batch, *out_shape))
 
 
+def _check_elements(probe: Probe, elements: object) -> np.ndarray:
+    """Indices of the kept receive elements from a boolean mask (all elements for ``None``)."""
+    if elements is None:
+        return np.arange(probe.n_elements)
+    m = as_numpy_mask("elements", elements)
+    if m.shape != (probe.n_elements,) or not m.any():
+        raise ValueError(
+            f"elements must be a boolean mask of shape ({probe.n_elements},) keeping at least one element, "
+            f"got {m.dtype} {m.shape} with {int(m.sum())} kept"
+        )
+    return np.flatnonzero(m)
+
+
 def _check_grid(x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x, z = np.asarray(x, float), np.asarray(z, float)
     if x.ndim != 1 or z.ndim != 1 or x.size < 1 or z.size < 1:
@@ -104,7 +117,7 @@ class PulseEcho(_SparseOp):
         Image grid (lateral, depth); the grid must lie in front of the probe (``z > 0``).
     fs : float, optional
         IQ sampling frequency (default ``2 fc``: IQ is baseband, so ``fs`` need only
-        exceed the pulse bandwidth, ``0.77 fc`` for the L11-5v).
+        exceed the pulse-echo bandwidth, ``0.77 fc / sqrt 2`` at -6 dB for the L11-5v).
     n_samples : int, optional
         Fast-time samples (default: enough for the deepest pixel at the widest angle).
     c : float
@@ -113,6 +126,20 @@ class PulseEcho(_SparseOp):
         dB/cm/MHz (0 for none).
     t0 : float or sequence of float
         Acquisition start (s) after the first element fires, one for all transmits or one each.
+    elements : array of bool, shape ``(n_elements,)``, optional
+        The receive elements kept (default: all). With ``M`` kept, ``oshape`` is
+        ``(n_transmits, M, n_samples)``: the rows of ``ChannelSubsampling(...) @ PulseEcho(...)``
+        without computing (or storing) the dropped channels, ``n_elements / M`` times fewer entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csbox.ultrasound import Probe, PulseEcho, plane_waves
+    >>> P = Probe.l11_5v()
+    >>> keep = np.arange(P.n_elements) % 4 == 0
+    >>> A = PulseEcho(P, plane_waves([0]), np.zeros(1), np.array([10e-3]), elements=keep)
+    >>> A.oshape[:2]
+    (1, 32)
     """
 
     def __init__(
@@ -127,6 +154,7 @@ class PulseEcho(_SparseOp):
         c: float = C_SOUND,
         attenuation: float = 0.0,
         t0: float | Sequence[float] = 0.0,
+        elements: np.ndarray | None = None,
     ):
         x, z = _check_grid(x, z)
         self.probe, self.transmits, self.x, self.z = probe, _check_sequence(probe, transmits), x, z
@@ -135,6 +163,7 @@ class PulseEcho(_SparseOp):
         check_scalar("attenuation", attenuation, low=0)
         t0s = t0_per_transmit(t0, len(self.transmits))
         self.t0 = t0s
+        self.elements = _check_elements(probe, elements)
         Z, X = np.meshgrid(z, x, indexing="ij")
         xe = probe.x
         half = 3.0 * _sigma_t(probe)
@@ -145,13 +174,15 @@ class PulseEcho(_SparseOp):
                 for s, tr in enumerate(self.transmits)
             )
         self.n_samples = ns = check_int("n_samples", n_samples, low=1)
-        nx, nz, ne, nt = x.size, z.size, xe.size, len(self.transmits)
+        nx, nz, ne, nt = x.size, z.size, int(self.elements.size), len(self.transmits)
         taps = 2 * math.ceil(half * self.fs) + 1
         check_memory("PulseEcho matrix", nt * ne * nz * nx * taps, 32)
         super().__init__((nz, nx), (nt, ne, ns), "complex128")
         rows, cols, vals = [], [], []
         for si, tr in enumerate(self.transmits):
-            r_, c_, v_ = _echo_entries(probe, tr, X.ravel(), Z.ravel(), self.fs, ns, c, attenuation, t0s[si])
+            r_, c_, v_ = _echo_entries(
+                probe, tr, X.ravel(), Z.ravel(), self.fs, ns, c, attenuation, t0s[si], self.elements
+            )
             rows.append(r_ + si * ne * ns)
             cols.append(c_)
             vals.append(v_)
@@ -166,6 +197,48 @@ class PulseEcho(_SparseOp):
         return self._spmv(y, self.size_out, self.ishape, adjoint=True)
 
 
+def _echo_blocks(
+    probe: Probe,
+    tr: Transmit,
+    xv: np.ndarray,
+    zv: np.ndarray,
+    fs: float,
+    c: float,
+    attenuation: float,
+    t0: float,
+    elements: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+):
+    """Per receive element (the ``k``-th of ``elements``, default all): ``(k, n, v)``, the sample indices
+    ``n`` and Born-model IQ values ``v`` (times ``weights`` per point), both ``(n_points, taps)``.
+
+    ``n`` may fall outside ``[0, n_samples)``: callers drop (or zero) those entries. The
+    envelope depends only on the offset ``n - (tau - t0) fs`` of each tap from the echo's
+    centre, so it is one real exponential per entry and one complex factor per point.
+    """
+    s = _sigma_t(probe) * fs  # envelope std in samples
+    half = math.ceil(3.0 * s)
+    taps = np.arange(-half, half + 1)
+    xe = probe.x
+    ttx = tr.arrival(probe, xv, zv, c)
+    amp_tx = tr.spreading(xv, zv)
+    if attenuation:
+        amp_tx = amp_tx * 10 ** (-attenuation * probe.fc / 1e6 * 2 * zv * 100 / 20)
+    if weights is not None:
+        amp_tx = amp_tx * weights
+    for k, e in enumerate(range(xe.size) if elements is None else elements):
+        dx = xv - xe[e]
+        r = np.hypot(dx, zv)
+        tau = ttx + r / c
+        pos = (tau - t0) * fs
+        n0 = np.rint(pos)
+        g = (amp_tx * _directivity(probe, dx, zv, c) / np.maximum(r, probe.pitch)) * np.exp(
+            -2j * math.pi * probe.fc * tau
+        )
+        d = (n0 - pos)[:, None] + taps
+        yield k, n0.astype(np.int64)[:, None] + taps, g[:, None] * np.exp((-0.5 / s**2) * (d * d))
+
+
 def _echo_entries(
     probe: Probe,
     tr: Transmit,
@@ -176,31 +249,40 @@ def _echo_entries(
     c: float,
     attenuation: float,
     t0: float,
+    elements: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """COO entries of one transmit: rows ``e * ns + n``, columns = point index, Born-model IQ values."""
-    sig = _sigma_t(probe)
-    half = math.ceil(3.0 * sig * fs)
-    taps = np.arange(-half, half + 1)
-    xe = probe.x
-    ttx = tr.arrival(probe, xv, zv, c)
-    amp_tx = tr.spreading(xv, zv)
-    if attenuation:
-        amp_tx = amp_tx * 10 ** (-attenuation * probe.fc / 1e6 * 2 * zv * 100 / 20)
+    """COO entries of one transmit: rows ``k * ns + n`` (``k``-th of ``elements``, default all), columns =
+    point index, Born-model IQ values."""
     pts = np.arange(xv.size)
     rows, cols, vals = [], [], []
-    for e in range(xe.size):
-        dx = xv - xe[e]
-        r = np.hypot(dx, zv)
-        tau = ttx + r / c
-        amp = amp_tx * _directivity(probe, dx, zv, c) / np.maximum(r, probe.pitch)
-        n = np.rint((tau - t0) * fs).astype(np.int64)[:, None] + taps[None, :]
+    for k, n, v in _echo_blocks(probe, tr, xv, zv, fs, c, attenuation, t0, elements):
         keep = (n >= 0) & (n < ns)
-        env = np.exp(-0.5 * ((t0 + n / fs - tau[:, None]) / sig) ** 2)
-        v = amp[:, None] * env * np.exp(-2j * math.pi * probe.fc * tau)[:, None]
-        rows.append((e * ns + n)[keep])
-        cols.append(np.broadcast_to(pts[:, None], n.shape)[keep])
-        vals.append(v[keep])
+        if keep.all():
+            rows.append((k * ns + n).ravel())
+            cols.append(np.repeat(pts, n.shape[1]))
+            vals.append(v.ravel())
+        else:
+            rows.append((k * ns + n)[keep])
+            cols.append(np.broadcast_to(pts[:, None], n.shape)[keep])
+            vals.append(v[keep])
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
+def _simulate_transmit(
+    probe: Probe, tr: Transmit, x: np.ndarray, z: np.ndarray, amplitude: np.ndarray, fs: float, ns: int,
+    c: float, attenuation: float, t0: float,
+) -> np.ndarray:
+    """IQ ``(n_elements, ns)`` of one transmit: each element's echoes summed by sample index."""
+    out = np.zeros((probe.n_elements, ns), dtype=complex)
+    for k, n, v in _echo_blocks(probe, tr, x, z, fs, c, attenuation, t0, weights=amplitude):
+        ok = (n >= 0) & (n < ns)
+        if not ok.all():
+            v, n = np.where(ok, v, 0), np.clip(n, 0, ns - 1)
+        n = n.ravel()
+        out[k] = np.bincount(n, weights=v.real.ravel(), minlength=ns) + 1j * np.bincount(
+            n, weights=v.imag.ravel(), minlength=ns
+        )
+    return out
 
 
 def simulate(
@@ -268,14 +350,11 @@ def simulate(
     t0s = t0_per_transmit(t0, len(transmits))
     ne = probe.n_elements
     check_memory("simulated channel data", len(transmits) * ne * n_samples, 16)
-    out = np.zeros((len(transmits), ne * n_samples), dtype=complex)
-    for s, tr in enumerate(transmits):
-        r, col, v = _echo_entries(probe, tr, x, z, fs, n_samples, c, attenuation, t0s[s])
-        w = v * amplitude[col]
-        out[s] = np.bincount(r, weights=w.real, minlength=ne * n_samples) + 1j * np.bincount(
-            r, weights=w.imag, minlength=ne * n_samples
-        )
-    return out.reshape(len(transmits), ne, n_samples)
+    out = [
+        _simulate_transmit(probe, tr, x, z, amplitude, fs, n_samples, c, attenuation, t0s[s])
+        for s, tr in enumerate(transmits)
+    ]
+    return np.stack(out)
 
 
 def simulate_rf(

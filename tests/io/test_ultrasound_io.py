@@ -142,7 +142,8 @@ def test_mat_must_style(tmp_path):
     delays = P.x * math.sin(math.radians(5)) / 1540
     delays -= delays.min()
     rf = simulate_rf(P, [Transmit.from_delays(delays)], XS, ZS, np.ones(1), fs=FS, n_samples=500, t0=1e-6)
-    frames = np.round(np.stack([rf[0], rf[0]], -1).transpose(1, 0, 2) * 1000).astype(np.int16)  # (ns, ne, 2)
+    scale = 30000 / np.abs(rf).max()  # ADC counts within int16 (a bigger scale would wrap around)
+    frames = np.round(np.stack([rf[0], rf[0]], -1).transpose(1, 0, 2) * scale).astype(np.int16)  # (ns, ne, 2)
     param = {
         "fc": P.fc,
         "fs": FS,

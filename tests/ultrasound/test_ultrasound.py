@@ -49,6 +49,23 @@ def test_dottest_pulse_echo_and_subsampling(backend):
     dottest(T, xp=backend.xp, device=backend.device, dtype=backend.real, rtol=rtol)
 
 
+def test_pulse_echo_elements_are_the_kept_rows():
+    """``PulseEcho(..., elements=m)`` is ``ChannelSubsampling(m) @ PulseEcho`` with 1/4 of the entries."""
+    x, z = np.linspace(-2e-3, 2e-3, 6), np.linspace(10e-3, 12e-3, 5)
+    tx = plane_waves([-5, 5])
+    keep = np.zeros(P.n_elements, bool)
+    keep[np.random.default_rng(3).choice(P.n_elements, 32, replace=False)] = True
+    A, Ak = PulseEcho(P, tx, x, z), PulseEcho(P, tx, x, z, elements=keep)
+    rho = np.random.default_rng(0).standard_normal(A.ishape)
+    assert Ak.oshape == (2, 32, A.n_samples) and Ak.nnz * 4 == A.nnz  # every echo lies in the window
+    # the same entries summed in the same order: equal to rounding
+    np.testing.assert_allclose(Ak @ rho, ChannelSubsampling(A.oshape, keep) @ (A @ rho), rtol=1e-12)
+    with pytest.raises(ValueError, match="elements"):
+        PulseEcho(P, tx, x, z, elements=np.zeros(P.n_elements, bool))
+    with pytest.raises(ValueError, match="elements"):
+        PulseEcho(P, tx, x, z, elements=np.ones(5, bool))
+
+
 def test_pulse_echo_matches_point_simulation():
     x = np.linspace(-2e-3, 2e-3, 5)
     z = np.linspace(14e-3, 16e-3, 4)
