@@ -61,10 +61,12 @@ def reconstruct_psnr(lam_rel):
 # Two workers of one thread each, in this process (``processes=False``): a
 # script that starts worker processes must guard its body with
 # ``if __name__ == "__main__":`` (they re-import it), which a literate example
-# cannot. With processes, as ``client="local:2"`` starts them, pass csbox's
-# :data:`csbox.distributed.WORKER_ENV` (one FFT/BLAS thread per worker). One
-# client serves both calls below; ``client="local:2"`` would start and close a
-# cluster inside each call instead.
+# cannot. Worker processes, as ``client="local:2"`` starts them, get csbox's
+# :data:`csbox.distributed.WORKER_ENV` (one FFT/BLAS thread per worker, glibc's
+# malloc thresholds); a process cluster of your own gets it when it is created
+# inside :func:`csbox.distributed.worker_environment`. One client serves both
+# calls below; ``client="local:2"`` would start and close a cluster inside each
+# call instead.
 print(f"worker processes would get {WORKER_ENV}")
 cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
 client = Client(cluster)

@@ -32,7 +32,8 @@ Semantics shared by both:
 The package, one concept per module: :mod:`~csbox.distributed.batches` (``map_batches``),
 :mod:`~csbox.distributed.sweeps` (``sweep`` and its JSON-lines log),
 :mod:`~csbox.distributed.failures` (``Failure``, ``BatchError``),
-:mod:`~csbox.distributed.clients` (the ``client`` argument, ``WORKER_ENV``), and the private
+:mod:`~csbox.distributed.clients` (the ``client`` argument, ``WORKER_ENV``,
+``worker_environment``), and the private
 task loop (``_execute``), chunk sources (``_sources``) and zarr output (``_zarr_store``).
 
 References
@@ -42,8 +43,8 @@ scheduling", Proc. SciPy 2015.
 """
 
 from .batches import map_batches
-from .clients import WORKER_ENV
+from .clients import WORKER_ENV, worker_environment
 from .failures import BatchError, Failure
 from .sweeps import sweep
 
-__all__ = ["WORKER_ENV", "BatchError", "Failure", "map_batches", "sweep"]
+__all__ = ["WORKER_ENV", "BatchError", "Failure", "map_batches", "sweep", "worker_environment"]

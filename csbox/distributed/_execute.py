@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -71,8 +72,12 @@ def _execute_dask(
         if not batch:
             return
         args = [client.compute(a) if _is_dask_collection(a) else a for _, a in batch]
-        futs = client.map(func, [remote_payload] * len(batch), args,
-                          key=[f"{token}-{index}" for index, _ in batch])
+        with warnings.catch_warnings():
+            # in-memory chunks travel with their tasks (so a dead worker's tasks can re-run elsewhere);
+            # the window already bounds what is in flight, which is what Dask's advice is about
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            futs = client.map(func, [remote_payload] * len(batch), args,
+                              key=[f"{token}-{index}" for index, _ in batch])
         for (index, _), fut in zip(batch, futs, strict=True):
             pending[fut] = index
             running.add(fut)

@@ -119,7 +119,7 @@ def map_batches(
         closed before returning.
     chunk : int
         Rows per task (``>= 1``). Larger chunks amortise the per-task overhead
-        (about a millisecond, see ``docs/distributed.md``) and let ``fn`` batch.
+        (a few milliseconds, see ``docs/distributed.md``) and let ``fn`` batch.
     out : path, optional
         A zarr store to write each chunk to as it completes (chunked ``(chunk,
         *row_shape)``; the finished chunk numbers are recorded in a file

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from csbox.demos import phase_transition
-from csbox.distributed import WORKER_ENV, BatchError, map_batches, sweep
+from csbox.distributed import WORKER_ENV, BatchError, map_batches, sweep, worker_environment
 from csbox.operators import Kronecker, MatrixOperator, PartialFourier, Wavelet
 from csbox.solvers import fista
 
@@ -23,10 +23,22 @@ SHAPE = (32, 32)
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", env=WORKER_ENV) as cluster, \
-            distributed.Client(cluster) as c:
+    with worker_environment():
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0")
+    with cluster, distributed.Client(cluster) as c:
         yield c
+
+
+def start_environment(block=None):
+    """The environment this process started with (what glibc read its malloc settings from)."""
+    with open("/proc/self/environ", "rb") as f:
+        env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+    return {k.decode(): v.decode() for k, v in env.items()}
+
+
+def malloc_trim_at_start(block):
+    return np.full((block.shape[0], 1), float(start_environment()["MALLOC_TRIM_THRESHOLD_"]))
 
 
 # ----------------------------------------------------------------------------- helpers run on the workers
@@ -106,6 +118,45 @@ def scaled(block, *, op):
     return 3.0 * block
 
 
+# ----------------------------------------------------------------------------- worker environment
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="reads /proc (Linux)")
+def test_workers_start_with_worker_env(client):
+    """WORKER_ENV is in the workers' environment from process start (``env=`` would set it too late).
+
+    glibc reads ``MALLOC_*`` once, at start-up: ``/proc/self/environ`` is that environment, while
+    ``os.environ`` would also show variables Dask sets after the start.
+    """
+    before = dict(os.environ)
+    for env in client.run(start_environment).values():
+        assert {k: env.get(k) for k in WORKER_ENV} == WORKER_ENV
+    # the cluster map_batches starts itself (client="local:1")
+    got = map_batches(malloc_trim_at_start, np.zeros((2, 1)), client="local:1", progress=False)
+    np.testing.assert_array_equal(got, float(WORKER_ENV["MALLOC_TRIM_THRESHOLD_"]))
+    # this process's environment is as it was for the WORKER_ENV names (Dask's own nannies may
+    # have written theirs into it when they spawned workers before)
+    assert {k: os.environ.get(k) for k in WORKER_ENV} == {k: before.get(k) for k in WORKER_ENV}
+
+
+def test_worker_environment_restores_this_process():
+    saved = os.environ.get("CSBOX_FFT_WORKERS")
+    os.environ["CSBOX_FFT_WORKERS"] = "7"
+    try:
+        with worker_environment():
+            import dask
+
+            assert os.environ["CSBOX_FFT_WORKERS"] == "1"
+            pre = dask.config.get("distributed.nanny.pre-spawn-environ")
+            assert {k: str(pre[k]) for k in WORKER_ENV} == WORKER_ENV
+            assert "OPENBLAS_NUM_THREADS" in pre  # Dask's own pre-spawn variables are kept
+        assert os.environ["CSBOX_FFT_WORKERS"] == "7"
+        assert dask.config.get("distributed.nanny.pre-spawn-environ").get("CSBOX_FFT_WORKERS") is None
+    finally:
+        if saved is None:
+            os.environ.pop("CSBOX_FFT_WORKERS")
+        else:
+            os.environ["CSBOX_FFT_WORKERS"] = saved
+
+
 # ----------------------------------------------------------------------------- operators travel
 def test_operators_pickle():
     rng = np.random.default_rng(1)
@@ -182,6 +233,13 @@ def test_exception_without_out_keeps_the_other_results(client, tmp_path):
     assert np.isnan(err.results[2]).all()
     keep = [0, 1, 3, 4, 5]
     np.testing.assert_array_equal(err.results[keep], 2.0 * data[keep])
+
+
+def test_large_in_memory_chunks_do_not_warn(client, recwarn):
+    """Chunks travel with their tasks by design, bounded by the window: Dask's large-graph advice is noise."""
+    data = np.ones((24, 2**17))  # 1 MiB per row: the first window of 16 tasks is over Dask's 10 MB
+    np.testing.assert_array_equal(map_batches(np.negative, data, client=client, progress=False), -data)
+    assert not [w for w in recwarn if "large graph" in str(w.message)]
 
 
 def write_sources(tmp_path, data):
