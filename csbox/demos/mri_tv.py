@@ -27,7 +27,7 @@ from ..penalties import L1, TV
 from ..phantoms import shepp_logan
 from ..solvers import admm, fista, pdhg
 from ._plot import plt, save
-from .mri import LAM_REL, nmse_db, problem, psnr
+from .mri_single_coil import LAM_REL, nmse_db, problem, psnr
 
 NAME = "mri-tv"
 DESCRIPTION = "CS-MRI at 4x/8x: l1-wavelet (FISTA), TV and wavelet+TV (ADMM); ADMM vs PDHG vs FISTA"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from csbox.demos import phase_transition
-from csbox.demos.mri import problem, run
+from csbox.demos.mri_single_coil import problem, run
 from csbox.metrics import psnr
 from csbox.operators import Wavelet
 from csbox.penalties import L1
@@ -12,9 +12,10 @@ from csbox.phantoms import camera, shepp_logan
 from csbox.solvers import fista
 
 
-def test_mri_quick(tmp_path):
+def test_mri_single_coil_quick(tmp_path):
     m = run(tmp_path, quick=True)
-    assert (tmp_path / "mri_reconstructions.png").exists() and (tmp_path / "mri_convergence.png").exists()
+    assert (tmp_path / "mri_single_coil_reconstructions.png").exists()
+    assert (tmp_path / "mri_single_coil_convergence.png").exists()
     for key, v in m.items():
         if key == "convergence_gap":
             continue
@@ -95,8 +96,8 @@ def test_demo_modules_are_named_after_their_demo():
     from csbox.demos import registry
 
     reg = registry()
-    assert {"sar", "irs-channel", "kron-sbl", "mri", "fourier-sampling", "spright", "ot", "dictionary",
-            "dps-fourier"} <= set(reg)
+    assert {"sar", "irs-channel", "kron-sbl", "mri", "mri-single-coil", "fourier-sampling", "spright", "ot",
+            "dictionary", "dps-fourier"} <= set(reg)
     for name, mod in reg.items():
         assert mod.__name__ == "csbox.demos." + name.replace("-", "_"), name
         for fn in ("run",) if name in _SPLIT_ELSEWHERE else ("compute", "plot", "run"):
