@@ -115,8 +115,9 @@ def is_numpy(xp: Any) -> bool:
     Returns
     -------
     bool
+        False for anything that is not a NumPy namespace (a string such as ``"numpy"`` included).
     """
-    return array_api_compat.is_numpy_namespace(xp)
+    return isinstance(getattr(xp, "__name__", None), str) and array_api_compat.is_numpy_namespace(xp)
 
 
 def is_cupy(xp: Any) -> bool:
@@ -129,9 +130,10 @@ def to_numpy(x: Array) -> np.ndarray:
 
     Parameters
     ----------
-    x : Array or Python/NumPy scalar
+    x : Array, nested list of numbers, or Python/NumPy scalar
         NumPy (returned as is, no copy), CuPy, torch (detached, conjugation resolved),
-        array_api_strict (moved to its CPU device) or any DLPack-exporting array.
+        array_api_strict (moved to its CPU device) or any DLPack-exporting array. Another
+        object (one NumPy could only wrap as an ``object`` array) raises ``TypeError``.
 
     Returns
     -------
@@ -154,8 +156,12 @@ def to_numpy(x: Array) -> np.ndarray:
         return np.from_dlpack(x)
     try:
         return np.from_dlpack(x)
-    except Exception:  # fall back for objects without a CPU DLPack export
-        return np.asarray(x)
+    except Exception:  # fall back for objects without a CPU DLPack export (lists, tuples)
+        out = np.asarray(x)
+    if out.dtype == object:
+        raise TypeError(f"to_numpy: x must be an array, a nested list of numbers or a scalar, "
+                        f"got {type(x).__name__}")
+    return out
 
 
 # ----------------------------------------------------------------------------- dtypes
@@ -402,12 +408,25 @@ def fftshift(x: Array, axes: tuple[int, ...]) -> Array:
 
 
 def _shift_axes(axes: Any, x: Array) -> tuple[int, ...]:
-    """``axes`` of ``x`` (an int or a sequence, negative counted from the end) as valid ints."""
-    from ._validation import check_axes
+    """``axes`` of ``x`` (an int or a sequence of ints, negative counted from the end), checked.
 
+    The messages are those of ``csbox._validation.check_axes`` (which imports this module).
+    """
     if not hasattr(x, "ndim"):
         raise TypeError(f"x must be an array, got {type(x).__name__}")
-    return check_axes("axes", axes, x.ndim, allow_empty=True)
+    if isinstance(axes, np.ndarray) and axes.ndim <= 1:
+        axes = axes.tolist()
+    seq = [axes] if isinstance(axes, (int, np.integer)) else axes
+    if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+        raise TypeError(f"axes must be an int or a sequence of ints, got {type(axes).__name__} {axes!r}")
+    out = []
+    for a in seq:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axes must be an int or a sequence of ints, got {type(a).__name__} {a!r}")
+        if not -x.ndim <= int(a) < x.ndim:
+            raise ValueError(f"axes has axis {a} out of range for {x.ndim} dimensions")
+        out.append(int(a) % x.ndim)
+    return tuple(out)
 
 
 def ifftshift(x: Array, axes: tuple[int, ...]) -> Array:
@@ -488,6 +507,7 @@ def from_real_pairs(r: Array) -> Array:
         return torch.view_as_complex(r)
     xp = array_namespace(r)
     return r[..., 0] + 1j * xp.astype(r[..., 1], complex_dtype(xp, r.dtype))
+
 
 # ----------------------------------------------------------------------------- fused kernels (NumPy)
 def _edge(ndim: int, axis: int, start: int | None, stop: int | None) -> tuple:

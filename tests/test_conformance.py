@@ -299,6 +299,258 @@ def _co():
 FUNCTIONS = _function_cases()
 
 
+# ---------------------------------------------------------------------------- the core (issue 28)
+def _core_cases():
+    """Bad input of the core's names (linop, backend, operators, phantoms, theory, data): clear errors."""
+    import csbox
+    import csbox.backend as b
+    from csbox import data, phantoms, theory
+    from csbox.operators import Identity, parity
+
+    xi = np.ones(4)
+    return {
+        "LinearOperator": [
+            (lambda: csbox.LinearOperator((2.5, 3), 3), TypeError, "ishape must contain ints"),
+            (lambda: csbox.LinearOperator(3, 3, "foo"), TypeError, "dtype must be a floating"),
+            (lambda: Identity(3) * "a", TypeError, "the scale must be a number"),
+            (lambda: Identity(3).lipschitz(seed=-1), ValueError, "seed must be >= 0"),
+            (lambda: Identity(3).lipschitz(xp="numpy"), TypeError, "xp must be an array namespace"),
+            # no closed form: the probe of 65536 columns is refused before it starts
+            (lambda: (Identity((256, 256)) + Identity((256, 256))).column_norms(), ValueError,
+             "max_probe=16384"),
+            (lambda: (Identity(3) + Identity(3)).column_norms(max_probe=-1), ValueError, "max_probe must be"),
+        ],
+        "ArrayCache": [(lambda: b.ArrayCache(build="f"), TypeError, "build must be a callable"),
+                       (lambda: b.ArrayCache(), TypeError, "exactly one of value or build")],
+        "array_namespace": [(lambda: b.array_namespace([1.0]), TypeError, "expected arrays")],
+        "device": [(lambda: b.device([1.0]), TypeError, "x must be an array")],
+        "to_numpy": [(lambda: b.to_numpy(b.ArrayCache), TypeError, "to_numpy: x must be")],
+        "as_real_pairs": [(lambda: b.as_real_pairs([1j]), TypeError, "x must be an array")],
+        "from_real_pairs": [(lambda: b.from_real_pairs(np.ones((4, 3))), ValueError, "last axis of 2"),
+                            (lambda: b.from_real_pairs(np.ones((4, 2)) * 1j), TypeError, "real floating")],
+        "real_dtype": [(lambda: b.real_dtype(np, "float32"), TypeError, "dtype must be a dtype")],
+        "complex_dtype": [(lambda: b.complex_dtype(np, None), TypeError, "dtype must be a dtype")],
+        "result_dtype": [(lambda: b.result_dtype(np, np.int64, True), TypeError, "floating or complex")],
+        "is_complex": [(lambda: b.is_complex(np, "x"), TypeError, "dtype")],
+        "fftn": [(lambda: b.fftn(xi + 0j, (3,)), ValueError, "axes")],
+        "ifftn": [(lambda: b.ifftn(xi + 0j, (0,), "unitary"), ValueError, "norm")],
+        "fftshift": [(lambda: b.fftshift(xi, 5), ValueError, "axes has axis 5 out of range"),
+                     (lambda: b.fftshift(xi, 0.5), TypeError, "axes must be an int")],
+        "ifftshift": [(lambda: b.ifftshift(xi, (1,)), ValueError, "axes has axis 1 out of range")],
+        "parity": [(lambda: parity(np.array([-1, 3])), ValueError, "v must be non-negative"),
+                   (lambda: parity(np.array([1.5])), TypeError, "v must be an integer array")],
+        "shepp_logan": [(lambda: phantoms.shepp_logan(64.0), TypeError, "n must be an int"),
+                        (lambda: phantoms.shepp_logan(True), TypeError, "n must be an int"),
+                        (lambda: phantoms.shepp_logan(10**6), ValueError, "needs .* memory")],
+        "camera": [(lambda: phantoms.camera(600), ValueError, "n must be <= 512")],
+        "lines_and_circles": [(lambda: phantoms.lines_and_circles(0), ValueError, "n must be >= 1"),
+                              (lambda: phantoms.lines_and_circles(2, seed=-1), ValueError, "seed must be"),
+                              (lambda: phantoms.lines_and_circles(10**9), ValueError, "needs .* memory")],
+        "l1_statistical_dimension_fraction": [
+            (lambda: theory.l1_statistical_dimension_fraction(float("nan")), ValueError, "s must be finite"),
+            (lambda: theory.l1_statistical_dimension_fraction(True), TypeError, "s must be a real number"),
+            (lambda: theory.l1_statistical_dimension_fraction(1.5), ValueError, "s must be <= 1")],
+        # each point is a scalar minimisation (~0.4 ms): 10^9 points would run for days
+        "l1_phase_transition": [(lambda: theory.l1_phase_transition(10**9), ValueError, "num must be <= 1"),
+                                (lambda: theory.l1_phase_transition(2.5), TypeError, "num must be an int")],
+        "path": [(lambda: data.path("nope"), ValueError, "name must be one of")],
+        "load": [(lambda: data.load(None), ValueError, "name must be one of")],
+        "support_recovery": [
+            (lambda: _me().support_recovery(np.array([np.nan, 1.0, 0.0]), np.ones(3)), ValueError,
+             "x_hat contains NaN"),
+            (lambda: _me().support_recovery(np.ones(3), np.array([np.nan, 1.0, 0.0])), ValueError,
+             "x contains NaN"),
+            (lambda: _me().support_recovery(np.ones(0), np.ones(0)), ValueError, "x_hat is empty"),
+            (lambda: _me().support_recovery(np.ones(3), np.ones(3), rel_threshold=1.0), ValueError,
+             "rel_threshold must be < 1")],
+        "psnr": [(lambda: _me().psnr(xi, 0 * xi), ValueError, "ref is all zero"),
+                 (lambda: _me().psnr(np.array(["a"]), np.array(["b"])), TypeError, "x must be a numeric"),
+                 (lambda: _me().psnr(xi, xi, magnitude="yes"), TypeError, "magnitude must be True or False")],
+        "lobe_width": [(lambda: _me().lobe_width(np.array(["a", "b"]), np.arange(2), 0, 0.5), TypeError,
+                        "profile must be a real numeric")],
+    }
+
+
+def _other_area_cases():
+    """Bad input of other areas' names that were pending (sampling, mri.spokes, penalties, reconstruct).
+
+    Written against those modules as they are (their code unchanged); the gaps found on the way
+    are in ``KNOWN_GAPS``.
+    """
+    import csbox
+    from csbox.mri import spokes, trajectories
+    from csbox.operators import Gradient, Identity
+    from csbox.penalties import FGP
+
+    def isoi(n_iter=1, **kw):
+        return _dps()[1].UnrolledISTA((8,), n_iter, **kw)
+
+    return {
+        "reconstruct": [(lambda: csbox.reconstruct(Identity(3), np.ones(3), solver="x"), ValueError, "solv"),
+                        (lambda: csbox.reconstruct(Identity(3), np.full(3, np.nan)), ValueError, "y cont"),
+                        (lambda: csbox.reconstruct(Identity(3), np.ones(3), "l1"), TypeError, "penalties")],
+        "radial_angles": [(lambda: trajectories.radial_angles(0), ValueError, "n_spokes must be >= 1")],
+        "golden_subset": [(lambda: spokes.golden_subset(4, 5), ValueError, "n_select must be <= 4")],
+        "uniform_subset": [(lambda: spokes.uniform_subset(4, 5), ValueError, "n_select")],
+        "train_spoke_selection": [
+            (lambda: spokes.train_spoke_selection(np.full((2, 8, 8), np.nan), 8, 2, epochs=1), ValueError,
+             "contains NaN")],
+        "FGP": [(lambda: FGP(np.ones((4, 4)), 0.1, Gradient((4, 4)), True, None, max_iter=-1), ValueError,
+                 "max_iter")],
+        "DPSSampler": [(lambda: _dps()[0].DPSSampler(16, 4, seed=-1), ValueError, "seed must be >= 0"),
+                       (lambda: _dps()[0].DPSSampler(16, 4, shape=(3, 3)), ValueError, "shape")],
+        "save_mask": [(lambda: _dps()[0].save_mask("unused.npz", np.full(4, np.nan)), TypeError,
+                       "mask must be boolean")],
+        "load_mask": [(lambda: _dps()[0].load_mask("/nonexistent/m.npz"), FileNotFoundError, "m.npz")],
+        "evaluate": [(lambda: _dps()[0].evaluate(isoi(), np.ones((0, 8)), np.ones(8, bool)), ValueError,
+                      "images must be a non-empty"),
+                     (lambda: _dps()[0].evaluate(isoi(), np.ones((2, 8)), np.ones(8, bool), batch_size=0),
+                      ValueError, "batch_size")],
+        "train_dps": [(lambda: _dps()[0].train_dps(isoi(), np.full((4, 8), np.nan),
+                                                   sampler=_dps()[0].DPSSampler(8, 2), epochs=1),
+                       ValueError, "train"),
+                      (lambda: _dps()[0].train_dps(isoi(), np.ones((4, 8)),
+                                                   sampler=_dps()[0].DPSSampler(8, 2), epochs=1, lr=-1.0),
+                       ValueError, "lr")],
+        "UnrolledISTA": [(lambda: isoi(-1), ValueError, "n_iter"),
+                         (lambda: isoi(2, cnn_width=-1), ValueError, "cnn_width")],
+    }
+
+
+def _dps():
+    pytest.importorskip("torch")
+    import csbox.sampling.dps as dps
+    import csbox.sampling.unrolled as unrolled
+
+    return dps, unrolled
+
+
+for _cases in (_core_cases(), _other_area_cases()):
+    for _name, _list in _cases.items():
+        FUNCTIONS.setdefault(_name, []).extend(_list)
+
+
+def _accepts():
+    """Valid input that must be handled (issue 28: a size takes NumPy integers, a 1-D int array is a shape).
+
+    name -> callables returning True when the answer is right.
+    """
+    import csbox
+    import csbox.backend as b
+    import csbox.operators as op
+    from csbox import data, phantoms, theory
+
+    i64 = np.int64
+    return {
+        "Hadamard": [lambda: op.Hadamard(i64(8)).ishape == (8,), lambda: op.Hadamard(np.array(8)).n == 8],
+        "Identity": [lambda: op.Identity(np.array([3, 4])).ishape == (3, 4),
+                     lambda: op.Identity((np.int32(3), i64(4))).ishape == (3, 4)],
+        "Wavelet": [lambda: op.Wavelet((16, 16), "db2", level=i64(2)).level == 2,
+                    lambda: op.Wavelet((16, 16), "db2", axes=i64(0)).axes == (0,)],
+        "FFT": [lambda: op.FFT(i64(8), axes=np.array([0])).axes == (0,),
+                lambda: op.FFT((4, 4), centered=np.True_).centered is True],
+        "Restriction": [lambda: op.Restriction(i64(6), [0, 2]).oshape == (2,)],
+        "Diagonal": [lambda: op.Diagonal([1.0, 2.0]).ishape == (2,)],
+        "Convolve": [lambda: op.Convolve([1.0, 2.0, 1.0], i64(8)).ishape == (8,)],
+        "NUFFT": [lambda: op.NUFFT(i64(8), np.zeros((3, 1)), impl="generic").oshape == (3,)],
+        "LinearOperator": [
+            lambda: csbox.LinearOperator(i64(3), (i64(2),)).ishape == (3,),
+            lambda: bool(np.all(op.Identity(100000).column_norms() == 1.0)),  # closed form: no probe
+            lambda: abs((op.Identity(3) * i64(2)).lipschitz(max_iter=i64(5)) - 4.0) < 1e-12],
+        "parity": [lambda: parity_ok()],
+        "is_numpy": [lambda: b.is_numpy(b.array_namespace(np.ones(2))) and not b.is_numpy("numpy")],
+        "fftshift": [lambda: bool(np.all(b.fftshift(np.arange(4.0), 0) == np.fft.fftshift(np.arange(4.0))))],
+        "to_numpy": [lambda: b.to_numpy([1.0, 2.0]).shape == (2,)],
+        "shepp_logan": [lambda: phantoms.shepp_logan(i64(16)).shape == (16, 16)],
+        "camera": [lambda: phantoms.camera(i64(16)).shape == (16, 16)],
+        "lines_and_circles": [lambda: phantoms.lines_and_circles(i64(2), i64(16), seed=i64(1)).shape[0] == 2],
+        "l1_phase_transition": [lambda: theory.l1_phase_transition(i64(3))[0].shape == (3,)],
+        "l1_statistical_dimension_fraction": [
+            lambda: abs(theory.l1_statistical_dimension_fraction(np.float32(0.1)) - 0.3288) < 1e-3],
+        "psnr": [lambda: np.isfinite(_me().psnr([1.0, 2.0], [1.0, 2.5], magnitude=np.True_))],
+        "load": [lambda: data.load("sar-dca1000").ndim == 4],
+        "dottest": [lambda: __import__("csbox.testing").testing.dottest(op.FFT(4), batch=i64(2)) < 1e-12],
+    }
+
+
+def parity_ok():
+    from csbox.operators import parity
+
+    return parity([1, 2, 3]).tolist() == [1, 1, 0] and int(parity(np.int64(7))) == 1
+
+
+ACCEPTS = _accepts()
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTS))
+def test_valid_input_is_handled(name):
+    for fn in ACCEPTS[name]:
+        assert fn(), f"{name}: a valid input gave a wrong answer"
+
+
+# Gaps found in other areas' names while writing their cases (their modules untouched here): each
+# states the expected clear error; strict xfail, so a fix makes it XPASS and asks to move the case
+# into the table above.
+KNOWN_GAPS = {
+    "radial_angles": [(lambda: _mri_t().radial_angles(8, golden="no"), TypeError, "golden")],
+    "uniform_subset": [(lambda: _spokes().uniform_subset(8, 0), ValueError, "n_select")],
+    "spoke_measure": [(lambda: _spokes().spoke_measure(np.eye(3)), TypeError, "A")],
+    "UnrolledRadial": [(lambda: _spokes().UnrolledRadial(np.eye(3), np.ones(3)), TypeError, "A")],
+    "train_spoke_selection": [
+        (lambda: _spokes().train_spoke_selection(np.ones((0, 8, 8)), 8, 2, epochs=1), ValueError, "images")],
+    "FGP": [(lambda: _pen().FGP(np.ones((4, 4)), -1.0, _grad(), True, None), ValueError, "lam"),
+            (lambda: _pen().FGP(np.ones((4, 4)), 0.1, np.eye(3), True, None), TypeError, "G")],
+    "tv_value": [(lambda: _pen().tv_value(np.ones((2, 4, 4)), "x", 0), TypeError, "isotropic"),
+                 (lambda: _pen().tv_value(np.ones((2, 4, 4)), True, 5), ValueError, "stack_axis")],
+    "save_mask": [(lambda: _dps()[0].save_mask("unused.npz", np.ones(0, bool)), ValueError, "mask")],
+    # FGP's fused NumPy step (csbox.backend, added with the TV kernel): unchecked arguments
+    "tv_dual_kernel": [(lambda: _tvk()[1](np.ones((4, 4)), (5,), 0.1, True, 0.2), ValueError, "axes"),
+                       (lambda: _tvk()[1](np.ones((4, 4)), (-1,), -1.0, True, 0.2), ValueError, "lam")],
+    "TVDualKernel": [(lambda: _tvk()[0](np.ones((4, 4)), (-1,), 0.1, True, -1.0), ValueError, "step"),
+                     (lambda: _tvk()[0](np.ones((4, 4)), (-1,), 0.1, "x", 0.2), TypeError, "isotropic")],
+    "ResidualCNN": [(lambda: _dps()[1].ResidualCNN(0), ValueError, "width"),
+                    (lambda: _dps()[1].ResidualCNN(2.5), TypeError, "width")],
+}
+
+
+def _tvk():
+    from csbox.backend import TVDualKernel, tv_dual_kernel
+
+    return TVDualKernel, tv_dual_kernel
+
+
+def _mri_t():
+    import csbox.mri.trajectories as t
+
+    return t
+
+
+def _spokes():
+    import csbox.mri.spokes as s
+
+    return s
+
+
+def _pen():
+    import csbox.penalties as p
+
+    return p
+
+
+def _grad():
+    from csbox.operators import Gradient
+
+    return Gradient((4, 4))
+
+
+@pytest.mark.parametrize("name,i", [(n, i) for n in sorted(KNOWN_GAPS) for i in range(len(KNOWN_GAPS[n]))])
+@pytest.mark.xfail(strict=True, reason="a known gap of another area (issue 28): silent or obscure today")
+def test_known_gap(name, i):
+    fn, exc, match = KNOWN_GAPS[name][i]
+    with pytest.raises(exc, match=match):
+        fn()
+
+
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_bad_input_raises_clearly(name):
     for fn, exc, match in FUNCTIONS[name]:
@@ -320,7 +572,9 @@ EXEMPT = {
     "SBLResult", "SNSResult", "SpectrumResult", "TVResult", "WassersteinResult", "SparseSpectrum",
     "DopplerMaps", "ChannelData", "BatchError", "Failure", "DictionaryResult", "IRSChannel",
     # constants
-    "C0", "C_SOUND", "WORKER_ENV",
+    "C0", "C_SOUND", "WORKER_ENV", "__version__", "FILES", "GOLDEN_ANGLE",
+    # a type alias (``Array = Any``) and data holders: the example-file record, the simulated MRI scan
+    "Array", "DataFile", "SimulatedMRI",
     # step-size strategies and the solver class behind fista/ista (validated in tests/solvers/test_fista.py)
     "Backtracking", "FixedStep", "ProximalGradient",
 }
@@ -340,60 +594,14 @@ def _public_names():
 
 def test_public_api_is_covered():
     covered = set(OPERATORS) | set(SOLVERS) | set(FUNCTIONS) | set(PENALTIES) | EXEMPT
-    covered |= set(_OTHER_CASES) | _PENDING
+    covered |= set(_OTHER_CASES) | set(ACCEPTS) | set(KNOWN_GAPS) | _PENDING
+    assert not _PENDING, f"names parked without a case: {sorted(_PENDING)}; write their cases"
     missing = sorted(f"{mod}.{n}" for n, mod in _public_names().items() if n not in covered)
     assert not missing, f"public names without a conformance case: {missing}"
 
 
-# Cases still to write here (found when the module list became every public module; issue 28).
-_PENDING: set[str] = {
-    "LinearOperator",
-    "__version__",
-    "Array",
-    "ArrayCache",
-    "array_namespace",
-    "as_real_pairs",
-    "complex_dtype",
-    "device",
-    "fftn",
-    "fftshift",
-    "from_real_pairs",
-    "ifftn",
-    "ifftshift",
-    "is_complex",
-    "is_numpy",
-    "real_dtype",
-    "result_dtype",
-    "to_numpy",
-    "DataFile",
-    "FILES",
-    "load",
-    "path",
-    "SimulatedMRI",
-    "UnrolledRadial",
-    "golden_subset",
-    "spoke_measure",
-    "train_spoke_selection",
-    "uniform_subset",
-    "GOLDEN_ANGLE",
-    "radial_angles",
-    "parity",
-    "FGP",
-    "tv_value",
-    "camera",
-    "lines_and_circles",
-    "shepp_logan",
-    "reconstruct",
-    "DPSSampler",
-    "evaluate",
-    "load_mask",
-    "save_mask",
-    "train_dps",
-    "ResidualCNN",
-    "UnrolledISTA",
-    "l1_phase_transition",
-    "l1_statistical_dimension_fraction",
-}
+# Names still without a case: empty since issue 28, and kept so (test_public_api_is_covered checks it).
+_PENDING: set[str] = set()
 
 # Names checked elsewhere in the suite, with where (kept explicit so coverage is a decision).
 _OTHER_CASES = {
@@ -407,6 +615,9 @@ _OTHER_CASES = {
     **dict.fromkeys(["LEADING_AXES", "MRIHeader", "RawMRI", "read_ismrmrd", "write_ismrmrd", "read_fastmri",
                      "read_twix"],
                     "tests/io/test_mri_readers.py"),
+    **dict.fromkeys(["coil_compress", "estimate_noise", "prewhiten"], "tests/mri/test_preprocess.py"),
+    **dict.fromkeys(["DataFidelity", "LeastSquares", "ResidualBall", "WeightedLeastSquares", "ADMM", "CG",
+                     "LSQR", "PDHG"], "tests/penalties/test_data.py, tests/solvers/test_data_terms.py"),
     **dict.fromkeys(["birdcage_maps", "cg_sense", "density_compensation", "espirit_maps", "gridded_density",
                      "gridded_kspace", "gridding_reconstruction", "l1_wavelet_sense", "llr_sense", "radial",
                      "rss", "shepp_logan_kspace", "spiral", "stack_of_stars", "tv_sense", "walsh_maps"],

@@ -71,3 +71,57 @@ def test_other_errors():
         FFT((4,), norm="unitary")
     with pytest.raises(ValueError, match="shape must contain positive sizes"):
         FFT((0, 4))
+
+
+def test_sizes_take_numpy_integers_and_flags_are_booleans():
+    """Issue 28: ``Hadamard(np.int64(8))`` was refused; ``FFT(centered="yes")`` was taken as True."""
+    from csbox.operators import Convolve, Gradient, Identity, fwht, parity
+
+    assert Hadamard(np.int64(8)).n == 8 and Hadamard(np.array(16)).n == 16
+    assert Wavelet((16, 16), "db2", level=np.int64(2)).level == 2
+    assert Identity(np.array([3, 4])).ishape == (3, 4)
+    assert FFT((4, 4), axes=np.array([1])).axes == (1,)
+    assert Gradient((4, 5), axes=np.int32(1)).axes == (1,)
+    assert Convolve(np.ones(3), np.int64(8)).ishape == (8,)
+    for bad in (True, 8.0):
+        with pytest.raises(TypeError, match="n must be an int"):
+            Hadamard(bad)
+    with pytest.raises(TypeError, match="level must be an int"):
+        Wavelet((16, 16), "db2", level=True)
+    with pytest.raises(ValueError, match="level must be <= 5"):  # 2**level must divide 16
+        Wavelet((16, 16), "haar", level=10**9)
+    with pytest.raises(TypeError, match="wavelet must be a wavelet name"):
+        Wavelet((16, 16), 3)
+    with pytest.raises(TypeError, match="centered must be True or False"):
+        FFT((4, 4), centered="yes")
+    with pytest.raises(TypeError, match="centered must be True or False"):
+        PartialFourier(4, np.ones(4, bool), centered=2)
+    assert FFT((4, 4), centered=np.True_).centered is True
+    with pytest.raises(TypeError, match="normalize must be True or False"):
+        fwht(np.ones(4), normalize="no")
+    # parity: a negative int64 has 64 set bits in two's complement, a float was truncated
+    with pytest.raises(ValueError, match="v must be non-negative"):
+        parity(np.array([-1, 3]))
+    with pytest.raises(TypeError, match="v must be an integer array"):
+        parity(np.array([1.5]))
+    assert parity([1, 2, 3]).tolist() == [1, 1, 0]
+
+
+def test_empty_or_non_numeric_coefficients_name_the_argument():
+    from csbox.operators import Diagonal
+
+    with pytest.raises(ValueError, match="M is empty"):
+        MatrixOperator(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="d is empty"):
+        Diagonal(np.ones(0))
+    with pytest.raises(TypeError, match="d must be a numeric array"):
+        Diagonal(np.array(["a", "b"]))
+    np.testing.assert_array_equal(Diagonal([1.0, 2.0]) @ np.ones(2), [1.0, 2.0])
+    from csbox import LinearOperator
+
+    with pytest.raises(TypeError, match="dtype must be a floating or complex dtype, got 'foo'"):
+        LinearOperator(3, 3, "foo")
+    with pytest.raises(TypeError, match="the scale must be a number"):
+        MatrixOperator(np.eye(2)) * "a"
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        MatrixOperator(np.eye(2)).lipschitz(seed=-1)
