@@ -1,6 +1,8 @@
-"""Penalties ``lam * phi(x)`` as objects with ``prox(v, step)``, ``value(x)`` and ``in_basis(W)``."""
+"""Penalties ``lam * phi(x)`` as objects with ``prox(v, step)``, ``value(x)`` and ``in_basis(W)``;
+data terms ``f(Ax; y)`` (least squares, weighted, the residual ball) beside them."""
 
 from .base import InBasis, Penalty
+from .data import DataFidelity, LeastSquares, ResidualBall, WeightedLeastSquares
 from .lowrank import LocallyLowRank, NuclearNorm
 from .separable import CEL0, L0, L1, MCP, Half, Separable
 from .simple import GroupL21, Indicator, Tikhonov
@@ -8,6 +10,7 @@ from .tv import FGP, TV, TVResult, tv_value
 
 __all__ = [
     "CEL0",
+    "DataFidelity",
     "FGP",
     "L0",
     "L1",
@@ -17,11 +20,14 @@ __all__ = [
     "Half",
     "InBasis",
     "Indicator",
+    "LeastSquares",
     "LocallyLowRank",
     "NuclearNorm",
     "Penalty",
+    "ResidualBall",
     "Separable",
     "TVResult",
     "Tikhonov",
+    "WeightedLeastSquares",
     "tv_value",
 ]

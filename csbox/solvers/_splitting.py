@@ -1,16 +1,16 @@
-"""Shared parts of the splitting solvers (ADMM, PDHG): penalties as ``g(K x)``, problem checks."""
+"""Shared parts of the splitting solvers (ADMM, PDHG): penalties and the data term as ``g(K x)``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._validation import check_array
-from ..backend import Array, array_namespace, result_dtype
+from ..backend import Array
 from ..linop import LinearOperator
-from ..operators.basic import Identity
-from ..penalties.base import InBasis, Penalty
+from ..operators import Identity
+from ..penalties import InBasis, Penalty
+from ._problem import Problem, sqnorm
 
 
 @dataclass
@@ -38,7 +38,7 @@ def split(penalty: Penalty, ishape: tuple[int, ...]) -> Term:
     return Term(penalty, Identity(ishape), penalty, True)
 
 
-def check_penalties(penalties: Any) -> list[Penalty]:
+def check_penalties(penalties: Any, solver: str = "ADMM and PDHG") -> list[Penalty]:
     """A non-empty list of convex :class:`Penalty` objects (a single one is wrapped)."""
     if isinstance(penalties, Penalty):
         penalties = [penalties]
@@ -51,19 +51,41 @@ def check_penalties(penalties: Any) -> list[Penalty]:
         if not isinstance(p, Penalty):
             raise TypeError(f"penalties[{i}] must be a Penalty, got {type(p).__name__}")
         if not p.convex:
-            raise ValueError(f"penalties[{i}] = {p!r} is not convex; ADMM and PDHG need convex penalties")
+            raise ValueError(f"penalties[{i}] = {p!r} is not convex; {solver} needs convex penalties")
     return out
 
 
-def check_problem(A: Any, y: Any) -> tuple[Any, tuple[int, ...], Any]:
-    """Validate ``A`` and ``y``; return the namespace, the batch shape and the dtype of ``x``."""
-    if not isinstance(A, LinearOperator):
-        raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
-    y = check_array("y", y, shape=A.oshape, cast_int=False)
-    xp = array_namespace(y)
-    return xp, tuple(y.shape[: y.ndim - len(A.oshape)]), result_dtype(xp, y.dtype, A.is_complex)
+class _DataProx:
+    """A data term ``f(v; y)`` seen as a split function ``g(v)`` of ``v = A x`` (its prox, no value)."""
+
+    def __init__(self, prob: Problem):
+        self.data, self.y = prob.data, prob.y
+
+    def prox(self, v: Array, step: float = 1.0) -> Array:
+        return self.data.prox(v, self.y, step)
+
+    def __repr__(self) -> str:
+        return repr(self.data)
 
 
-def sqnorm(xp: Any, v: Array) -> Array:
-    """``||v||^2`` over every axis as a 0-d real array."""
-    return xp.sum(xp.real(xp.conj(v) * v))
+def data_term(prob: Problem) -> Term:
+    """The data term as one more split ``z_0 = A x`` (a constraint, used through its prox)."""
+    return Term(prob.data, prob.A, _DataProx(prob), False)  # type: ignore[arg-type]
+
+
+def data_metrics(prob: Problem, Ax: Array, terms_Kx: Iterable[tuple[Term, Array]]) -> dict[str, Any]:
+    """``objective`` (the data term where smooth, plus every penalty), ``residual`` and, for a
+    constraint, ``infeasibility`` (``max(||Ax - y|| - eps, 0) / ||y||``), from ``A x`` and the kept
+    ``K_i x``."""
+    xp, data, y = prob.xp, prob.data, prob.y
+    obj = data.value(Ax, y) if data.smooth else None
+    for t, Kx in terms_Kx:
+        if isinstance(t.g, _DataProx):
+            continue
+        v = t.g.value(Kx)
+        obj = v if obj is None else obj + v
+    out = {"objective": obj, "residual": data.residual(Ax, y)}
+    if not data.smooth:
+        y_n = xp.sqrt(sqnorm(xp, y))
+        out["infeasibility"] = data.distance(Ax, y) / xp.where(y_n > 0, y_n, xp.ones_like(y_n))
+    return out

@@ -1,21 +1,24 @@
 r"""Linear least squares: conjugate gradients on the normal equations and LSQR.
 
-Both solve the Tikhonov-damped least-squares problem
+Both solve the Tikhonov-regularised (weighted) least-squares problem
 
-.. math:: \min_x \tfrac12\|A x - y\|_2^2 + \tfrac{d}{2}\|x\|_2^2
-          \iff (A^H A + d I)\, x = A^H y ,
+.. math:: \min_x f(A x; y) + \tfrac{\lambda}{2}\|x\|_2^2
+          \iff (A^H W A + \lambda I)\, x = A^H W y ,
 
-with ``d = damp >= 0``. :func:`cg` runs conjugate gradients on the normal
-equations through ``A.normal()`` (fast for partial Fourier and SENSE
-operators: CG-SENSE is ``cg(A, y)``); :func:`lsqr` runs the Paige-Saunders
-bidiagonalisation on ``A`` and ``A^H`` (better conditioned: it never forms
-``A^H A``). Leading axes of ``y`` beyond ``A.oshape`` are independent
-right-hand sides solved together: every scalar of the recursions (step
-lengths, rotations) is an array over those axes.
+with ``f`` the data term (:class:`~csbox.penalties.LeastSquares` ``0.5||Ax - y||^2``
+by default, ``W = I``; :class:`~csbox.penalties.WeightedLeastSquares`
+``0.5||W^{1/2}(Ax - y)||^2``) and ``lam >= 0``: the minimiser of
+``||W^{1/2}(Ax - y)||^2 + lam ||x||^2``, the same ``lam`` as the penalty
+:class:`~csbox.penalties.Tikhonov` (``(lam/2)||x||^2``). :class:`CG` runs conjugate
+gradients on the normal equations (through ``A.normal()`` when unweighted: fast for
+partial Fourier and SENSE operators; CG-SENSE is ``cg(A, y)``); :class:`LSQR` runs the
+Paige-Saunders bidiagonalisation on ``W^{1/2} A`` and its adjoint (better conditioned:
+it never forms ``A^H A``). Leading axes of ``y`` beyond ``A.oshape`` are independent
+right-hand sides solved together: every scalar of the recursions (step lengths,
+rotations) is an array over those axes.
 
-``damp`` means the same thing in both (the weight ``d`` above); SciPy's and
-PyLops's ``lsqr(damp=s)`` minimise ``||Ax - y||^2 + s^2 ||x||^2``, which is
-``lsqr(damp=s**2)`` here.
+SciPy's and PyLops's ``lsqr(damp=s)`` minimise ``||Ax - y||^2 + s^2 ||x||^2``: that is
+``lam = s**2`` here (``s = sqrt(lam)``). csbox calls the weight ``lam`` everywhere.
 """
 
 from __future__ import annotations
@@ -25,42 +28,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._validation import check_array, check_scalar
-from ..backend import Array, array_namespace, device, result_dtype, to_numpy
-from ..iterative import IterativeSolver, IterState, Result, StoppingRule
+from .._validation import check_scalar
+from ..backend import Array, array_namespace, to_numpy
+from ..iterative import IterativeSolver, IterState, StoppingRule
 from ..linop import LinearOperator
+from ..penalties import DataFidelity
+from ._problem import InverseResult, adjoint_data, check_problem, check_x0, normal_op, sqnorm
 
-__all__ = ["CGResult", "LSQRResult", "cg", "lsqr"]
+__all__ = ["CG", "LSQR", "CGResult", "LSQRResult", "cg", "lsqr"]
 
 
 # ----------------------------------------------------------------------------- shared helpers
-def _check_problem(A: Any, y: Any) -> tuple[Any, tuple[int, ...], Any]:
-    """Validate ``A`` and ``y``; return the namespace, the batch shape and the dtype of ``x``."""
-    if not isinstance(A, LinearOperator):
-        raise TypeError(f"A must be a csbox LinearOperator, got {type(A).__name__}")
-    y = check_array("y", y, shape=A.oshape, cast_int=False)
-    xp = array_namespace(y)
-    batch = tuple(y.shape[: y.ndim - len(A.oshape)])
-    return xp, batch, result_dtype(xp, y.dtype, A.is_complex)
-
-
-def _check_x0(x0: Any, xp: Any, shape: tuple[int, ...], dtype: Any, dev: Any) -> Array:
-    """A warm start of ``shape`` (or of the core shape, broadcast over the batch), or zeros."""
-    if x0 is None:
-        return xp.zeros(shape, dtype=dtype, device=dev)
-    x0 = check_array("x0", x0, cast_int=False, complex_ok=xp.isdtype(dtype, "complex floating"))
-    if array_namespace(x0) is not xp:
-        raise TypeError(f"x0 comes from {type(x0).__module__}, but y from another namespace")
-    core = shape[len(shape) - x0.ndim :] if x0.ndim <= len(shape) else None
-    if core is None or tuple(x0.shape) != tuple(core):
-        raise ValueError(f"x0 has shape {tuple(x0.shape)}, expected {shape} or a trailing part of it")
-    return xp.astype(x0, dtype) + xp.zeros(shape, dtype=dtype, device=dev)
-
-
 def _inner(xp: Any, a: Array, b: Array, n_core: int) -> Array:
-    """``Re <a, b>`` summed over the trailing ``n_core`` axes (one value per batch item)."""
-    prod = xp.real(xp.conj(a) * b)
-    return xp.sum(prod, axis=tuple(range(prod.ndim - n_core, prod.ndim)))
+    """``Re <a, b>`` summed over the trailing ``n_core`` axes (one value per batch item).
+
+    One ``vecdot`` over the flattened core (it conjugates ``a``): no elementwise temporaries,
+    which the conjugate-product-and-sum form allocates twice per call.
+    """
+    flat = (*a.shape[: a.ndim - n_core], -1)
+    return xp.real(xp.vecdot(xp.reshape(a, flat), xp.reshape(b, flat), axis=-1))
 
 
 def _norm(xp: Any, a: Array, n_core: int) -> Array:
@@ -92,157 +78,187 @@ def _as_preconditioner(M: Any, ishape: tuple[int, ...]) -> Callable[[Array], Arr
 
 
 # ----------------------------------------------------------------------------- CG
-@dataclass
-class CGResult(Result):
-    """Result of :func:`cg`.
+class _Recursion:
+    """Preconditioned CG on ``N x = b`` (``N`` Hermitian positive semidefinite), one per batch item.
 
-    Attributes
-    ----------
-    residual_norm : float
-        Largest relative residual ``||A^H y - (A^H A + d I) x|| / ||A^H y||`` over
-        the right-hand sides at the end (from the CG recursion).
-    damp : float
-        The damping ``d`` used.
+    Not a solver: :class:`CG` drives it through the loop and ADMM's CG x-update calls ``step``
+    directly. ``restart(b, Nx)`` starts a new recursion from the current ``x`` for a new
+    right-hand side; ``Nx`` (``N x`` when the caller knows it) saves one product.
     """
 
-    residual_norm: float = math.nan
-    damp: float = 0.0
+    def __init__(self, normal: Callable[[Array], Array], b: Array, x: Array, n_core: int,
+                 precond: Callable[[Array], Array] | None = None):
+        self.xp, self.N, self.n_core, self.M = array_namespace(b), normal, n_core, precond
+        self.x = x
+        self.restart(b)
 
-
-class _CG(IterativeSolver):
-    """Preconditioned CG for ``N x = b`` with ``N`` Hermitian positive (semi)definite.
-
-    ``N`` is a callable on ``(*batch, *core)`` arrays; one CG recursion per
-    batch item. ``y_sq`` (``||y||^2`` summed over the batch), when given, turns
-    the energy ``0.5 x^H N x - Re x^H b`` into the least-squares objective
-    ``0.5||Ax - y||^2 + 0.5 d||x||^2`` without another product: with the
-    recursive residual ``r = b - N x`` it is ``0.5 ||y||^2 - 0.5 Re <x, b + r>``.
-    Also the inner solver of :func:`~csbox.solvers.admm`, which calls ``step``
-    directly.
-    """
-
-    name = "cg"
-    tol_metric = "residual"
-    tol_reason = "residual"
-    divergence = False  # CG decreases the energy norm of the error monotonically
-
-    def __init__(
-        self,
-        normal: Callable[[Array], Array],
-        b: Array,
-        x0: Array,
-        n_core: int,
-        *,
-        precond: Callable[[Array], Array] | None = None,
-        y_sq: Array | None = None,
-        damp: float = 0.0,
-        **contract: Any,
-    ):
-        super().__init__(**contract)
-        xp = array_namespace(b)
-        self.xp, self.N, self.b, self.n_core, self.M = xp, normal, b, n_core, precond
-        self.y_sq, self.damp = y_sq, damp
-        self.x = x0
-        self.restart()
-
-    def restart(self, b: Array | None = None) -> None:
-        """Start a new recursion from the current ``x`` (optionally with a new right-hand side)."""
+    def restart(self, b: Array, Nx: Array | None = None) -> None:
         xp, nc = self.xp, self.n_core
-        if b is not None:
-            self.b = b
-        self.r = self.b - self.N(self.x)
+        self.b = b
+        self.r = b - (self.N(self.x) if Nx is None else Nx)
         self.z = self.r if self.M is None else self.M(self.r)
         self.p = self.z
         self.rz = _inner(xp, self.r, self.z, nc)
-        bn = _norm(xp, self.b, nc)
-        self.b_norm = xp.where(bn > 0, bn, xp.ones_like(bn))
+        # a recursion whose <r, M r> fell to rounding level (eps^2 of its start) is finished: it
+        # stays put instead of dividing rounding noise by rounding noise (a singular, consistent
+        # system diverges there), checked on the device, without a host sync
+        eps = xp.finfo(self.rz.dtype).eps
+        self.floor = (eps * eps) * self.rz
 
     def step(self) -> None:
         xp, nc = self.xp, self.n_core
+        live = self.rz > self.floor
         q = self.N(self.p)
-        alpha = _safe_div(xp, self.rz, _inner(xp, self.p, q, nc))
+        alpha = xp.where(live, _safe_div(xp, self.rz, _inner(xp, self.p, q, nc)), xp.zeros_like(self.rz))
         a = _col(xp, alpha, nc)
         self.x = self.x + a * self.p
         self.r = self.r - a * q
         self.z = self.r if self.M is None else self.M(self.r)
         rz_new = _inner(xp, self.r, self.z, nc)
-        beta = _safe_div(xp, rz_new, self.rz)
+        beta = xp.where(live, _safe_div(xp, rz_new, self.rz), xp.zeros_like(self.rz))
         self.p = self.z + _col(xp, beta, nc) * self.p
         self.rz = rz_new
 
-    def residual(self) -> Array:
-        xp = self.xp
-        return xp.max(_norm(xp, self.r, self.n_core) / self.b_norm)
+    def relative_residual(self) -> Array:
+        """Largest ``||b - N x|| / ||b||`` over the batch (0-d)."""
+        xp, nc = self.xp, self.n_core
+        bn = _norm(xp, self.b, nc)
+        return xp.max(_norm(xp, self.r, nc) / xp.where(bn > 0, bn, xp.ones_like(bn)))
+
+
+@dataclass(repr=False)
+class CGResult(InverseResult):
+    """Result of :func:`cg` / :class:`CG`.
+
+    Attributes
+    ----------
+    residual : float
+        Final ``||A x - y|| / ||y||`` (whitened for weighted least squares), exact.
+    normal_residual : float
+        Largest relative normal-equation residual ``||A^H W y - (A^H W A + lam I) x|| / ||A^H W y||``
+        over the right-hand sides at the end (from the CG recursion): what ``tol`` bounds.
+    lam : float
+        The Tikhonov weight used.
+    data : DataFidelity
+        The data term solved.
+    """
+
+    normal_residual: float = math.nan
+    lam: float = 0.0
+
+
+class CG(IterativeSolver):
+    r"""Conjugate gradients on ``(A^H W A + lam I) x = A^H W y``, step by step (see :func:`cg`).
+
+    ``CG(A, y, lam, ...).solve()`` is :func:`cg`; ``step()`` runs one iteration.
+
+    Parameters
+    ----------
+    A, y, lam, data, M, x0
+        As in :func:`cg`.
+    **contract
+        ``max_iter, tol, check_every, callback, progress, stop`` (:class:`~csbox.iterative.IterativeSolver`);
+        ``tol`` bounds the ``normal_residual`` metric.
+    """
+
+    name = "cg"
+    tol_metric = "normal_residual"
+    divergence = False  # CG decreases the energy norm of the error monotonically
+
+    def __init__(self, A: LinearOperator | Array, y: Array, lam: float = 0.0, *,
+                 data: DataFidelity | None = None, M: LinearOperator | Callable[[Array], Array] | None = None,
+                 x0: Array | None = None,
+                 **contract: Any):
+        super().__init__(**contract)
+        self.lam = check_scalar("lam", lam, low=0.0)
+        prob = self.problem = check_problem(A, y, data, solver="cg", quadratic=True)
+        N, lam_ = normal_op(prob), self.lam
+        normal = N if lam_ == 0 else (lambda v: N(v) + lam_ * v)
+        self.xp, self.n_core = prob.xp, len(prob.A.ishape)
+        self.cg = _Recursion(normal, adjoint_data(prob), check_x0(x0, prob), self.n_core,
+                             _as_preconditioner(M, prob.A.ishape))
+        self.y_sq = sqnorm(prob.xp, prob.data.whiten(prob.y))
+
+    def step(self) -> None:
+        self.cg.step()
 
     def metrics(self) -> dict[str, Any]:
-        xp = self.xp
-        out: dict[str, Any] = {"residual": self.residual()}
-        if self.y_sq is not None:
-            energy = _inner(xp, self.x, self.b + self.r, self.n_core)
-            out["objective"] = 0.5 * self.y_sq - 0.5 * xp.sum(energy)
-        return out
+        # with r = b - N x: 0.5 x^H N x - Re x^H b + 0.5 y^H W y = 0.5 y^H W y - 0.5 Re <x, b + r>,
+        # and ||W^1/2 (Ax - y)||^2 = y^H W y - Re <x, b + r> - lam ||x||^2 (no product; its
+        # cancellation leaves about sqrt(eps) of ||y|| in the residual, exact in the result)
+        xp, cg = self.xp, self.cg
+        energy = xp.sum(_inner(xp, cg.x, cg.b + cg.r, self.n_core))
+        misfit = self.y_sq - energy - self.lam * sqnorm(xp, cg.x)
+        y_n = xp.sqrt(self.y_sq)
+        return {
+            "normal_residual": cg.relative_residual(),
+            "objective": 0.5 * self.y_sq - 0.5 * energy,
+            "residual": xp.sqrt(xp.clip(misfit, 0.0, None)) / xp.where(y_n > 0, y_n, xp.ones_like(y_n)),
+        }
 
     def estimate(self) -> Array:
-        return self.x
+        return self.cg.x
 
-    def result(self, base: Result) -> CGResult:
-        res = float(to_numpy(self.residual()))
-        return CGResult(**base._base(), residual_norm=res, damp=self.damp)
+    def result(self, base: Any) -> CGResult:
+        p = self.problem
+        res = p.data.residual(p.A._apply(self.cg.x), p.y)
+        return CGResult(**base._base(), residual=float(to_numpy(res)), data=p.data,
+                        normal_residual=float(to_numpy(self.cg.relative_residual())), lam=self.lam)
 
 
 def cg(
-    A: LinearOperator,
+    A: LinearOperator | Array,
     y: Array,
-    damp: float = 0.0,
+    lam: float = 0.0,
     *,
+    data: DataFidelity | None = None,
     M: LinearOperator | Callable[[Array], Array] | None = None,
     x0: Array | None = None,
     max_iter: int = 100,
     tol: float | None = 1e-6,
-    check_every: int = 1,
+    check_every: int = 10,
     callback: Callable[[IterState], Any] | None = None,
     progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> CGResult:
-    r"""Conjugate gradients on the normal equations ``(A^H A + d I) x = A^H y``.
+    r"""Conjugate gradients on the normal equations ``(A^H W A + lam I) x = A^H W y``.
 
-    Minimises ``0.5||A x - y||^2 + 0.5 d ||x||^2`` (Hestenes-Stiefel CG applied to
-    the normal equations, "CGNR"); CG-SENSE (Pruessmann et al.) is ``cg(E, y)``
-    with ``E`` the SENSE encoding operator. Each iteration applies
-    ``A.normal()`` once, so operators with a fast normal form (partial
-    Fourier: no gathers) pay for one product, not two.
+    Minimises ``f(Ax; y) + (lam/2) ||x||^2`` (Hestenes-Stiefel CG on the normal
+    equations, "CGNR"); CG-SENSE (Pruessmann et al.) is ``cg(E, y)`` with ``E`` the SENSE
+    encoding operator. Each iteration applies ``A.normal()`` once (unweighted data), so
+    operators with a fast normal form (partial Fourier: no gathers) pay for one product.
 
     Parameters
     ----------
-    A : LinearOperator
-        Forward operator.
+    A : LinearOperator or 2-D array
+        Forward operator (a matrix is wrapped in :class:`~csbox.operators.MatrixOperator`).
     y : array, shape ``(..., *A.oshape)``
-        Data; leading axes are independent right-hand sides, each with its own
-        CG recursion (solved together, one product per iteration).
-    damp : float
-        Tikhonov weight ``d >= 0``.
+        Data; leading axes are independent right-hand sides, each with its own CG
+        recursion (solved together, one product per iteration).
+    lam : float
+        Tikhonov weight ``>= 0`` (``lam ||x||^2`` against ``||W^{1/2}(Ax - y)||^2``;
+        SciPy's ``lsqr(damp=s)`` is ``lam = s**2``).
+    data : DataFidelity, optional
+        :class:`~csbox.penalties.LeastSquares` (default) or
+        :class:`~csbox.penalties.WeightedLeastSquares`; the constraint
+        :class:`~csbox.penalties.ResidualBall` raises ``ValueError``.
     M : LinearOperator or callable, optional
-        Preconditioner, an approximation of ``(A^H A + d I)^{-1}`` (Hermitian
+        Preconditioner, an approximation of ``(A^H W A + lam I)^{-1}`` (Hermitian
         positive definite), applied to residuals shaped ``(..., *A.ishape)``.
     x0 : array, optional
         Warm start, shaped ``(..., *A.ishape)`` or ``A.ishape``.
-    max_iter : int
-        Iteration cap.
-    tol : float or None
-        Stop when ``||A^H y - (A^H A + d I) x|| <= tol ||A^H y||`` for every
-        right-hand side (SciPy's ``rtol``); reason ``"residual"``.
-    check_every : int
-        Checkpoint period (each checkpoint synchronises one scalar with the host).
-    callback, progress, stop
-        The solver contract (see :class:`~csbox.iterative.IterativeSolver`).
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract (:class:`~csbox.iterative.IterativeSolver`); ``tol`` stops when
+        ``||A^H W y - (A^H W A + lam I) x|| <= tol ||A^H W y||`` for every right-hand side
+        (SciPy's ``rtol``; reason ``"tol"``), checked every ``check_every`` iterations.
 
     Returns
     -------
     CGResult
-        ``x`` shaped ``(..., *A.ishape)`` in ``y``'s namespace and device; history
-        of ``residual`` (largest relative residual over the right-hand sides)
-        and ``objective`` (``0.5||Ax - y||^2 + 0.5 d ||x||^2`` summed over them,
-        from the recursion, without extra products).
+        ``x`` shaped ``(..., *A.ishape)`` in ``y``'s namespace and device; history of
+        ``normal_residual``, ``objective`` (``f(Ax; y) + (lam/2)||x||^2`` summed over the
+        right-hand sides) and ``residual`` (``||Ax - y|| / ||y||``), both from the
+        recursion without extra products.
 
     References
     ----------
@@ -254,123 +270,125 @@ def cg(
     Examples
     --------
     >>> import numpy as np
-    >>> from csbox.operators import MatrixOperator
     >>> from csbox.solvers import cg
     >>> rng = np.random.default_rng(0)
-    >>> A = MatrixOperator(rng.standard_normal((30, 10)))
-    >>> res = cg(A, rng.standard_normal(30), damp=0.1, tol=1e-10)
+    >>> res = cg(rng.standard_normal((30, 10)), rng.standard_normal(30), lam=0.1, tol=1e-10)
     >>> res.converged, res.stop_reason
-    (True, 'residual')
+    (True, 'tol')
     """
-    damp = check_scalar("damp", damp, low=0.0)
-    normal, b, x, y_sq = _normal_equations(A, y, damp, x0)
-    solver = _CG(
-        normal, b, x, len(A.ishape), precond=_as_preconditioner(M, A.ishape), y_sq=y_sq, damp=damp,
-        max_iter=max_iter, tol=tol, check_every=check_every, callback=callback,
-        progress=progress, stop=stop,
-    )  # fmt: skip
-    return solver.solve()
-
-
-def _normal_equations(A: LinearOperator, y: Array, damp: float, x0: Array | None) -> tuple:
-    """``(v -> (A^H A + damp I) v, A^H y, x0 checked or zeros, ||y||^2)`` for :func:`cg`."""
-    xp, batch, xdt = _check_problem(A, y)
-    x = _check_x0(x0, xp, (*batch, *A.ishape), xdt, device(y))
-    N = A.normal()
-    b = A._adjoint(xp.astype(y, xdt) if y.dtype != xdt else y)
-    normal = N._apply if damp == 0 else (lambda v: N._apply(v) + damp * v)
-    return normal, b, x, xp.sum(xp.real(xp.conj(y) * y))
+    return CG(A, y, lam, data=data, M=M, x0=x0, max_iter=max_iter, tol=tol, check_every=check_every,
+              callback=callback, progress=progress, stop=stop).solve()
 
 
 # ----------------------------------------------------------------------------- LSQR
-@dataclass
-class LSQRResult(Result):
-    """Result of :func:`lsqr`.
+@dataclass(repr=False)
+class LSQRResult(InverseResult):
+    """Result of :func:`lsqr` / :class:`LSQR`.
 
     Attributes
     ----------
-    residual_norm : float
-        Largest ``sqrt(||Ax - y||^2 + d ||x||^2)`` over the right-hand sides
-        (Paige-Saunders' estimate from the recursion).
+    residual : float
+        Final ``||A x - y|| / ||y||`` (whitened for weighted least squares), exact.
     normal_residual_norm : float
-        Largest ``||A^H (y - A x) - d x||`` over the right-hand sides (estimate).
+        Largest ``||A^H W (y - A x) - lam x||`` over the right-hand sides (Paige-Saunders'
+        estimate; SciPy's ``arnorm``).
     norm_estimate : float
-        Largest Frobenius-norm estimate of ``[A; sqrt(d) I]`` from the
-        bidiagonalisation (grows with the iterations, below the true norm).
-    damp : float
-        The damping ``d`` used.
+        Largest Frobenius-norm estimate of ``[W^{1/2} A; sqrt(lam) I]`` from the
+        bidiagonalisation (grows with the iterations, below the true norm; SciPy's ``anorm``).
+    lam : float
+        The Tikhonov weight used.
+    data : DataFidelity
+        The data term solved.
     """
 
-    residual_norm: float = math.nan
     normal_residual_norm: float = math.nan
     norm_estimate: float = math.nan
-    damp: float = 0.0
+    lam: float = 0.0
 
 
-class _LSQR(IterativeSolver):
-    """Paige-Saunders LSQR, one recursion per batch item (every scalar is a batch array)."""
+class LSQR(IterativeSolver):
+    r"""Paige-Saunders LSQR for ``min f(Ax; y) + (lam/2)||x||^2``, step by step (see :func:`lsqr`).
+
+    One recursion per batch item (every scalar is a batch array), on the whitened system
+    ``W^{1/2} A x ~ W^{1/2} y``.
+
+    Parameters
+    ----------
+    A, y, lam, data, x0
+        As in :func:`lsqr`.
+    **contract
+        ``max_iter, tol, check_every, callback, progress, stop``; ``tol`` bounds ``optimality``.
+    """
 
     name = "lsqr"
     tol_metric = "optimality"
-    tol_reason = "tol"
     divergence = False  # the residual norm decreases monotonically
 
-    def __init__(self, A: LinearOperator, y: Array, x0: Array, damp: float, **contract: Any):
+    def __init__(self, A: LinearOperator | Array, y: Array, lam: float = 0.0, *,
+                 data: DataFidelity | None = None, x0: Array | None = None, **contract: Any):
         super().__init__(**contract)
-        xp = array_namespace(y)
-        self.xp, self.A, self.damp = xp, A, damp
-        self.no, self.ni = len(A.oshape), len(A.ishape)
-        self.sdamp = math.sqrt(damp)
-        self.x = x0
-        u = y - A._apply(x0)
+        self.lam = check_scalar("lam", lam, low=0.0)
+        prob = self.problem = check_problem(A, y, data, solver="lsqr", quadratic=True)
+        xp, A, w = prob.xp, prob.A, prob.data
+        self.xp, self.no, self.ni = xp, len(A.oshape), len(A.ishape)
+        self._A = lambda v: w.whiten(A._apply(v))
+        self._AH = lambda u: A._adjoint(w.whiten(u))
+        self.sdamp = math.sqrt(self.lam)
+        self.x = check_x0(x0, prob)
+        self.y_norm = xp.sqrt(sqnorm(xp, w.whiten(prob.y)))
+        self._start(w.whiten(prob.y) - self._A(self.x))
+
+    def _start(self, u: Array) -> None:
+        xp = self.xp
         self.beta = _norm(xp, u, self.no)
         self.u = u * _col(xp, _safe_div(xp, xp.ones_like(self.beta), self.beta), self.no)
-        v = A._adjoint(self.u)
+        v = self._AH(self.u)
         self.alpha = _norm(xp, v, self.ni)
         self.v = v * _col(xp, _safe_div(xp, xp.ones_like(self.alpha), self.alpha), self.ni)
         self.w = self.v
-        self.phibar = self.beta
-        self.rhobar = self.alpha
-        self.bnorm = self.beta
+        self.phibar, self.rhobar, self.bnorm = self.beta, self.alpha, self.beta
         self.anorm_sq = xp.zeros_like(self.beta)
         self.res2 = xp.zeros_like(self.beta)
         self.arnorm = self.alpha * self.beta
         self.rnorm = self.beta
 
-    def step(self) -> None:
-        xp, A, no, ni, s = self.xp, self.A, self.no, self.ni, self.sdamp
-        u = A._apply(self.v) - _col(xp, self.alpha, no) * self.u
+    def _bidiagonalise(self) -> Array:
+        """One Golub-Kahan step: the new ``u``, ``v``, ``alpha``; returns ``beta``."""
+        xp, no, ni = self.xp, self.no, self.ni
+        u = self._A(self.v) - _col(xp, self.alpha, no) * self.u
         beta = _norm(xp, u, no)
         self.u = u * _col(xp, _safe_div(xp, xp.ones_like(beta), beta), no)
-        self.anorm_sq = self.anorm_sq + self.alpha * self.alpha + beta * beta + self.damp
-        v = A._adjoint(self.u) - _col(xp, beta, ni) * self.v
-        alpha = _norm(xp, v, ni)
-        self.v = v * _col(xp, _safe_div(xp, xp.ones_like(alpha), alpha), ni)
+        self.anorm_sq = self.anorm_sq + self.alpha * self.alpha + beta * beta + self.lam
+        v = self._AH(self.u) - _col(xp, beta, ni) * self.v
+        self.alpha_new = _norm(xp, v, ni)
+        self.v = v * _col(xp, _safe_div(xp, xp.ones_like(self.alpha_new), self.alpha_new), ni)
+        return beta
+
+    def step(self) -> None:
+        xp, ni, s = self.xp, self.ni, self.sdamp
+        beta = self._bidiagonalise()
+        alpha = self.alpha_new
         # eliminate the damping row with a plane rotation
         if s > 0:
-            rhobar1 = xp.sqrt(self.rhobar * self.rhobar + self.damp)
+            rhobar1 = xp.sqrt(self.rhobar * self.rhobar + self.lam)
             cs1 = _safe_div(xp, self.rhobar, rhobar1)
             sn1 = _safe_div(xp, s * xp.ones_like(rhobar1), rhobar1)
-            psi = sn1 * self.phibar
-            phibar = cs1 * self.phibar
+            psi, phibar = sn1 * self.phibar, cs1 * self.phibar
         else:
             rhobar1, psi, phibar = self.rhobar, xp.zeros_like(self.phibar), self.phibar
         # eliminate the subdiagonal beta of the bidiagonal matrix
         rho = xp.sqrt(rhobar1 * rhobar1 + beta * beta)
-        cs = _safe_div(xp, rhobar1, rho)
-        sn = _safe_div(xp, beta, rho)
+        cs, sn = _safe_div(xp, rhobar1, rho), _safe_div(xp, beta, rho)
         theta = sn * alpha
         self.rhobar = -cs * alpha
         phi = cs * phibar
         self.phibar = sn * phibar
-        tau = sn * phi
-        t1 = _safe_div(xp, phi, rho)
-        t2 = -_safe_div(xp, theta, rho)
+        t1, t2 = _safe_div(xp, phi, rho), -_safe_div(xp, theta, rho)
         self.x = self.x + _col(xp, t1, ni) * self.w
         self.w = self.v + _col(xp, t2, ni) * self.w
         self.res2 = self.res2 + psi * psi
         self.rnorm = xp.sqrt(self.phibar * self.phibar + self.res2)
-        self.arnorm = alpha * xp.abs(tau)
+        self.arnorm = alpha * xp.abs(sn * phi)
         self.alpha = alpha
 
     def _optimality(self) -> Array:
@@ -391,78 +409,78 @@ class _LSQR(IterativeSolver):
 
     def metrics(self) -> dict[str, Any]:
         xp = self.xp
+        r_sq = xp.sum(self.rnorm * self.rnorm)  # ||W^1/2 (Ax - y)||^2 + lam ||x||^2 (recursion)
+        misfit = xp.clip(r_sq - self.lam * sqnorm(xp, self.x), 0.0, None)
+        y_n = self.y_norm
         return {
-            "objective": 0.5 * xp.sum(self.rnorm * self.rnorm),
+            "objective": 0.5 * r_sq,
             "optimality": xp.max(self._optimality()),
+            "residual": xp.sqrt(misfit) / xp.where(y_n > 0, y_n, xp.ones_like(y_n)),
         }
 
     def estimate(self) -> Array:
         return self.x
 
-    def result(self, base: Result) -> LSQRResult:
-        xp = self.xp
+    def result(self, base: Any) -> LSQRResult:
+        xp, p = self.xp, self.problem
 
         def mx(a: Array) -> float:
             return float(to_numpy(xp.max(a)))
 
-        return LSQRResult(
-            **base._base(),
-            residual_norm=mx(self.rnorm),
-            normal_residual_norm=mx(self.arnorm),
-            norm_estimate=mx(xp.sqrt(self.anorm_sq)),
-            damp=self.damp,
-        )
+        res = float(to_numpy(p.data.residual(p.A._apply(self.x), p.y)))
+        return LSQRResult(**base._base(), residual=res, data=p.data, normal_residual_norm=mx(self.arnorm),
+                          norm_estimate=mx(xp.sqrt(self.anorm_sq)), lam=self.lam)
 
 
 def lsqr(
-    A: LinearOperator,
+    A: LinearOperator | Array,
     y: Array,
-    damp: float = 0.0,
+    lam: float = 0.0,
     *,
+    data: DataFidelity | None = None,
     x0: Array | None = None,
     max_iter: int = 100,
     tol: float | None = 1e-8,
-    check_every: int = 1,
+    check_every: int = 10,
     callback: Callable[[IterState], Any] | None = None,
     progress: bool = False,
     stop: StoppingRule | None = None,
 ) -> LSQRResult:
-    r"""LSQR (Paige-Saunders) for ``min_x 0.5||A x - y||^2 + 0.5 d ||x||^2``.
+    r"""LSQR (Paige-Saunders) for ``min_x f(Ax; y) + (lam/2) ||x||^2``.
 
-    Golub-Kahan bidiagonalisation of ``A`` with plane rotations: one ``A`` and
-    one ``A^H`` product per iteration, mathematically equivalent to CG on the
-    normal equations but without forming ``A^H A`` (its accuracy degrades
-    with ``cond(A)``, not ``cond(A)^2``). The damping is eliminated as the
-    extra rows ``sqrt(d) I`` of the least-squares system.
+    Golub-Kahan bidiagonalisation of ``W^{1/2} A`` with plane rotations: one ``A`` and
+    one ``A^H`` product per iteration, mathematically equivalent to CG on the normal
+    equations but without forming ``A^H A`` (its accuracy degrades with ``cond(A)``,
+    not ``cond(A)^2``). The Tikhonov term is eliminated as the extra rows
+    ``sqrt(lam) I`` of the least-squares system.
 
     Parameters
     ----------
-    A : LinearOperator
-        Forward operator.
+    A : LinearOperator or 2-D array
+        Forward operator (a matrix is wrapped in :class:`~csbox.operators.MatrixOperator`).
     y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides.
-    damp : float
-        Tikhonov weight ``d >= 0`` (SciPy's ``damp`` is ``sqrt(d)``).
+    lam : float
+        Tikhonov weight ``>= 0``: ``lam ||x||^2`` against ``||W^{1/2}(Ax - y)||^2``.
+        SciPy's ``lsqr(damp=s)`` minimises ``||Ax - y||^2 + s^2 ||x||^2``, i.e. ``lam = s**2``.
+    data : DataFidelity, optional
+        :class:`~csbox.penalties.LeastSquares` (default) or
+        :class:`~csbox.penalties.WeightedLeastSquares` (solved on the whitened system);
+        :class:`~csbox.penalties.ResidualBall` raises ``ValueError``.
     x0 : array, optional
         Warm start (the recursion solves for the correction ``x - x0``; with
-        ``damp > 0`` that penalises ``||x - x0||``, as in SciPy).
-    max_iter : int
-        Iteration cap.
-    tol : float or None
-        Paige-Saunders' ``atol = btol = tol``: stop when ``||r|| <= tol (||y|| +
-        ||A|| ||x||)`` or ``||A^H r - d x|| <= tol ||A|| ||r||`` for every
-        right-hand side (reason ``"tol"``).
-    check_every : int
-        Checkpoint period.
-    callback, progress, stop
-        The solver contract (see :class:`~csbox.iterative.IterativeSolver`).
+        ``lam > 0`` that penalises ``||x - x0||``, as in SciPy).
+    max_iter, tol, check_every, callback, progress, stop
+        The solver contract (:class:`~csbox.iterative.IterativeSolver`); ``tol`` is
+        Paige-Saunders' ``atol = btol = tol``: stop when ``||r|| <= tol (||y|| + ||A|| ||x||)``
+        or ``||A^H r - lam x|| <= tol ||A|| ||r||`` for every right-hand side (reason ``"tol"``).
 
     Returns
     -------
     LSQRResult
-        ``x``; history of ``objective`` (``0.5 (||Ax - y||^2 + d ||x||^2)``
-        summed over the right-hand sides, from the recursion) and
-        ``optimality`` (the largest of the per-right-hand-side tests above).
+        ``x``; history of ``objective`` (``0.5 (||W^{1/2}(Ax - y)||^2 + lam ||x||^2)`` summed
+        over the right-hand sides, from the recursion), ``optimality`` (the largest of the
+        per-right-hand-side tests above) and ``residual`` (``||Ax - y|| / ||y||``).
 
     References
     ----------
@@ -472,21 +490,12 @@ def lsqr(
     Examples
     --------
     >>> import numpy as np
-    >>> from csbox.operators import MatrixOperator
     >>> from csbox.solvers import lsqr
     >>> rng = np.random.default_rng(0)
     >>> M = rng.standard_normal((30, 10)); y = rng.standard_normal(30)
-    >>> res = lsqr(MatrixOperator(M), y, tol=1e-12, max_iter=100)
+    >>> res = lsqr(M, y, tol=1e-12, max_iter=100)
     >>> bool(np.allclose(res.x, np.linalg.lstsq(M, y, rcond=None)[0]))
     True
     """
-    xp, batch, xdt = _check_problem(A, y)
-    damp = check_scalar("damp", damp, low=0.0)
-    dev = device(y)
-    x = _check_x0(x0, xp, (*batch, *A.ishape), xdt, dev)
-    y_c = xp.astype(y, xdt) if y.dtype != xdt else y
-    solver = _LSQR(
-        A, y_c, x, damp, max_iter=max_iter, tol=tol, check_every=check_every,
-        callback=callback, progress=progress, stop=stop,
-    )  # fmt: skip
-    return solver.solve()
+    return LSQR(A, y, lam, data=data, x0=x0, max_iter=max_iter, tol=tol, check_every=check_every,
+                callback=callback, progress=progress, stop=stop).solve()

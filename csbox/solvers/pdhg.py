@@ -1,19 +1,21 @@
-r"""Primal-dual hybrid gradient (Chambolle-Pock) for data fit plus split convex penalties.
+r"""Primal-dual hybrid gradient (Chambolle-Pock) for a data term plus split convex penalties.
 
 Solves
 
-.. math:: \min_x f(x) + \tfrac12\|A x - y\|_2^2 + \sum_i g_i(K_i x)
+.. math:: \min_x f(x) + h_0(A x; y) + \sum_i g_i(K_i x)
 
 as the saddle-point problem ``min_x max_w f(x) + <K x, w> - sum_i h_i^*(w_i)``
-with ``K = [A; K_1; ..]``, ``h_0 = 0.5||. - y||^2`` and ``h_i = g_i``:
+with ``K = [A; K_1; ..]``, ``h_0`` the data term (:mod:`csbox.penalties`: least squares
+``0.5||. - y||^2`` by default, weighted least squares, or the constraint
+``||. - y|| <= eps``, all used through their prox) and ``h_i = g_i``:
 
 .. math::
    x^{k+1} &= \operatorname{prox}_{\tau f}(x^k - \tau K^H w^k),\\
    \bar v &= K x^{k+1} + \theta\,(K x^{k+1} - K x^k),\\
    w_i^{k+1} &= \operatorname{prox}_{\sigma_i h_i^*}(w_i^k + \sigma_i \bar v_i),
 
-with ``prox_{s h^*}(v) = v - s prox_{h/s}(v/s)`` (Moreau) and, for the data
-block, ``(v - sigma y) / (1 + sigma)``. ``K x`` is kept between iterations
+with ``prox_{s h^*}(v) = v - s prox_{h/s}(v/s)`` (Moreau; for least squares
+``(v - sigma y) / (1 + sigma)``). ``K x`` is kept between iterations
 (the extrapolation is taken on it, by linearity), so one iteration costs one
 product and one adjoint per block. Step sizes: block-diagonal dual steps
 ``sigma_i = 1 / (b ||K_i||^2)`` and ``tau = b / m`` for ``m`` dual blocks, so
@@ -31,24 +33,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._validation import check_int, check_scalar
-from ..backend import Array, device, to_numpy
+from ..backend import Array, to_numpy
 from ..iterative import IterativeSolver, IterState, Result, StoppingRule, relative_change
 from ..linop import LinearOperator
-from ..operators.basic import Identity
-from ..operators.gradient import Gradient
-from ..penalties.base import Penalty
-from ._splitting import Term, check_penalties, check_problem, split, sqnorm
-from .linear import _check_x0
+from ..operators import Gradient, Identity
+from ..penalties import DataFidelity, LeastSquares, Penalty
+from ._problem import InverseResult, check_problem, check_x0, sqnorm
+from ._splitting import Term, check_penalties, data_metrics, split
 
-__all__ = ["PDHGResult", "pdhg"]
+__all__ = ["PDHG", "PDHGResult", "pdhg"]
 
 
-@dataclass
-class PDHGResult(Result):
-    """Result of :func:`pdhg`.
+@dataclass(repr=False)
+class PDHGResult(InverseResult):
+    """Result of :func:`pdhg` / :class:`PDHG`.
 
     Attributes
     ----------
+    residual : float
+        Final ``||A x - y|| / ||y||`` (whitened for weighted least squares).
+    data : DataFidelity
+        The data term solved.
     tau : float
         Primal step.
     sigma : list of float
@@ -98,22 +103,49 @@ def _step_sizes(ops: list[LinearOperator], sigma: Sequence[float] | None, tau: f
     return sigma, tau
 
 
-class _PDHG(IterativeSolver):
+class PDHG(IterativeSolver):
+    """Chambolle-Pock as an :class:`~csbox.iterative.IterativeSolver`, step by step (see :func:`pdhg`).
+
+    ``PDHG(A, y, penalties, ...).solve()`` is :func:`pdhg`; ``step()`` runs one iteration.
+
+    Parameters
+    ----------
+    A, y, penalties, data, balance, tau, sigma, theta, adaptive, adapt_every, x0
+        As in :func:`pdhg`.
+    **contract
+        ``max_iter, tol, check_every, callback, progress, stop``; ``tol`` bounds ``rel_change``.
+    """
+
     name = "pdhg"
     tol_metric = "rel_change"
 
-    def __init__(self, A: LinearOperator, y: Array, x0: Array, f: Term | None, terms: list[Term],
-                 tau: float, sigma: list[float], theta: float, xp: Any, adapt_every: int, **contract: Any):
+    def __init__(self, A: LinearOperator | Array, y: Array, penalties: Penalty | Sequence[Penalty], *,
+                 data: DataFidelity | None = None, balance: float = 1.0, tau: float | None = None,
+                 sigma: Sequence[float] | None = None, theta: float = 1.0, adaptive: bool = True,
+                 adapt_every: int = 10, x0: Array | None = None, **contract: Any):
         super().__init__(**contract)
-        self.adapt_every, self.alpha, self.n_adapt = adapt_every, 0.5, 0
-        self.A, self.y, self.f, self.terms = A, y, f, terms
-        self.tau, self.sigma, self.theta, self.xp = tau, sigma, theta, xp
-        self.ops = [A] + [t.K for t in terms]
-        self.x = x0
-        self.x_prev = x0
-        self.Kx = [K._apply(x0) for K in self.ops]
-        self.w = [xp.zeros_like(v) for v in self.Kx]
-        self.KHw = xp.zeros_like(x0)
+        prob = self.problem = check_problem(A, y, data, solver="pdhg")
+        pens = check_penalties(penalties, "PDHG")
+        balance = check_scalar("balance", balance, low=0.0, low_open=True)
+        self.theta = check_scalar("theta", theta, low=0.0, high=1.0)
+        if not isinstance(adaptive, bool):
+            raise TypeError(f"adaptive must be a bool, got {type(adaptive).__name__}")
+        self.adapt_every = check_int("adapt_every", adapt_every, low=1) if adaptive else 0
+        self.f, self.terms = _primal_term([split(p, prob.A.ishape) for p in pens])
+        self.A, self.y, self.data, self.xp = prob.A, prob.y, prob.data, prob.xp
+        self.ops = [self.A] + [t.K for t in self.terms]
+        self.sigma, self.tau = _step_sizes(self.ops, sigma, tau, balance, prob.xp, prob.device)
+        self.alpha, self.n_adapt = 0.5, 0
+        self.x = self.x_prev = check_x0(x0, prob)
+        self.Kx = [K._apply(self.x) for K in self.ops]
+        self.w = [self.xp.zeros_like(v) for v in self.Kx]
+        self.KHw = self.xp.zeros_like(self.x)
+
+    def _data_dual(self, u: Array, s: float) -> Array:
+        """``prox_{s h_0^*}(u) = u - s prox_{h_0/s}(u / s)`` (Moreau; least squares in closed form)."""
+        if type(self.data) is LeastSquares:
+            return (u - s * self.y) / (1.0 + s)
+        return u - s * self.data.prox(u / s, self.y, 1.0 / s)
 
     def step(self) -> None:
         tau, th = self.tau, self.theta
@@ -128,7 +160,7 @@ class _PDHG(IterativeSolver):
             vbar = v + th * (v - v_old) if th != 0 else v
             u = w + s * vbar
             if i == 0:
-                wn = (u - s * self.y) / (1.0 + s)
+                wn = self._data_dual(u, s)
             else:
                 wn = u - s * self.terms[i - 1].g.prox(u / s, 1.0 / s)
             w_new.append(wn)
@@ -165,43 +197,47 @@ class _PDHG(IterativeSolver):
         self.alpha *= 0.95
         self.n_adapt += 1
 
-    def objective(self) -> Array:
-        xp = self.xp
-        obj = 0.5 * sqnorm(xp, self.Kx[0] - self.y)
-        for t, v in zip(self.terms, self.Kx[1:], strict=True):
-            obj = obj + t.g.value(v)
-        if self.f is not None:
-            obj = obj + self.f.g.value(self.x)
-        return obj
-
     def metrics(self) -> dict[str, Any]:
-        return {"objective": self.objective(), "rel_change": relative_change(self.x, self.x_prev)}
+        # the kept K x: no extra products
+        out = data_metrics(self.problem, self.Kx[0], zip(self.terms, self.Kx[1:], strict=True))
+        if self.f is not None:
+            fv, obj = self.f.g.value(self.x), out["objective"]
+            out["objective"] = fv if obj is None else obj + fv
+        out["rel_change"] = relative_change(self.x, self.x_prev)
+        return out
 
     def estimate(self) -> Array:
         return self.x
 
     def result(self, base: Result) -> PDHGResult:
-        return PDHGResult(**base._base(), tau=self.tau, sigma=list(self.sigma), dual=self.w)
+        p = self.problem
+        res = math.nan if base.x is None else float(to_numpy(p.data.residual(p.A._apply(base.x), p.y)))
+        return PDHGResult(**base._base(), residual=res, data=p.data, tau=self.tau, sigma=list(self.sigma),
+                          dual=self.w)
 
 
 def pdhg(
-    A: LinearOperator, y: Array, penalties: Penalty | Sequence[Penalty], *, balance: float = 1.0,
-    tau: float | None = None, sigma: Sequence[float] | None = None, theta: float = 1.0,
-    adaptive: bool = True, adapt_every: int = 10, x0: Array | None = None, max_iter: int = 100,
-    tol: float | None = 1e-5, check_every: int = 10, callback: Callable[[IterState], Any] | None = None,
-    progress: bool = False, stop: StoppingRule | None = None,
+    A: LinearOperator | Array, y: Array, penalties: Penalty | Sequence[Penalty], *,
+    data: DataFidelity | None = None, balance: float = 1.0, tau: float | None = None,
+    sigma: Sequence[float] | None = None, theta: float = 1.0, adaptive: bool = True, adapt_every: int = 10,
+    x0: Array | None = None, max_iter: int = 100, tol: float | None = 1e-5, check_every: int = 10,
+    callback: Callable[[IterState], Any] | None = None, progress: bool = False,
+    stop: StoppingRule | None = None,
 ) -> PDHGResult:
-    r"""Chambolle-Pock primal-dual method for ``min_x 0.5||A x - y||^2 + sum_i P_i(x)``.
+    r"""Chambolle-Pock primal-dual method for ``min_x f(A x; y) + sum_i P_i(x)``.
 
     Parameters
     ----------
-    A : LinearOperator
-        Forward operator.
+    A : LinearOperator or 2-D array
+        Forward operator (a matrix is wrapped in :class:`~csbox.operators.MatrixOperator`).
     y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent problems.
     penalties : Penalty or list of Penalty
         Convex penalties, each split as ``g(K x)`` (TV: group l2,1 of the
         gradient; ``P.in_basis(W)``: ``P`` of ``W x``; others on ``K = I``).
+    data : DataFidelity, optional
+        ``LeastSquares()`` (default), ``WeightedLeastSquares(w)`` or ``ResidualBall(eps)``
+        (the constraint ``||Ax - y|| <= eps``), dualised through its prox.
     balance : float
         ``b > 0`` of the step sizes ``sigma_i = 1 / (b ||K_i||^2)``, ``tau = b / m``
         (larger: bigger primal steps).
@@ -223,9 +259,9 @@ def pdhg(
     Returns
     -------
     PDHGResult
-        ``x``; history of ``objective`` (the primal ``0.5||Ax - y||^2 + sum_i P_i(x)``,
-        from the kept ``K x``: no extra products) and ``rel_change``; the steps
-        and the dual variables.
+        ``x``; history of ``objective`` (the primal ``f(Ax; y) + sum_i P_i(x)`` from the kept
+        ``K x``: no extra products; a constraint counts 0 and ``infeasibility`` reports its
+        violation), ``residual`` and ``rel_change``; the steps and the dual variables.
 
     References
     ----------
@@ -246,18 +282,6 @@ def pdhg(
     >>> bool(np.linalg.norm(res.x - x) < 0.5 * np.linalg.norm(y - x))
     True
     """
-    xp, batch, xdt = check_problem(A, y)
-    pens = check_penalties(penalties)
-    balance = check_scalar("balance", balance, low=0.0, low_open=True)
-    theta = check_scalar("theta", theta, low=0.0, high=1.0)
-    dev = device(y)
-    f, terms = _primal_term([split(p, A.ishape) for p in pens])
-    sigma, tau = _step_sizes([A] + [t.K for t in terms], sigma, tau, balance, xp, dev)
-    x = _check_x0(x0, xp, (*batch, *A.ishape), xdt, dev)
-    y_c = xp.astype(y, xdt) if y.dtype != xdt else y
-    if not isinstance(adaptive, bool):
-        raise TypeError(f"adaptive must be a bool, got {type(adaptive).__name__}")
-    adapt_every = check_int("adapt_every", adapt_every, low=1) if adaptive else 0
-    solver = _PDHG(A, y_c, x, f, terms, tau, sigma, theta, xp, adapt_every, max_iter=max_iter, tol=tol,
-                   check_every=check_every, callback=callback, progress=progress, stop=stop)
-    return solver.solve()
+    return PDHG(A, y, penalties, data=data, balance=balance, tau=tau, sigma=sigma, theta=theta,
+                adaptive=adaptive, adapt_every=adapt_every, x0=x0, max_iter=max_iter, tol=tol,
+                check_every=check_every, callback=callback, progress=progress, stop=stop).solve()

@@ -2,9 +2,10 @@ r"""Proximal-gradient solvers: ISTA and FISTA on the one solver loop.
 
 Both solve
 
-.. math:: \min_x \tfrac12 \|A x - y\|_2^2 + \lambda \phi(x)
+.. math:: \min_x f(A x; y) + \lambda \phi(x), \qquad f = \tfrac12 \|A x - y\|_2^2 \ \text{(default)}
 
-for a :class:`~csbox.penalties.Penalty` ``lam * phi`` (default
+with a smooth data term ``f`` (:class:`~csbox.penalties.LeastSquares`,
+:class:`~csbox.penalties.WeightedLeastSquares`) and a :class:`~csbox.penalties.Penalty` ``lam * phi`` (default
 :class:`~csbox.penalties.L1`); analysis sparsity in an orthonormal basis is the
 penalty ``L1(lam).in_basis(W, cycle_spin=...)``. The MRI problem
 ``min 0.5||M F x - y||^2 + lam ||W x||_1`` is one call:
@@ -26,21 +27,25 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array
-from ..backend import Array, array_namespace, device, real_dtype, result_dtype, to_numpy
+from ..backend import Array, array_namespace, real_dtype, to_numpy
 from ..iterative import IterativeSolver, Result, StoppingRule, relative_change
 from ..linop import LinearOperator
-from ..penalties import L1, InBasis, Penalty
+from ..penalties import L1, DataFidelity, InBasis, Penalty
+from ._problem import InverseResult, adjoint_data, check_problem, check_x0, normal_op
 
 __all__ = ["Backtracking", "FixedStep", "ProxGradResult", "ProximalGradient", "fista", "ista"]
 
 
-@dataclass(kw_only=True)
-class ProxGradResult(Result):
+@dataclass(kw_only=True, repr=False)
+class ProxGradResult(InverseResult):
     """Result of :func:`fista` / :func:`ista`.
 
     Attributes
     ----------
+    residual : float
+        Final ``||A x - y|| / ||y||`` (whitened for weighted least squares).
+    data : DataFidelity
+        The data term solved.
     lam : float
         The penalty weight used (resolved from ``lam_rel`` when given).
     step : float
@@ -60,35 +65,6 @@ class ProxGradResult(Result):
     penalty: Penalty
 
 
-# ---------------------------------------------------------------------------- problem checks
-def _as_operator(A: Any) -> LinearOperator:
-    if isinstance(A, LinearOperator):
-        return A
-    if hasattr(A, "shape") and len(A.shape) == 2:
-        from ..operators import MatrixOperator
-
-        return MatrixOperator(A)
-    raise TypeError(f"A must be a csbox LinearOperator or a 2-D array, got {type(A).__name__}")
-
-
-def _check_data(A: LinearOperator, y: Array) -> tuple[Any, Array, tuple[int, ...]]:
-    if not hasattr(y, "shape"):
-        raise TypeError(f"y must be an array, got {type(y).__name__}")
-    n = len(A.oshape)
-    if y.ndim < n or tuple(y.shape[y.ndim - n :]) != A.oshape:
-        raise ValueError(f"y has shape {tuple(y.shape)}, expected (..., *{A.oshape}) for {A!r}")
-    xp = array_namespace(y)
-    if xp.isdtype(y.dtype, ("integral", "bool")):
-        y = xp.astype(y, xp.float64)
-    if not xp.isdtype(y.dtype, ("real floating", "complex floating")):
-        raise TypeError(f"y must be a floating or complex array, got dtype {y.dtype}")
-    if 0 in tuple(y.shape):
-        raise ValueError("y is empty")
-    if not bool(to_numpy(xp.all(xp.isfinite(y)))):
-        raise ValueError("y contains NaN or Inf")
-    return xp, y, tuple(y.shape[: y.ndim - n])
-
-
 def _check_number(name: str, v: Any, *, positive: bool) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(v).__name__} {v!r}")
@@ -99,7 +75,8 @@ def _check_number(name: str, v: Any, *, positive: bool) -> float:
 
 
 def _resolve_lam(penalty: Penalty, lam: Any, lam_rel: Any, AHy: Array) -> float:
-    """``lam``, or ``lam_rel * ||W A^H y||_inf`` with ``W`` the penalty's basis, or the penalty's own."""
+    """``lam``, or ``lam_rel * ||T A^H W y||_inf`` with ``T`` the penalty's basis (``W`` the data
+    weights), or the penalty's own."""
     if lam is not None and lam_rel is not None:
         raise ValueError("give at most one of lam and lam_rel")
     if lam_rel is not None:
@@ -121,8 +98,9 @@ class FixedStep:
     Parameters
     ----------
     step : float or None, default None
-        The step ``g > 0``; ``None`` takes ``1 / A.lipschitz()`` when the solve starts
-        (a ``ValueError`` if that estimate is not positive: a zero operator).
+        The step ``g > 0``; ``None`` takes ``1 / L`` with ``L = data.lipschitz * A.lipschitz()``
+        (the data term's Lipschitz factor: 1 for least squares, ``max(w)`` weighted) when the
+        solve starts (a ``ValueError`` if that estimate is not positive: a zero operator).
     """
 
     def __init__(self, step: float | None = None):
@@ -130,7 +108,7 @@ class FixedStep:
 
     def setup(self, solver: ProximalGradient) -> None:
         if self.step is None:
-            L = solver.A.lipschitz(xp=solver.xp, device=solver.device)
+            L = solver.data.lipschitz * solver.A.lipschitz(xp=solver.xp, device=solver.device)
             if not L > 0:
                 raise ValueError(f"{solver.A!r} has Lipschitz estimate {L}: the operator is zero")
             self.L = L
@@ -140,7 +118,7 @@ class FixedStep:
             self.L = 1.0 / self.step
 
     def prox_step(self, solver: ProximalGradient, z: Array) -> Array:
-        grad = solver.N._apply(z) - solver.AHy
+        grad = solver.N(z) - solver.AHy  # A^H W (A z - y) through the normal operator's fast form
         return solver.penalty.prox(z - self.g * grad, self.g)
 
 
@@ -169,15 +147,14 @@ class Backtracking:
         self.g = 1.0 / self.L
 
     def prox_step(self, solver: ProximalGradient, z: Array) -> Array:
-        xp, A, y = solver.xp, solver.A, solver.y
-        r = A @ z - y
-        fz = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
-        grad = A.H @ r
+        xp, A, y, data = solver.xp, solver.A, solver.y, solver.data
+        Az = A._apply(z)
+        fz = data.value(Az, y)
+        grad = A._adjoint(data.grad(Az, y))
         while True:
             x_new = solver.penalty.prox(z - (1.0 / self.L) * grad, 1.0 / self.L)
             d = x_new - z
-            r_new = A @ x_new - y
-            fx = 0.5 * xp.sum(xp.real(r_new * xp.conj(r_new)))
+            fx = data.value(A._apply(x_new), y)
             quad = fz + xp.sum(xp.real(xp.conj(grad) * d)) + 0.5 * self.L * xp.sum(xp.real(d * xp.conj(d)))
             if float(to_numpy(fx)) <= float(to_numpy(quad)) * (1 + 1e-12) or self.L > 1e30:
                 break
@@ -215,8 +192,9 @@ def _momentum(xp: Any, t: Array, z: Array, x: Array, x_new: Array, n_core: int, 
 class ProximalGradient(IterativeSolver):
     """ISTA / FISTA as an :class:`~csbox.iterative.IterativeSolver` (see :func:`fista`).
 
-    :func:`fista` and :func:`ista` build it (resolving ``lam``, ``lam_rel`` and the
-    deprecated keywords) and call ``solve()``.
+    ``ProximalGradient(A, y, penalty, lam=..., ...).solve()`` is :func:`fista`
+    (``accelerate=True``) or :func:`ista`; ``step()`` runs one iteration. The weight is
+    resolved (``lam``, ``lam_rel`` or the penalty's own) when the solver is built, once.
 
     Parameters
     ----------
@@ -225,10 +203,13 @@ class ProximalGradient(IterativeSolver):
     y : array, shape ``(..., *A.oshape)``
         Data; leading axes are independent right-hand sides.
     penalty : Penalty
-        ``lam * phi`` with its ``lam`` set; an :class:`~csbox.penalties.InBasis` penalty's
-        basis must act on ``A.ishape``.
+        ``lam * phi``; an :class:`~csbox.penalties.InBasis` penalty's basis must act on ``A.ishape``.
+    lam, lam_rel : float, optional
+        The weight (at most one), as in :func:`fista`; default the penalty's own ``lam``.
+    data : DataFidelity, optional
+        The smooth data term (default least squares; ``ResidualBall`` raises ``ValueError``).
     step_size : FixedStep or Backtracking
-        Step-size strategy.
+        Step-size strategy (default ``FixedStep()``).
     accelerate : bool
         FISTA momentum (True) or plain ISTA (False).
     restart : bool
@@ -248,45 +229,40 @@ class ProximalGradient(IterativeSolver):
         y: Array,
         penalty: Penalty,
         *,
-        step_size: FixedStep | Backtracking,
-        accelerate: bool,
-        restart: bool,
-        x0: Array | None,
+        lam: float | None = None,
+        lam_rel: float | None = None,
+        data: DataFidelity | None = None,
+        step_size: FixedStep | Backtracking | None = None,
+        accelerate: bool = True,
+        restart: bool = True,
+        x0: Array | None = None,
         **contract: Any,
     ):
         super().__init__(**contract)
         self.name = "fista" if accelerate else "ista"
-        self.A = _as_operator(A)
-        self.xp, self.y, batch = _check_data(self.A, y)
-        xp = self.xp
-        self.device = device(self.y)
-        xdt = result_dtype(xp, self.y.dtype, self.A.is_complex)
+        if not isinstance(penalty, Penalty):
+            raise TypeError(f"penalty must be a csbox.penalties.Penalty, got {type(penalty).__name__}")
+        prob = self.problem = check_problem(A, y, data, solver=self.name, smooth=True)
+        self.A, self.y, self.data, self.xp, self.device = prob.A, prob.y, prob.data, prob.xp, prob.device
         if isinstance(penalty, InBasis) and penalty.W.ishape != self.A.ishape:
             raise ValueError(
                 f"the penalty's basis acts on {penalty.W.ishape}, but A's input is {self.A.ishape}"
             )
-        self.penalty = penalty
+        self.AHy = adjoint_data(prob)
+        # with_lam gives a fresh copy (and a fresh cycle-spinning generator), so runs are reproducible
+        self.penalty = penalty.with_lam(_resolve_lam(penalty, lam, lam_rel, self.AHy))
         self.accelerate, self.restart = accelerate, accelerate and restart
         self.nx = len(self.A.ishape)
-        self.AHy = self.A.H @ self.y
-        self.N = self.A.normal()
-        self.x = self._start(x0, batch, xdt)
+        self.N = normal_op(prob)
+        self.x = check_x0(x0, prob)
         self.x_prev, self.z = self.x, self.x
-        self.t = xp.ones(batch, dtype=real_dtype(xp, xdt), device=self.device)
-        self.restarts = xp.zeros((), dtype=real_dtype(xp, xdt), device=self.device)
-        self.step_size = step_size
-        y_norm = xp.linalg.vector_norm(self.y)
-        self.y_norm = xp.where(y_norm > 0, y_norm, xp.ones_like(y_norm))
-
-    def _start(self, x0: Array | None, batch: tuple[int, ...], xdt: Any) -> Array:
-        xp, shape = self.xp, (*batch, *self.A.ishape)
-        zeros = xp.zeros(shape, dtype=xdt, device=self.device)
-        if x0 is None:
-            return zeros
-        if not hasattr(x0, "shape") or tuple(x0.shape) not in (shape, tuple(self.A.ishape)):
-            raise ValueError(f"x0 has shape {tuple(getattr(x0, 'shape', ()))}, expected {shape}")
-        x0 = check_array("x0", x0, complex_ok=xp.isdtype(xdt, "complex floating"))
-        return xp.astype(x0, xdt) + zeros
+        xp, rdt = self.xp, real_dtype(self.xp, prob.dtype)
+        self.t = xp.ones(prob.batch, dtype=rdt, device=self.device)
+        self.restarts = xp.zeros((), dtype=rdt, device=self.device)
+        self.step_size = FixedStep() if step_size is None else step_size
+        if not isinstance(self.step_size, (FixedStep, Backtracking)):
+            raise TypeError(f"step_size must be a FixedStep or Backtracking, got {type(step_size).__name__}")
+        self.step_size.setup(self)  # the Lipschitz estimate (or backtracking's start), once
 
     def step(self) -> None:
         x_new = self.step_size.prox_step(self, self.z)
@@ -299,32 +275,23 @@ class ProximalGradient(IterativeSolver):
         self.x_prev, self.x = self.x, x_new
 
     def metrics(self) -> dict[str, Any]:
-        xp = self.xp
-        r = self.A @ self.x - self.y
-        data = 0.5 * xp.sum(xp.real(r * xp.conj(r)))
+        Ax = self.A._apply(self.x)
         return {
-            "objective": data + self.penalty.value(self.x),
-            "residual": xp.sqrt(2.0 * data) / self.y_norm,
+            "objective": self.data.value(Ax, self.y) + self.penalty.value(self.x),
+            "residual": self.data.residual(Ax, self.y),
             "rel_change": relative_change(self.x, self.x_prev),
         }
 
     def estimate(self) -> Array:
         return self.x
 
-    def solve(self) -> Result:
-        """Set up the step-size rule (Lipschitz estimate or backtracking) and run the loop.
-
-        Returns
-        -------
-        ProxGradResult
-            The estimate and the run's record (see :class:`ProxGradResult`).
-        """
-        self.step_size.setup(self)
-        return super().solve()
-
     def result(self, base: Result) -> ProxGradResult:
+        res = math.nan if base.x is None else float(to_numpy(self.data.residual(self.A._apply(base.x),
+                                                                                self.y)))
         return ProxGradResult(
             **base._base(),
+            residual=res,
+            data=self.data,
             lam=self.penalty.lam,
             step=self.step_size.g,
             lipschitz=self.step_size.L,
@@ -340,37 +307,28 @@ def _run(
     *,
     accelerate: bool,
     penalty: Penalty | None = None,
-    lam_rel: float | None = None,
     step: float | FixedStep | Backtracking | None = None,
-    restart: bool = True,
-    x0: Array | None = None,
-    **contract: Any,
+    **kw: Any,
 ) -> ProxGradResult:
     if penalty is None:
-        if lam is None and lam_rel is None:
+        if lam is None and kw.get("lam_rel") is None:
             raise ValueError("give lam, lam_rel or a penalty with its lam")
         penalty = L1()
-    if not isinstance(penalty, Penalty):
-        raise TypeError(f"penalty must be a csbox.penalties.Penalty, got {type(penalty).__name__}")
     strategy = step if isinstance(step, (FixedStep, Backtracking)) else FixedStep(step)
-    solver = ProximalGradient(
-        A, y, penalty, step_size=strategy, accelerate=accelerate, restart=restart, x0=x0, **contract
-    )
-    # with_lam gives a fresh copy (and a fresh cycle-spinning generator), so runs are reproducible
-    solver.penalty = penalty.with_lam(_resolve_lam(penalty, lam, lam_rel, solver.AHy))
-    return solver.solve()
+    return ProximalGradient(A, y, penalty, lam=lam, step_size=strategy, accelerate=accelerate, **kw).solve()
 
 
 def fista(
     A: LinearOperator | Array, y: Array, lam: float | None = None, *, penalty: Penalty | None = None,
-    lam_rel: float | None = None, step: float | FixedStep | Backtracking | None = None, restart: bool = True,
-    x0: Array | None = None, max_iter: int = 100, tol: float | None = 1e-6, check_every: int = 10,
-    callback: Any = None, progress: bool = False, stop: StoppingRule | None = None,
+    lam_rel: float | None = None, data: DataFidelity | None = None,
+    step: float | FixedStep | Backtracking | None = None, restart: bool = True, x0: Array | None = None,
+    max_iter: int = 100, tol: float | None = 1e-6, check_every: int = 10, callback: Any = None,
+    progress: bool = False, stop: StoppingRule | None = None,
 ) -> ProxGradResult:
-    r"""FISTA (Beck-Teboulle) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
+    r"""FISTA (Beck-Teboulle) for ``min_x f(A x; y) + lam phi(x)``, ``f = 0.5||Ax - y||^2`` by default.
 
     .. math::
-        x_{k+1} = \operatorname{prox}_{g \lambda\phi}(z_k - g A^H(A z_k - y)),\quad
+        x_{k+1} = \operatorname{prox}_{g \lambda\phi}(z_k - g A^H \nabla f(A z_k; y)),\quad
         z_{k+1} = x_{k+1} + \tfrac{t_k - 1}{t_{k+1}}(x_{k+1} - x_k).
 
     Parameters
@@ -387,11 +345,13 @@ def fista(
         ``lam * phi`` (:mod:`csbox.penalties`: ``L1`` default, ``L0``, ``Half``,
         ``MCP``, ``CEL0``, or ``P.in_basis(W, cycle_spin=...)`` for an orthonormal ``W``).
     lam_rel : float, optional
-        ``lam`` as a fraction of ``||W A^H y||_inf`` (``W`` the penalty's basis,
-        identity if none): the smallest ``lam`` for which ``x = 0`` solves the l1 problem.
+        ``lam`` as a fraction of ``||T A^H W y||_inf`` (``T`` the penalty's basis, identity if
+        none; ``W`` the data weights): the smallest ``lam`` for which ``x = 0`` solves the l1 problem.
+    data : DataFidelity, optional
+        ``LeastSquares()`` (default) or ``WeightedLeastSquares(w)``; ``ResidualBall`` raises ``ValueError``.
     step : float, FixedStep or Backtracking, optional
         Step size strategy; a float is a fixed step; default ``FixedStep()``
-        (``1 / A.lipschitz()``); ``Backtracking()`` for a line search.
+        (``1 / (data.lipschitz * A.lipschitz())``); ``Backtracking()`` for a line search.
     restart : bool
         O'Donoghue-Candès adaptive restart (gradient scheme), per right-hand side.
     x0 : array, optional
@@ -404,7 +364,7 @@ def fista(
     -------
     ProxGradResult
         ``x`` in ``y``'s namespace/device/precision; history of ``objective``,
-        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``.
+        ``residual`` (``||Ax - y|| / ||y||``) and ``rel_change``; ``residual``, ``data``, ``lam``.
 
     References
     ----------
@@ -429,23 +389,21 @@ def fista(
     >>> bool(np.linalg.norm(res.x - x) < 1e-2 * np.linalg.norm(x))
     True
     """
-    return _run(
-        A, y, lam, accelerate=True, penalty=penalty, lam_rel=lam_rel, step=step, restart=restart, x0=x0,
-        max_iter=max_iter, tol=tol, check_every=check_every, callback=callback, progress=progress,
-        stop=stop,
-    )  # fmt: skip
+    return _run(A, y, lam, accelerate=True, penalty=penalty, lam_rel=lam_rel, data=data, step=step,
+                restart=restart, x0=x0, max_iter=max_iter, tol=tol, check_every=check_every,
+                callback=callback, progress=progress, stop=stop)
 
 
 def ista(A: LinearOperator | Array, y: Array, lam: float | None = None, **kwargs: Any) -> ProxGradResult:
-    """ISTA (proximal gradient) for ``min_x 0.5||A x - y||^2 + lam phi(x)``.
+    """ISTA (proximal gradient) for ``min_x f(A x; y) + lam phi(x)``.
 
     Same keywords as :func:`fista` except ``restart``, without momentum:
-    ``x_{k+1} = prox(x_k - g A^H (A x_k - y))``. Monotone in the objective for
+    ``x_{k+1} = prox(x_k - g A^H grad f(A x_k; y))``. Monotone in the objective for
     convex penalties with ``g <= 1/L``; ``O(1/k)`` against FISTA's ``O(1/k^2)``.
 
     Parameters
     ----------
-    A, y, lam, penalty, lam_rel, step, x0
+    A, y, lam, penalty, lam_rel, data, step, x0
         As in :func:`fista`.
     max_iter, tol, check_every, callback, progress, stop
         The solver contract (:class:`~csbox.iterative.IterativeSolver`; defaults ``max_iter=100``,

@@ -30,7 +30,7 @@ def test_lasso_matches_sklearn_and_fista(solver):
     lam = 0.05
     ref = Lasso(alpha=lam / A.shape[0], fit_intercept=False, tol=1e-14, max_iter=200_000).fit(A, y).coef_
     f = fista(MatrixOperator(A), y, lam, max_iter=20_000, tol=1e-13)
-    kw = {"inner_iter": 20} if solver is admm else {}
+    kw = {"inner_max_iter": 20} if solver is admm else {}
     res = solver(MatrixOperator(A), y, L1(lam), max_iter=20_000, tol=1e-12, **kw)
     assert res.converged
     f_ref = _obj(A, y, lam, ref)
@@ -61,7 +61,7 @@ def test_admm_and_pdhg_agree_on_wavelet_plus_tv():
     A, y, _ = _mri(16)
     W = Wavelet((16, 16), "db2", level=2)
     pens = [L1(0.005).in_basis(W), TV(0.005)]
-    ra = admm(A, y, pens, max_iter=300, tol=None, check_every=100, inner_iter=5)
+    ra = admm(A, y, pens, max_iter=300, tol=None, check_every=100, inner_max_iter=5)
     rp = pdhg(A, y, pens, max_iter=1200, tol=None, check_every=400)
     fa, fp = ra.history["objective"][-1], rp.history["objective"][-1]
     assert abs(fa - fp) < 2e-5 * fa
@@ -146,4 +146,10 @@ def test_bad_input():
     with pytest.raises(ValueError, match="y has shape"):
         pdhg(Aop, y[:3], L1(0.1))
     with pytest.raises(TypeError, match="A must be"):
-        admm(A, y, L1(0.1))
+        admm([[1.0]], y, L1(0.1))
+    with pytest.raises(TypeError, match="y"):
+        pdhg(Aop, y > 0, L1(0.1))
+    with pytest.raises(ValueError, match="x_update"):
+        admm(Aop, y, L1(0.1), x_update="exact")  # a dense matrix has no diagonal normal form
+    with pytest.raises(ValueError, match="inner_max_iter"):
+        admm(Aop, y, L1(0.1), inner_max_iter=0)

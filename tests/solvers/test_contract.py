@@ -20,8 +20,9 @@ from csbox.backend import array_namespace, to_numpy
 from csbox.dictionary import OnlineOrthogonalDictionary, orthogonal_dictionary_learning
 from csbox.iterative import IterState, Result, StoppingRule
 from csbox.ot import sinkhorn, sinkhorn_newton_sparse
+from csbox.penalties import L1
 from csbox.sbl import kron_omp, kron_sbl, sbl
-from csbox.solvers import fista, ista
+from csbox.solvers import admm, cg, fista, ista, lsqr, pdhg
 from csbox.sparse_wht import spright
 
 CONTRACT = ("max_iter", "tol", "check_every", "callback", "progress", "stop")
@@ -116,9 +117,23 @@ def _duals(res: Result) -> tuple:
     return (res.f.shape[-1] + res.g.shape[-1],)
 
 
+def _split(backend: Any) -> tuple[tuple, dict]:
+    (A, y), _ = _lasso(backend)
+    return (A, y, [L1(0.01)]), {}
+
+
+def _ridge(backend: Any) -> tuple[tuple, dict]:
+    (A, y), _ = _lasso(backend)
+    return (A, y), {"lam": 0.1}
+
+
 CASES: dict[str, Case] = {
     "fista": Case(fista, _lasso),
     "ista": Case(ista, _lasso),
+    "cg": Case(cg, _ridge),
+    "lsqr": Case(lsqr, _ridge),
+    "admm": Case(admm, _split),
+    "pdhg": Case(pdhg, _split),
     "sbl": Case(sbl, _sbl),
     "kron_sbl": Case(kron_sbl, _kron),
     "kron_omp": Case(kron_omp, _kron_omp),
@@ -224,7 +239,7 @@ def test_fista_nan_iterate_keeps_last_finite_estimate():
     assert res.x is not None and np.all(np.isfinite(res.x)) and res.x.shape == (40,)
 
 
-@pytest.mark.parametrize("name", ["fista", "ista"])
+@pytest.mark.parametrize("name", ["fista", "ista", "cg", "lsqr", "admm", "pdhg"])
 def test_contract_on_every_backend(name, backend):
     case = CASES[name]
     seen = []

@@ -21,7 +21,7 @@ def _problem(seed=0):
 def test_quadratic_only_is_cg():
     A, y = _problem()
     res = csbox.reconstruct(A, y, [Tikhonov(0.2), Tikhonov(0.1)], tol=1e-12)
-    assert isinstance(res, CGResult) and res.damp == pytest.approx(0.3)
+    assert isinstance(res, CGResult) and res.lam == pytest.approx(0.3)
     np.testing.assert_allclose(res.x, cg(A, y, 0.3, tol=1e-12).x)
     ls = csbox.reconstruct(A, y, [], max_iter=200, tol=1e-12)
     M = A.matrix
@@ -55,7 +55,7 @@ def test_wavelet_l1_is_fista_and_tv_is_admm():
 
 def test_nonnegative_lasso_through_admm_matches_pdhg():
     A, y = _problem(2)
-    a = csbox.reconstruct(A, y, [L1(0.05), Indicator(low=0.0)], max_iter=3000, tol=1e-11, inner_iter=10)
+    a = csbox.reconstruct(A, y, [L1(0.05), Indicator(low=0.0)], max_iter=3000, tol=1e-11, inner_max_iter=10)
     p = csbox.reconstruct(A, y, [L1(0.05), Indicator(low=0.0)], solver="pdhg", max_iter=20000, tol=1e-12)
     assert np.all(a.x >= -1e-8)
     np.testing.assert_allclose(a.x, p.x, atol=1e-5)
@@ -72,6 +72,6 @@ def test_bad_input():
     with pytest.raises(ValueError, match="at least one"):
         csbox.reconstruct(A, y, [], solver="admm")
     with pytest.raises(TypeError, match="A must be"):
-        csbox.reconstruct(A.matrix, y, L1(0.1))
+        csbox.reconstruct("A", y, L1(0.1))
     with pytest.raises(TypeError, match="penalties"):
         csbox.reconstruct(A, y, ["l1"])
