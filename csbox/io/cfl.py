@@ -38,9 +38,15 @@ def _with(base: Path, ext: str) -> Path:
 
 def _read_dims(hdr: Path) -> tuple[int, ...]:
     try:
-        lines = hdr.read_text().splitlines()
+        raw = hdr.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"no BART header {hdr}") from None
+    if len(raw) > 1 << 20:  # BART writes a few hundred bytes
+        raise ValueError(f"{hdr}: {len(raw)} bytes is not a BART header (the field '# Dimensions' is a line)")
+    try:
+        lines = raw.decode("ascii").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{hdr}: not a text header (non-ASCII bytes); no '# Dimensions' field") from None
     for i, line in enumerate(lines):
         if line.strip() == "# Dimensions":
             if i + 1 >= len(lines):
@@ -56,7 +62,21 @@ def _read_dims(hdr: Path) -> tuple[int, ...]:
     raise ValueError(f"{hdr}: no '# Dimensions' line followed by the sizes (not a BART header)")
 
 
-def read_cfl(name: str | os.PathLike, *, squeeze: bool = True, mmap: bool = False) -> np.ndarray:
+def _check_finite(data: np.ndarray, cfl: Path) -> None:
+    """``ValueError`` naming the file when a sample is NaN or Inf (scanned in blocks: no big temporary)."""
+    flat = data.reshape(-1, order="A")
+    step = 1 << 20
+    for i in range(0, flat.size, step):
+        if not np.isfinite(flat[i : i + step]).all():
+            bad = i + int(np.flatnonzero(~np.isfinite(flat[i : i + step]))[0])
+            raise ValueError(
+                f"{cfl}: sample {bad} (in file order) is NaN or Inf; pass check_finite=False to read it as is"
+            )
+
+
+def read_cfl(
+    name: str | os.PathLike, *, squeeze: bool = True, mmap: bool = False, check_finite: bool = True
+) -> np.ndarray:
     """Read BART's ``NAME.cfl`` / ``NAME.hdr`` into a complex64 NumPy array.
 
     Parameters
@@ -68,6 +88,9 @@ def read_cfl(name: str | os.PathLike, *, squeeze: bool = True, mmap: bool = Fals
         inner singleton axes are kept, so BART's axis numbering is preserved.
     mmap : bool
         Memory-map the ``.cfl`` file read-only instead of reading it.
+    check_finite : bool, default True
+        Raise ``ValueError`` (naming the file and the sample) when a sample is NaN or Inf; with
+        ``mmap`` the file is scanned once, block by block.
 
     Returns
     -------
@@ -77,7 +100,9 @@ def read_cfl(name: str | os.PathLike, *, squeeze: bool = True, mmap: bool = Fals
     Raises
     ------
     ValueError
-        When the header is malformed or the ``.cfl`` size does not match it.
+        When the header is malformed (not text, no ``# Dimensions`` line, negative or non-integer
+        sizes), the ``.cfl`` size does not match it (checked before anything is allocated), or a
+        sample is NaN/Inf (``check_finite``).
     """
     base = _base(name)
     dims = _read_dims(_with(base, ".hdr"))
@@ -94,9 +119,13 @@ def read_cfl(name: str | os.PathLike, *, squeeze: bool = True, mmap: bool = Fals
         while len(dims) > 1 and dims[-1] == 1:
             dims = dims[:-1]
     if mmap:
-        return np.memmap(cfl, dtype="<c8", mode="r", shape=dims, order="F")
-    data = np.fromfile(cfl, dtype="<c8", count=n)
-    return np.reshape(data, dims, order="F").astype(np.complex64, copy=False)
+        out = np.memmap(cfl, dtype="<c8", mode="r", shape=dims, order="F")
+    else:
+        out = np.reshape(np.fromfile(cfl, dtype="<c8", count=n), dims, order="F")
+        out = out.astype(np.complex64, copy=False)
+    if check_finite:
+        _check_finite(out, cfl)
+    return out
 
 
 def write_cfl(name: str | os.PathLike, array: Any) -> None:

@@ -105,6 +105,40 @@ def _h5py():
     return h5py
 
 
+# gzip's deflate cannot compress by more than ~1032:1; a dataset claiming more is not what it says
+_MAX_COMPRESSION = 1100
+
+
+def _read_dataset(ds: Any, path: Path) -> np.ndarray:
+    """A numeric dataset's values, once the file is known to hold them (no allocation beyond the file).
+
+    The dataset's bytes (``size * itemsize``) must be stored: equal to its storage on disk when
+    unfiltered, at most ``_MAX_COMPRESSION`` times it when compressed, and the storage no larger
+    than the file; a truncated or corrupt dataset is reported, never read as fill values.
+    """
+    if ds.dtype.kind not in "biuf":
+        raise _fail(path, ds.name, f"must be numeric, got dtype {ds.dtype}")
+    need = math.prod(ds.shape) * ds.dtype.itemsize if ds.shape is not None else 0
+    try:
+        stored = ds.id.get_storage_size()
+        filtered = ds.compression is not None or bool(ds.shuffle) or bool(ds.scaleoffset)
+    except (OSError, RuntimeError, ValueError) as e:
+        raise _fail(path, ds.name, f"cannot be read ({e})") from None
+    small = need <= 1 << 12  # compact and scalar datasets live in the object header
+    if not small and (
+        stored > path.stat().st_size
+        or (filtered and need > _MAX_COMPRESSION * stored)
+        or (not filtered and stored < need)
+    ):
+        raise _fail(
+            path, ds.name, f"has shape {ds.shape} ({need} bytes) but the file stores {stored} bytes of it"
+        )
+    try:
+        return np.asarray(ds[()])
+    except (OSError, RuntimeError, ValueError, TypeError) as e:
+        raise _fail(path, ds.name, f"cannot be read ({e})") from None
+
+
 def _uff_value(
     g: Any, name: str, path: Any, *, scalar: bool = True, default: Any = None, allow_inf: bool = False
 ) -> Any:
@@ -116,14 +150,16 @@ def _uff_value(
         raise _fail(path, f"{g.name}/{name}".lstrip("/"), "is missing")
     obj = g[name]
     if isinstance(obj, h5py.Group):
-        if "real" not in obj or "imag" not in obj:
+        if not all(isinstance(obj.get(k), h5py.Dataset) for k in ("real", "imag")):
             raise _fail(path, obj.name, "is a group without real/imag datasets")
-        arr = obj["real"][()] + 1j * obj["imag"][()]
+        re, im = _read_dataset(obj["real"], path), _read_dataset(obj["imag"], path)
+        if re.shape != im.shape:
+            raise _fail(path, obj.name, f"has real part {re.shape} and imaginary part {im.shape}")
+        arr = re + 1j * im
+    elif isinstance(obj, h5py.Dataset):
+        arr = _read_dataset(obj, path)
     else:
-        arr = obj[()]
-    arr = np.asarray(arr)
-    if arr.dtype.kind not in "biufc":
-        raise _fail(path, obj.name, f"must be numeric, got dtype {arr.dtype}")
+        raise _fail(path, f"{g.name}/{name}".lstrip("/"), f"must be a dataset, got {type(obj).__name__}")
     if scalar:
         if arr.size != 1:
             raise _fail(path, obj.name, f"must be a scalar, got shape {arr.shape}")
@@ -134,10 +170,28 @@ def _uff_value(
     return arr
 
 
-def _uff_probe(g: Any, path: Any, fc: float, bandwidth: float) -> Probe:
+def _uff_shape(g: Any, name: str, path: Any) -> tuple[int, ...]:
+    """The shape of a UFF array field (dataset or real/imag group) without reading it."""
+    h5py = _h5py()
+    obj = g.get(name)
+    if isinstance(obj, h5py.Group):
+        obj = obj.get("real")
+    if not isinstance(obj, h5py.Dataset) or obj.shape is None:
+        raise _fail(path, f"{g.name}/{name}".lstrip("/"), "is missing (or not an array)")
+    return tuple(obj.shape)
+
+
+def _uff_count(v: float, path: Any, field: str, expected: int) -> int:
+    """An element count read from the file: a whole number equal to the data's."""
+    if v != round(v) or int(v) != expected:
+        raise _fail(path, field, f"must be the data's {expected} channels, got {v!r}")
+    return expected
+
+
+def _uff_probe(g: Any, path: Any, fc: float, bandwidth: float, n_channels: int) -> Probe:
     cls = _attr_str(g, "class")
     if cls == "uff.linear_array" and "pitch" in g and "N" in g:
-        n = int(_uff_value(g, "N", path))
+        n = _uff_count(_uff_value(g, "N", path), path, f"{g.name}/N", n_channels)
         pitch = _uff_value(g, "pitch", path)
         width = _uff_value(g, "element_width", path, default=pitch)
         height = _uff_value(g, "element_height", path, default=5e-3)
@@ -149,7 +203,7 @@ def _uff_probe(g: Any, path: Any, fc: float, bandwidth: float) -> Probe:
             )
         geo = geo if geo.shape[0] == 7 else geo.T
         x = geo[0]
-        n = x.size
+        n = _uff_count(float(x.size), path, f"{g.name}/geometry", n_channels)
         pitch = float(np.mean(np.diff(x))) if n > 1 else float(geo[5, 0])
         if n > 1 and (np.ptp(np.diff(x)) > 1e-6 * abs(pitch) or np.any(geo[2] != 0) or pitch <= 0):
             raise _fail(path, f"{g.name}/geometry", "is not a flat linear array with increasing, uniform x")
@@ -186,6 +240,8 @@ def _uff_waves(g: Any, path: Any) -> list[Any]:
     if "source" in g:
         return [g]
     size = np.asarray(g.attrs.get("size", [1, 1])).ravel()
+    if size.dtype.kind not in "iuf" or not np.all(np.isfinite(size)):
+        raise _fail(path, f"{g.name}.size", f"must be numeric, got {size!r}")
     n = int(size[-1]) if size.size else 1
     subs = [g[k] for k in sorted(g.keys()) if isinstance(g[k], h5py.Group) and "source" in g[k]]
     if not subs or (n > 1 and len(subs) != n):
@@ -276,31 +332,40 @@ def read_uff(path: str | Path, name: str | None = None) -> ChannelData:
         raise FileNotFoundError(f"{path}: no such file")
     try:
         f = h5py.File(path, "r")
-    except OSError as e:
+    except (OSError, RuntimeError, ValueError) as e:
         raise ValueError(f"{path}: not an HDF5 (UFF) file ({e})") from None
-    with f:
-        g = _uff_group(f, name, path)
-        fs = _uff_value(g, "sampling_frequency", path)
-        t_init = _uff_value(g, "initial_time", path)
-        c = _uff_value(g, "sound_speed", path, default=C_SOUND)
-        f_mod = (
-            _uff_value(g, "modulation_frequency", path, default=0.0) if "modulation_frequency" in g else 0.0
-        )
-        prf = None
-        for key in ("PRF", "prf"):
-            if key in g:
-                prf = _uff_value(g, key, path)
-        for key, v in (("sampling_frequency", fs), ("sound_speed", c), ("PRF", prf)):
-            if v is not None:
-                _positive(v, path, f"{g.name}/{key}".lstrip("/"))
-        fc, bw = _uff_pulse(g, path, f_mod)
-        if "probe" not in g:
-            raise _fail(path, f"{g.name}/probe", "is missing")
-        probe = _uff_probe(g["probe"], path, fc, bw if bw > 0 else 0.6)
-        if "sequence" not in g:
-            raise _fail(path, f"{g.name}/sequence", "is missing")
-        pairs = [_uff_transmit(w, path, probe, c) for w in _uff_waves(g["sequence"], path)]
-        data = _uff_value(g, "data", path, scalar=False)
+    try:
+        with f:
+            return _read_uff_group(_uff_group(f, name, path), path)
+    except (OSError, RuntimeError, KeyError, TypeError, AttributeError) as e:
+        # a corrupt object header or link that h5py trips over outside the checked reads
+        raise ValueError(f"{path}: corrupt HDF5 structure, field unknown ({type(e).__name__}: {e})") from None
+
+
+def _read_uff_group(g: Any, path: Path) -> ChannelData:
+    """The ``uff.channel_data`` group ``g`` as :class:`ChannelData` (the file still open)."""
+    fs = _uff_value(g, "sampling_frequency", path)
+    t_init = _uff_value(g, "initial_time", path)
+    c = _uff_value(g, "sound_speed", path, default=C_SOUND)
+    f_mod = (
+        _uff_value(g, "modulation_frequency", path, default=0.0) if "modulation_frequency" in g else 0.0
+    )
+    prf = None
+    for key in ("PRF", "prf"):
+        if key in g:
+            prf = _uff_value(g, key, path)
+    for key, v in (("sampling_frequency", fs), ("sound_speed", c), ("PRF", prf)):
+        if v is not None:
+            _positive(v, path, f"{g.name}/{key}".lstrip("/"))
+    fc, bw = _uff_pulse(g, path, f_mod)
+    if "probe" not in g:
+        raise _fail(path, f"{g.name}/probe", "is missing")
+    shape = _uff_shape(g, "data", path)  # (frames, waves, channels, samples), trailing axes kept
+    probe = _uff_probe(g["probe"], path, fc, bw if bw > 0 else 0.6, shape[-2] if len(shape) >= 2 else 1)
+    if "sequence" not in g:
+        raise _fail(path, f"{g.name}/sequence", "is missing")
+    pairs = [_uff_transmit(w, path, probe, c) for w in _uff_waves(g["sequence"], path)]
+    data = _uff_value(g, "data", path, scalar=False)
     transmits = [t for t, _ in pairs]
     data = _check_uff_data(data, path, len(transmits), probe.n_elements)
     t0 = np.array([t_init + d + float(tr.arrival(probe, np.zeros(1), np.zeros(1), c)[0]) for tr, d in pairs])
@@ -467,8 +532,10 @@ def _loadmat(path: Path) -> dict:
         return scipy.io.loadmat(path, squeeze_me=True, struct_as_record=False, mat_dtype=False)
     except NotImplementedError:
         raise ValueError(f"{path}: a MATLAB v7.3 file (HDF5); save with -v7 or read it with h5py") from None
-    except (ValueError, OSError, TypeError) as e:
-        raise ValueError(f"{path}: not a readable MATLAB .mat file ({e})") from None
+    except MemoryError:
+        raise ValueError(f"{path}: a variable's header claims more data than can be held") from None
+    except Exception as e:  # scipy raises MatReadError, struct/zlib errors, IndexError, ... on corrupt files
+        raise ValueError(f"{path}: not a readable MATLAB .mat file ({type(e).__name__}: {e})") from None
 
 
 def _field(obj: Any, name: str, path: Any, where: str, *, default: Any = None, array: bool = False) -> Any:
@@ -536,9 +603,11 @@ def read_mat(path: str | Path) -> ChannelData:
             "Receive, TX) variables",
         )
     p = m["param"]
+    key = "RF" if "RF" in m else "IQ"
+    data = _mat_samples(m[key], path, key)
     fc = _field(p, "fc", path, "param")
     fs = _positive(_field(p, "fs", path, "param"), path, "param.fs")
-    probe = _must_probe(p, fc, path)
+    probe = _must_probe(p, fc, path, data.shape[1])
     n_el = probe.n_elements
     c = _positive(_field(p, "c", path, "param", default=C_SOUND), path, "param.c")
     t0 = _field(p, "t0", path, "param", default=0.0) if getattr(p, "t0", None) is not None else 0.0
@@ -548,14 +617,6 @@ def read_mat(path: str | Path) -> ChannelData:
         raise _fail(
             path, "param.TXdelay", f"must hold one delay per element ({n_el}), got shape {delays.shape}"
         )
-    key = "RF" if "RF" in m else "IQ"
-    data = np.asarray(m[key])
-    if data.dtype.kind not in "biufc" or data.ndim not in (2, 3):
-        raise _fail(
-            path, key, f"must be a numeric (samples, elements[, frames]) array, got {data.dtype} {data.shape}"
-        )
-    if data.shape[1] != n_el:
-        raise _fail(path, key, f"has {data.shape[1]} columns (elements), param.Nelements is {n_el}")
     data = data.reshape(*data.shape[:2], -1)  # (samples, elements, frames)
     data = np.ascontiguousarray(np.transpose(data, (2, 1, 0)))[:, None]  # (frames, 1, el, samples)
     return ChannelData(
@@ -570,9 +631,25 @@ def read_mat(path: str | Path) -> ChannelData:
     )
 
 
-def _must_probe(p: Any, fc: float, path: Path) -> Probe:
+def _mat_samples(v: Any, path: Path, key: str) -> np.ndarray:
+    """``RF``/``IQ``/``RcvData``: a finite numeric ``(samples, channels[, frames])`` array."""
+    data = np.asarray(v)
+    if data.dtype.kind not in "biufc" or data.ndim not in (2, 3) or data.size == 0:
+        raise _fail(
+            path, key, f"must be a non-empty numeric (samples, channels[, frames]) array, got {data.dtype} "
+            f"{data.shape}"
+        )
+    if data.dtype.kind in "fc" and not np.all(np.isfinite(data)):
+        raise _fail(path, key, "contains NaN or Inf")
+    return data
+
+
+def _must_probe(p: Any, fc: float, path: Path, n_channels: int) -> Probe:
     """The probe of a MUST ``param`` struct (``Nelements``, ``pitch``, ``width``/``kerf``, ``bandwidth``)."""
-    n_el = int(_field(p, "Nelements", path, "param"))
+    n_el = _field(p, "Nelements", path, "param")
+    if n_el != n_channels:
+        raise _fail(path, "param.Nelements", f"is {n_el!r}, the data have {n_channels} columns (elements)")
+    n_el = n_channels
     pitch = _field(p, "pitch", path, "param")
     width = getattr(p, "width", None)
     kerf = getattr(p, "kerf", None)
@@ -596,20 +673,20 @@ def _read_verasonics(m: dict, path: Path) -> ChannelData:
     rcv = m["RcvData"]
     if isinstance(rcv, np.ndarray) and rcv.dtype == object:
         rcv = rcv.ravel()[0]
-    rcv = np.asarray(rcv)
-    if rcv.dtype.kind not in "iuf" or rcv.ndim not in (2, 3):
-        raise _fail(
-            path,
-            "RcvData",
-            f"must be a numeric (samples, channels[, frames]) array, got {rcv.dtype} {rcv.shape}",
-        )
+    rcv = _mat_samples(rcv, path, "RcvData")
+    if rcv.dtype.kind == "c":
+        raise _fail(path, "RcvData", "must be real RF samples, got complex")
     rcv = rcv.reshape(*rcv.shape[:2], -1)
     for k in ("Trans", "Receive", "TX"):
         if k not in m:
             raise _fail(path, k, "is missing")
     tr = m["Trans"]
     fc = _field(tr, "frequency", path, "Trans") * 1e6
-    n_el = int(_field(tr, "numelements", path, "Trans"))
+    n_el = _field(tr, "numelements", path, "Trans")
+    if n_el != round(n_el) or not 1 <= n_el <= rcv.shape[1]:
+        raise _fail(path, "Trans.numelements", f"must be a whole number in [1, {rcv.shape[1]}] (RcvData's "
+                    f"channels), got {n_el!r}")
+    n_el = int(n_el)
     pitch = _field(tr, "spacingMm", path, "Trans") * 1e-3
     width = _field(tr, "elementWidth", path, "Trans", default=pitch * 1e3) * 1e-3
     band = _field(tr, "Bandwidth", path, "Trans", default=np.array([0.0, 0.0]), array=True)

@@ -171,7 +171,7 @@ def test_mat_must_style(tmp_path):
     with pytest.raises(ValueError, match=r"must\.mat: field 'param\.fc' is missing"):
         read_mat(f)
     scipy_io.savemat(f, {"RF": frames[:, :10], "param": param})
-    with pytest.raises(ValueError, match=r"field 'RF' has 10 columns"):
+    with pytest.raises(ValueError, match=r"field 'param\.Nelements' is 64\.0, the data have 10 columns"):
         read_mat(f)
     for key, bad in (("fs", -FS), ("c", 0.0)):  # were read back as they were
         scipy_io.savemat(f, {"RF": frames, "param": {**param, key: bad}})
