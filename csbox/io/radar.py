@@ -163,6 +163,10 @@ def write_dca1000(path: str | Path, data: np.ndarray, *, layout: str = "iwr1443"
     data = np.asarray(data)
     if data.ndim != 4:
         raise ValueError(f"data must be (L, n_tx, n_rx, n_samples), got shape {data.shape}")
+    if data.size == 0:
+        raise ValueError(f"data is empty (shape {data.shape}): a capture needs at least one sample")
+    if data.dtype.kind not in "biufc":
+        raise TypeError(f"data must be numeric ADC codes, got dtype {data.dtype}")
     parts = np.concatenate([np.real(data).ravel(), np.imag(data).ravel()])
     if (
         not np.all(np.isfinite(parts))

@@ -80,6 +80,12 @@ def clutter_filter_svd(ensemble: Array, rank: int) -> Array:
         )
     xp = array_namespace(ensemble)
     nz, nx, n = ensemble.shape
+    if nz * nx == 0 or n < 2:
+        raise ValueError(
+            f"ensemble must hold at least one pixel and two pulses, got shape {tuple(ensemble.shape)}"
+        )
+    if not xp.all(xp.isfinite(ensemble)):
+        raise ValueError("ensemble contains NaN or Inf")
     rank = check_int("rank", rank, low=0, high=n - 1)
     Cm = xp.reshape(ensemble, (nz * nx, n))
     U, S, Vh = xp.linalg.svd(Cm, full_matrices=False)

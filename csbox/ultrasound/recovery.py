@@ -40,7 +40,8 @@ def slow_time_recovery(
     oversampling : int, default 4
         Redundancy ``os >= 1`` of the Fourier dictionary (``os * n_pulses`` atoms).
     lam_rel : float, default 0.01
-        ``lam`` relative to ``||(S D)^H y||_inf``, ``> 0``.
+        ``lam`` relative to ``||(S D)^H y||_inf``, ``0 < lam_rel < 1`` (at 1 and above the l1
+        solution is ``z = 0``: every coefficient zeroed).
     max_iter, tol : int, float, default 300, 1e-7
         FISTA's iteration budget and relative-change tolerance (see :func:`~csbox.solvers.fista`).
 
@@ -60,10 +61,18 @@ def slow_time_recovery(
     if mask.ndim != 1 or not mask.any():
         raise ValueError(f"mask must be 1-D and keep at least one pulse, got shape {mask.shape}")
     oversampling = check_int("oversampling", oversampling, low=1)
-    check_scalar("lam_rel", lam_rel, low=0, low_open=True)
+    # lam >= ||(S D)^H y||_inf makes z = 0 the l1 solution: lam_rel >= 1 zeroes every coefficient
+    check_scalar("lam_rel", lam_rel, low=0, low_open=True, high=1, high_open=True)
     n = mask.size
-    if kept.shape[-1] != int(mask.sum()):
-        raise ValueError(f"kept has {kept.shape[-1]} pulses, the mask keeps {int(mask.sum())}")
+    if not hasattr(kept, "shape") or kept.ndim < 1 or kept.shape[-1] != int(mask.sum()):
+        raise ValueError(
+            f"kept must have shape (..., {int(mask.sum())}) (the pulses the mask keeps), "
+            f"got {getattr(kept, 'shape', type(kept).__name__)}"
+        )
+    if math.prod(kept.shape) == 0:
+        raise ValueError(f"kept is empty (shape {tuple(kept.shape)})")
+    if not xp.all(xp.isfinite(kept)):
+        raise ValueError("kept contains NaN or Inf")
     m = oversampling * n
     D = np.exp(2j * math.pi * np.outer(np.arange(n), np.arange(m)) / m) / math.sqrt(n)
     cdt = xp.complex64 if kept.dtype in (xp.complex64, xp.float32) else xp.complex128
