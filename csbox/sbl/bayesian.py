@@ -116,7 +116,7 @@ class SBLResult(Result):
         Indices kept by pruning.
     factors_gamma : list of arrays
         :func:`kron_sbl` only: the per-factor ``gamma_i`` (zeros where pruned).
-    inner_n_iter : list of int
+    inner_iterations : list of int
         :func:`kron_sbl` with ``method="am"``: inner M-step sweeps per EM iteration.
     residual : float
         The relative residual ``||y - A x|| / ||y||`` (NaN when the run returned no estimate).
@@ -131,7 +131,7 @@ class SBLResult(Result):
     noise_var: float = 0.0
     support: Any = None
     factors_gamma: list = field(default_factory=list)
-    inner_n_iter: list = field(default_factory=list)
+    inner_iterations: list = field(default_factory=list)
     residual: float = math.nan
 
 
@@ -505,7 +505,7 @@ class _KronSBL(IterativeSolver):
     def result(self, base: Result) -> SBLResult:
         xp, Ns = self.xp, self.Ns
         if base.stop_reason == "nan":
-            return SBLResult(**base._base(), noise_var=self.s2, inner_n_iter=self.n_inner)
+            return SBLResult(**base._base(), noise_var=self.s2, inner_iterations=self.n_inner)
         # final posterior at the last gamma
         mu, var, _, _, _ = _kron_estep(xp, self.mats, self.gam, self.Y, self.s2, self.dt)
         flat = _flat_active(self.actives, Ns)
@@ -520,7 +520,7 @@ class _KronSBL(IterativeSolver):
             noise_var=self.s2,
             support=flat,
             residual=_relative_residual(xp, self.Y - fit, self.Y),
-            inner_n_iter=self.n_inner,
+            inner_iterations=self.n_inner,
             factors_gamma=[_expand(xp, g, a, n) for g, a, n in zip(self.gam, self.actives, Ns, strict=True)],
         )
 
@@ -641,7 +641,7 @@ def kron_sbl(
         ``x`` (posterior mean, length ``prod N_i``), ``gamma`` (full Kronecker
         hyperparameter), ``factors_gamma``, ``variance``, ``noise_var``,
         ``support`` (flat indices kept), ``residual`` (``||y - A x|| / ||y||``),
-        ``inner_n_iter``, ``objective`` history (the SBL cost ``log|B| + y^H B^{-1} y``).
+        ``inner_iterations``, ``objective`` history (the SBL cost ``log|B| + y^H B^{-1} y``).
     """
     check_choice("method", method, ("svd", "am"))
     y = check_array("y", y, ndim=1)

@@ -250,7 +250,7 @@ def test_sbl_em_cost_rise_stops_as_diverged(monkeypatch):
 
 # ----------------------------------------------------------------------------- one vocabulary
 def test_history_and_result_share_the_contract_names():
-    """objective in the history, residual = ||y - A x|| / ||y|| in the result, inner_n_iter for AM."""
+    """objective in the history, residual = ||y - A x|| / ||y|| in the result, inner_iterations for AM."""
     A, _x, y, nv, _ = _sparse_problem(40, 80, 5, 30, 0)
     res = sbl(A, y, noise_var=nv)
     assert {"objective", "rel_change"} <= set(res.history) and "cost" not in res.history
@@ -261,7 +261,7 @@ def test_history_and_result_share_the_contract_names():
         Ak = np.kron(np.kron(F[0], F[1]), F[2])
         ref = np.linalg.norm(yk - Ak @ rk.x) / np.linalg.norm(yk)
         assert rk.residual == pytest.approx(ref, rel=1e-8) and "objective" in rk.history
-        assert (len(rk.inner_n_iter) == rk.n_iter) if method == "am" else rk.inner_n_iter == []
+        assert (len(rk.inner_iterations) == rk.n_iter) if method == "am" else rk.inner_iterations == []
     om = kron_omp(F, yk, 27)
     ref = np.linalg.norm(yk - np.kron(np.kron(F[0], F[1]), F[2]) @ om.x) / np.linalg.norm(yk)
     assert om.residual == pytest.approx(ref, rel=1e-8) and om.history["residual"][-1] == pytest.approx(ref)
