@@ -153,6 +153,65 @@ def bench_mri() -> None:
     print(f"  PSNR after {4 * N_ITER} iterations: " + ", ".join(f"{k} {v:.2f} dB" for k, v in psnrs.items()))
 
 
+def _bart_pics(bart, d, lam_b, n_iter, env):
+    files = [os.path.join(d, "k"), os.path.join(d, "s"), os.path.join(d, "x")]
+    t0 = time.perf_counter()
+    subprocess.run([bart, "pics", "-d0", "-i", str(n_iter), "-R", f"T:3:0:{lam_b}", *files], check=True,
+                   env=env, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def bench_admm_vs_bart(n_iter: int = 200) -> None:
+    """ADMM per iteration on TV CS-MRI 256^2 (issue 30 item 1) against BART ``pics -R T``, and the
+    time each takes to BART's objective gap after ``n_iter`` iterations.
+
+    BART's per-iteration time is ``(t(n_iter) - t(1)) / (n_iter - 1)``: the process start, file
+    I/O and FFT planning are left out. csbox: best of 3 runs of 50 iterations (no checkpoint
+    inside), then one run with a checkpoint every 5 iterations for the time to the gap.
+    """
+    img = shepp_logan(256)
+    A, y = cs_mri_problem(img, 4)
+    lam = 1e-3 * float(np.abs(A.H @ y).max())
+    f_star = admm(A, y.astype(np.complex128), [TV(lam)], max_iter=600, tol=None, check_every=600,
+                  inner_max_iter=10).history["objective"][-1]
+    admm(A, y, [TV(lam)], max_iter=5, tol=None)
+    t_it = min(_timed(lambda: admm(A, y, [TV(lam)], max_iter=50, tol=None, check_every=50)) for _ in range(3))
+    t_it /= 50
+    run = admm(A, y, [TV(lam)], max_iter=n_iter, tol=None, check_every=5)
+    print(f"ADMM TV CS-MRI 256x256 4x (x_update={run.x_update}, 5 CG steps): {1e3 * t_it:.2f} ms/iter, "
+          f"gap after {n_iter}: {(run.history['objective'][-1] - f_star) / f_star:.2e}")
+    bart = shutil.which("bart")
+    if bart is None:
+        print("  BART: not installed, skipped")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        ksp = np.zeros(img.shape, np.complex64)
+        ksp[A.mask] = y
+        _write_cfl(os.path.join(d, "k"), ksp[:, :, None, None])
+        _write_cfl(os.path.join(d, "s"), np.ones((*img.shape, 1, 1), np.complex64))
+        env = dict(os.environ, OMP_NUM_THREADS="2")
+        files = [os.path.join(d, "k"), os.path.join(d, "s"), os.path.join(d, "x")]
+        probe = subprocess.run([bart, "pics", "-d4", "-i", "1", "-R", f"T:3:0:{lam}", *files],
+                               check=True, env=env, capture_output=True, text=True)
+        scale = float(re.search(r"Inverse scaling of the data: (\S+)", probe.stdout + probe.stderr)[1])
+        t1 = min(_bart_pics(bart, d, lam / scale, 1, env) for _ in range(2))
+        tn = _bart_pics(bart, d, lam / scale, n_iter, env)
+        xb = scale * np.reshape(_read_cfl(os.path.join(d, "x")), img.shape)
+    tb = (tn - t1) / (n_iter - 1)
+    gap_b = (_tv_obj(A, y.astype(np.complex128), lam, xb.astype(np.complex128)) - f_star) / f_star
+    t_gap = _time_to(run.history, f_star, gap_b)
+    print(f"  BART pics -R T: {1e3 * tb:.2f} ms/iter (without start-up; whole process "
+          f"{1e3 * tn / n_iter:.2f}), gap after {n_iter}: {gap_b:.2e} in {tn - t1:.2f} s")
+    print(f"  BART / csbox per iteration = {tb / t_it:.2f}; time to BART's gap: csbox {t_gap:.2f} s, "
+          f"BART {tn - t1:.2f} s, BART / csbox = {(tn - t1) / t_gap:.2f}")
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
 def _tv_problem(shape: tuple[int, ...]) -> np.ndarray:
     """Shepp-Logan (512^2), or its 256^2 slice stacked over the middle 180 of 256 planes, plus noise 0.1."""
     rng = np.random.default_rng(0)
@@ -236,6 +295,9 @@ def bench_tv_denoise(sizes=((512, 512), (256, 256, 256))) -> None:
 
 
 def main() -> None:
+    if "--admm" in sys.argv:  # issue 30 item 1 only
+        bench_admm_vs_bart()
+        return
     print(versions("numpy", "scipy", "sigpy", "skimage", "csbox"))
     bench_tv_denoise()
     if "--tv" in sys.argv:

@@ -34,6 +34,7 @@ Comput. 2019.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import array_api_compat
@@ -281,6 +282,8 @@ class FinufftPlan:
         self._pts_host = [np.ascontiguousarray(2.0 * np.pi * coords[:, a] / n) for a, n in enumerate(shape)]
         self._pts: dict[str, list] = {}
         self._plans: dict[tuple, Any] = {}
+        # a finufft plan holds its own work arrays: one execution at a time (threads share the operator)
+        self._lock = threading.Lock()
 
     def _points(self, dt: str) -> list:
         if dt not in self._pts:
@@ -301,7 +304,11 @@ class FinufftPlan:
             # finufft's single-precision floor is about 1e-6 relative
             eps = max(self.eps, 2e-6) if dt == "complex64" else self.eps
             isign = -1 if kind == 2 else 1
-            plan = mod.Plan(kind, self.shape, n_trans=n_trans, eps=eps, isign=isign, dtype=dt)
+            # finufft's multithreaded spreading (type 1) adds the threads' subgrids in arrival order, so
+            # its sums differ run to run in the last bits: type 1 runs on one thread for bit-identical
+            # results (the interpolation of type 2 is deterministic on any number of threads)
+            opts = {"nthreads": 1} if kind == 1 and not self.gpu else {}
+            plan = mod.Plan(kind, self.shape, n_trans=n_trans, eps=eps, isign=isign, dtype=dt, **opts)
             plan.setpts(*self._points(dt))
             if len(self._plans) > 8:
                 self._plans.clear()
@@ -320,7 +327,8 @@ class FinufftPlan:
             arr = cupy.ascontiguousarray(arr)
         else:
             arr = np.ascontiguousarray(arr)
-        out = self._plan(kind, dt, B).execute(arr)
+        with self._lock:
+            out = self._plan(kind, dt, B).execute(arr)
         out *= self.scale
         oshape = (self.n_samples,) if kind == 2 else self.shape
         return xp.reshape(out, (*lead, *oshape))

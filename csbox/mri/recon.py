@@ -256,7 +256,7 @@ def tv_sense(
 
     Solved by ADMM with CG inner solves (BART's ``pics -R T``) or, with
     ``solver="pdhg"``, Chambolle-Pock; ``options`` go to the solver (``rho``,
-    ``inner_iter``...). Other parameters as :func:`cg_sense`.
+    ``inner_max_iter``...). Other parameters as :func:`cg_sense`.
 
     Parameters
     ----------
@@ -272,7 +272,7 @@ def tv_sense(
         The solver contract (:class:`~csbox.iterative.IterativeSolver`); ``x0`` has the image shape.
         Defaults ``max_iter=50``, ``tol=None`` (the solver's default: relative change ``1e-5``).
     **options
-        Solver keywords: :func:`~csbox.solvers.admm` (``rho``, ``inner_iter``...) or
+        Solver keywords: :func:`~csbox.solvers.admm` (``rho``, ``inner_max_iter``...) or
         :func:`~csbox.solvers.pdhg` (``balance``...).
 
     Returns

@@ -6,16 +6,16 @@ from .data import DataFidelity, LeastSquares, ResidualBall, WeightedLeastSquares
 from .lowrank import LocallyLowRank, NuclearNorm
 from .separable import CEL0, L0, L1, MCP, Half, Separable
 from .simple import GroupL21, Indicator, Tikhonov
-from .tv import FGP, TV, TVResult, tv_value
+from .tv import FGP, TV, tv_value
 
 __all__ = [
     "CEL0",
-    "DataFidelity",
     "FGP",
     "L0",
     "L1",
     "MCP",
     "TV",
+    "DataFidelity",
     "GroupL21",
     "Half",
     "InBasis",
@@ -26,7 +26,6 @@ __all__ = [
     "Penalty",
     "ResidualBall",
     "Separable",
-    "TVResult",
     "Tikhonov",
     "WeightedLeastSquares",
     "tv_value",

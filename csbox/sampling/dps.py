@@ -412,7 +412,8 @@ def train_dps(
     Parameters
     ----------
     model : torch.nn.Module
-        Recovery network called as ``model(y, mask)`` (e.g. :class:`~csbox.sampling.unrolled.UnrolledISTA`); moved to the device.
+        Recovery network called as ``model(y, mask)`` (e.g.
+        :class:`~csbox.sampling.unrolled.UnrolledISTA`); moved to the device.
     train : array, shape ``(n, *shape)``
         Numeric, finite, non-empty training images (cast to complex64).
     sampler, mask : DPSSampler or array of bool, shape ``shape``
