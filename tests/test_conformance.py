@@ -414,6 +414,24 @@ def _other_area_cases():
                        ValueError, "lr")],
         "UnrolledISTA": [(lambda: isoi(-1), ValueError, "n_iter"),
                          (lambda: isoi(2, cnn_width=-1), ValueError, "cnn_width")],
+        **_training_data_cases(),
+    }
+
+
+def _training_data_cases():
+    """Bad input of csbox.sampling.training_data (its two source lists are constants)."""
+    pytest.importorskip("skimage")
+    from csbox.sampling import training_data as td
+
+    return {
+        "image_set": [(lambda: td.image_set(0), ValueError, "n_images"),
+                      (lambda: td.image_set(1, split="val"), ValueError, "split")],
+        "multicoil_set": [(lambda: td.multicoil_set(np.ones((1, 8, 8)), np.ones((2, 4, 4))), ValueError,
+                           "maps"),
+                          (lambda: td.multicoil_set(np.ones((1, 8, 8)), np.ones((2, 8, 8)), noise=-1.0),
+                           ValueError, "noise"),
+                          (lambda: td.multicoil_set(np.full((1, 8, 8), np.nan), np.ones((2, 8, 8))),
+                           ValueError, "images")],
     }
 
 
@@ -572,9 +590,9 @@ EXEMPT = {
     "SBLResult", "SNSResult", "SpectrumResult", "TVResult", "WassersteinResult", "SparseSpectrum",
     "DopplerMaps", "ChannelData", "BatchError", "Failure", "DictionaryResult", "IRSChannel",
     # constants
-    "C0", "C_SOUND", "WORKER_ENV", "__version__", "FILES", "GOLDEN_ANGLE",
+    "C0", "C_SOUND", "WORKER_ENV", "__version__", "FILES", "GOLDEN_ANGLE", "TRAIN_SOURCES", "TEST_SOURCES",
     # a type alias (``Array = Any``) and data holders: the example-file record, the simulated MRI scan
-    "Array", "DataFile", "SimulatedMRI",
+    "Array", "DataFile", "SimulatedMRI", "MulticoilSet",
     # step-size strategies and the solver class behind fista/ista (validated in tests/solvers/test_fista.py)
     "Backtracking", "FixedStep", "ProximalGradient",
 }

@@ -1,4 +1,4 @@
-"""Sampling masks (and, with torch, learned sub-sampling)."""
+"""Sampling masks, training images for learned masks (and, with torch, learned sub-sampling)."""
 
 from .masks import (
     cartesian,
@@ -8,10 +8,16 @@ from .masks import (
     uniform_random,
     variable_density,
 )
+from .training_data import TEST_SOURCES, TRAIN_SOURCES, MulticoilSet, image_set, multicoil_set
 
 __all__ = [
+    "TEST_SOURCES",
+    "TRAIN_SOURCES",
+    "MulticoilSet",
     "cartesian",
     "equispaced",
+    "image_set",
+    "multicoil_set",
     "point_spread_function",
     "poisson_disc",
     "uniform_random",
