@@ -97,6 +97,7 @@ Reconstruct a Cartesian multi-coil scan, as BART's `ecalib` + `pics` do:
       ~ bart ecalib -m1 -r 24 ksp sens && bart pics -l1 -r <lam> ksp sens img
   csbox recon meas.dat img.h5 --method cg             ~ bart pics -l2 (CG-SENSE, no regulariser)
   csbox recon scan.h5 img.npy --accel 6 --calib 24    retrospective Poisson disc (experiments)
+  csbox recon scan.h5 img.npy --accel mask.npz        retrospective undersampling with a saved mask
 
 INPUT (by extension, then content): BART .cfl/.hdr ([x, y, z, coil]), ISMRMRD/MRD .h5, fastMRI .h5,
 Siemens twix .dat. OUTPUT by extension: .cfl (BART [x, y, slices]), .npy (complex image), .h5 (image,
@@ -109,6 +110,14 @@ own scale, so the best values differ (on the brain scan in data/: csbox 0.002-0.
 """
 
 _OUT_SUFFIXES = (".cfl", ".npy", ".h5", ".png")
+
+
+def _accel(text: str) -> float | Path:
+    """``--accel``: a rate R (a number) or the path of a mask file (``.npz``)."""
+    try:
+        return float(text)
+    except ValueError:
+        return Path(text)
 
 
 def _recon_parser(sub: Any) -> None:
@@ -127,8 +136,9 @@ def _recon_parser(sub: Any) -> None:
     r.add_argument("--coils", type=int, help="coil-compress to N virtual coils (bart cc -p N)")
     r.add_argument("--compression", default="svd", choices=("svd", "geometric"), help="bart cc -S / -G")
     r.add_argument("--slice", type=int, help="reconstruct only this slice (bart slice)")
-    r.add_argument("--accel", type=float,
-                   help="retrospective 2-D Poisson-disc undersampling R (bart poisson)")
+    r.add_argument("--accel", type=_accel,
+                   help="retrospective 2-D Poisson-disc undersampling R (bart poisson), or a mask file "
+                        "(.npz from csbox.sampling.save_mask, e.g. a learned mask)")
     r.add_argument("--calib", type=int, default=24, help="calibration width (ecalib -r; default 24)")
     r.add_argument("--seed", type=int, default=0, help="seed of the Poisson-disc mask")
     r.add_argument("--no-prewhiten", action="store_true", help="ignore the file's noise scan")

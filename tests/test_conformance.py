@@ -414,6 +414,11 @@ def _other_area_cases():
                        ValueError, "lr")],
         "UnrolledISTA": [(lambda: isoi(-1), ValueError, "n_iter"),
                          (lambda: isoi(2, cnn_width=-1), ValueError, "cnn_width")],
+        "UnrolledSENSE": [(lambda: _dps()[1].UnrolledSENSE((8, 8), 0), ValueError, "n_iter"),
+                          (lambda: _dps()[1].UnrolledSENSE((8, 8), 2, lam=-1.0), ValueError, "lam")],
+        "sense_measure": [(lambda: _dps()[1].sense_measure()(__import__("torch").zeros(1, 2, 1, 8, 8),
+                                                              __import__("torch").ones(1, 5, 5)),
+                           ValueError, "mask of shape")],
         **_training_data_cases(),
     }
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from .._validation import check_choice, check_int, check_scalar
 from ..io import RawMRI
 from ..iterative import Result
-from ..sampling import poisson_disc
+from ..sampling import load_mask, poisson_disc
 from . import preprocess
 from .coils import espirit_maps
 from .recon import LAM_L1, LAM_LLR, LAM_TV, cg_sense, l1_wavelet_sense, llr_sense, tv_sense
@@ -123,7 +124,28 @@ def _poisson(shape: tuple[int, ...], accel: float, calib: int, seed: int) -> np.
     return np.broadcast_to(pe[..., None], shape)
 
 
-def _prepare(raw: RawMRI, accel: float | None, calib: int, seed: int, whiten: bool,
+def _retrospective(shape: tuple[int, ...], accel: float | str | Path, calib: int, seed: int,
+                   log: list[str]) -> np.ndarray:
+    """The retrospective mask: Poisson disc of rate ``accel``, or a mask file (``save_mask``'s ``.npz``).
+
+    A file's mask covers the image plane ``shape`` or, for 3-D data, its phase-encoding plane
+    ``shape[:-1]`` (broadcast along the readout).
+    """
+    if isinstance(accel, float):
+        log.append(f"retrospective Poisson-disc undersampling R = {accel:g}, {calib}-sample calibration "
+                   f"(seed {seed})")
+        return _poisson(shape, accel, calib, seed)
+    m = load_mask(accel)
+    if m.shape == tuple(shape[:-1]) and len(shape) == 3:
+        m = np.broadcast_to(m[..., None], shape)
+    if m.shape != tuple(shape):
+        raise ValueError(f"accel: the mask in {accel} has shape {m.shape}, expected {tuple(shape)} "
+                         f"(the scan's image plane)")
+    log.append(f"retrospective undersampling with the mask of {accel} (R = {m.size / max(m.sum(), 1):.3g})")
+    return m
+
+
+def _prepare(raw: RawMRI, accel: float | str | Path | None, calib: int, seed: int, whiten: bool,
              log: list[str], timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Steps 1-3: oversampling, prewhitening and retrospective undersampling of the k-space."""
     k, mask, ca = raw.kspace, raw.mask, raw.coil_axis
@@ -140,11 +162,9 @@ def _prepare(raw: RawMRI, accel: float | None, calib: int, seed: int, whiten: bo
         log.append(f"prewhitened with {raw.noise.shape[1]} noise samples (dwell ratio {ratio:.3g})")
     timings["prewhiten"] = time.perf_counter() - t0
     if accel is not None:
-        pd = _poisson(mask.shape[len(raw.leading):], accel, calib, seed)
-        mask = mask & pd
+        mask = mask & _retrospective(mask.shape[len(raw.leading):], accel, calib, seed, log)
         k = k * np.expand_dims(mask, ca).astype(np.complex64)
-        log.append(f"retrospective Poisson-disc undersampling R = {accel:g}, {calib}-sample calibration "
-                   f"(seed {seed}): {mask.mean():.1%} of k-space kept")
+        log[-1] += f": {mask.mean():.1%} of k-space kept"
     return k, mask
 
 
@@ -177,7 +197,7 @@ def reconstruct_raw(
     *,
     n_coils: int | None = None,
     compression: str = "svd",
-    accel: float | None = None,
+    accel: float | str | Path | None = None,
     calib: int = 24,
     seed: int = 0,
     kernel_width: int = 6,
@@ -205,9 +225,10 @@ def reconstruct_raw(
         Relative weight; default :data:`METHODS[method] <METHODS>` (chosen on the real scan in ``data/``).
     n_coils : int, optional
         Compress to this many virtual coils (``compression``: ``"svd"`` or ``"geometric"``).
-    accel : float, optional
+    accel : float or path, optional
         Retrospective 2-D Poisson-disc undersampling by ``accel >= 1`` with a ``calib``-wide fully
-        sampled centre (``seed``), for experiments on fully sampled data.
+        sampled centre (``seed``), for experiments on fully sampled data; or an ``.npz`` mask file
+        (:func:`csbox.sampling.save_mask`, e.g. a learned mask) of the image plane's shape.
     calib : int, default 24
         Calibration width asked for (ESPIRiT uses the largest fully sampled centred block up to it).
     seed : int
@@ -244,7 +265,7 @@ def reconstruct_raw(
     method = check_choice("method", method, list(METHODS))
     lam = METHODS[method] if lam is None else check_scalar("lam", lam, low=0.0)
     calib = check_int("calib", calib, low=_MIN_CALIB)
-    if accel is not None:
+    if accel is not None and not isinstance(accel, (str, Path)):
         accel = check_scalar("accel", accel, low=1.0)
     if max_iter is not None:
         max_iter = check_int("max_iter", max_iter, low=1)

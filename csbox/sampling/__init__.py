@@ -1,5 +1,6 @@
 """Sampling masks, training images for learned masks (and, with torch, learned sub-sampling)."""
 
+from .mask_io import load_mask, save_mask
 from .masks import (
     cartesian,
     equispaced,
@@ -17,9 +18,11 @@ __all__ = [
     "cartesian",
     "equispaced",
     "image_set",
+    "load_mask",
     "multicoil_set",
     "point_spread_function",
     "poisson_disc",
+    "save_mask",
     "uniform_random",
     "variable_density",
 ]

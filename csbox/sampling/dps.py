@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import time
 import warnings
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,7 @@ from .._validation import (
     check_shape,
 )
 from ..operators import FFT
+from .mask_io import _open_npz, load_mask, save_mask
 
 __all__ = [
     "DPSSampler",
@@ -84,10 +84,13 @@ class DPSSampler(nn.Module):
         Layout of the candidates (e.g. ``(32, 32)`` k-space); masks come out in it.
     seed : int
         Seeds the logit initialisation and the Gumbel noise.
+    fixed : array of bool, shape ``shape``, optional
+        Candidates always sampled (e.g. a fully sampled k-space centre): never drawn, always on in
+        the masks; ``n_samples`` counts the draws besides them (``n_samples + fixed.sum() < N``).
     """
 
     def __init__(self, n_candidates: int, n_samples: int, *, variant: str = "topk",
-                 shape: tuple[int, ...] | None = None, seed: int = 0):
+                 shape: tuple[int, ...] | None = None, seed: int = 0, fixed: np.ndarray | None = None):
         super().__init__()
         n_candidates = check_int("n_candidates", n_candidates, low=2)
         n_samples = check_int("n_samples", n_samples, low=1, high=n_candidates - 1)
@@ -97,15 +100,24 @@ class DPSSampler(nn.Module):
         shape = (n_candidates,) if shape is None else check_shape("shape", shape)
         if math.prod(shape) != n_candidates:
             raise ValueError(f"shape {shape} does not hold {n_candidates} candidates")
+        fixed = np.zeros(shape, bool) if fixed is None else as_numpy_mask("fixed", fixed, shape)
+        if n_samples + int(fixed.sum()) >= n_candidates:
+            raise ValueError(f"n_samples ({n_samples}) plus the {int(fixed.sum())} fixed candidates must be "
+                             f"fewer than n_candidates ({n_candidates})")
         self.n_candidates, self.n_samples, self.variant, self.shape = n_candidates, n_samples, variant, shape
+        self.register_buffer("fixed", torch.as_tensor(fixed.reshape(-1).copy()), persistent=False)
         g = torch.Generator().manual_seed(seed)
         rows = 1 if variant == "topk" else n_samples
         self.logits = nn.Parameter(0.01 * torch.randn(rows, n_candidates, generator=g))
         self._gen = torch.Generator(device="cpu").manual_seed(seed + 1)
 
+    def _free_logits(self) -> torch.Tensor:
+        """The logits with the fixed candidates at ``-inf`` (never drawn)."""
+        return self.logits.masked_fill(self.fixed, float("-inf"))
+
     def distributions(self) -> torch.Tensor:
-        """``softmax(phi)`` per row, ``(rows, N)``."""
-        return torch.softmax(self.logits, dim=-1)
+        """``softmax(phi)`` per row over the candidates that are not fixed, ``(rows, N)``."""
+        return torch.softmax(self._free_logits(), dim=-1)
 
     def entropy(self) -> torch.Tensor:
         """Mean entropy of the row distributions (the penalty term)."""
@@ -120,13 +132,15 @@ class DPSSampler(nn.Module):
         For ``"topk"`` one Gumbel vector serves all draws (sequential Gumbel-max
         without replacement is then the top-``M`` of ``phi + g``) and the sum of
         the ``M`` masked softmaxes has a closed form, computed without a loop.
+        The ``fixed`` candidates are 1 in both.
         """
         tau = check_scalar("tau", tau, low=0.0, low_open=True)
         batch = check_int("batch", batch, low=1)
         dev = self.logits.device
         N, M = self.n_candidates, self.n_samples
+        fixed = self.fixed.to(self.logits.dtype)
         if self.variant == "topk":
-            z = self.logits[0][None, :] + _gumbel((batch, N), self._gen, "cpu").to(dev)
+            z = self._free_logits()[0][None, :] + _gumbel((batch, N), self._gen, "cpu").to(dev)
             order = torch.argsort(z, dim=-1, descending=True)
             rank = torch.argsort(order, dim=-1)
             hard = (rank < M).to(z.dtype)
@@ -139,9 +153,9 @@ class DPSSampler(nn.Module):
             Cp = torch.where(low, torch.exp(torch.where(low, diff, torch.zeros_like(diff))), 0.0).sum(-1)
             mstar = rank.clamp(max=M - 1)
             soft = torch.exp(z / tau - torch.gather(L, -1, mstar)) * torch.gather(Cp, -1, mstar)
-            return hard, soft
+            return hard + fixed, soft + fixed
         g = _gumbel((batch, M, N), self._gen, "cpu").to(dev)
-        taken = torch.zeros(batch, N, dtype=torch.bool, device=dev)
+        taken = self.fixed.expand(batch, N).clone()
         hard = torch.zeros(batch, N, device=dev)
         soft = torch.zeros(batch, N, device=dev)
         for m in range(M):
@@ -150,7 +164,7 @@ class DPSSampler(nn.Module):
             onehot = torch.nn.functional.one_hot(torch.argmax(z, dim=-1), N).to(hard.dtype)
             hard = hard + onehot
             taken = taken | onehot.bool()
-        return hard, soft
+        return hard + fixed, soft + fixed
 
     def forward(self, tau: float, batch: int = 1) -> torch.Tensor:
         """Straight-through mask: hard ``M``-hot values forward, relaxed gradients backward, in ``shape``."""
@@ -163,16 +177,16 @@ class DPSSampler(nn.Module):
         """The trained, deterministic mask as a boolean NumPy array of ``shape``."""
         with torch.no_grad():
             if self.variant == "topk":
-                idx = torch.topk(self.logits[0], self.n_samples).indices
+                idx = torch.topk(self._free_logits()[0], self.n_samples).indices
             else:
-                taken = torch.zeros(self.n_candidates, dtype=torch.bool, device=self.logits.device)
+                taken = self.fixed.clone()
                 picks = []
                 for m in range(self.n_samples):
                     j = int(torch.argmax(self.logits[m].masked_fill(taken, float("-inf"))))
                     picks.append(j)
                     taken[j] = True
                 idx = torch.tensor(picks)
-            mask = np.zeros(self.n_candidates, dtype=bool)
+            mask = self.fixed.cpu().numpy().copy()
             mask[idx.cpu().numpy()] = True
         return mask.reshape(self.shape)
 
@@ -180,7 +194,8 @@ class DPSSampler(nn.Module):
         """Store logits, configuration and the fixed mask in an ``.npz`` file (no pickle)."""
         np.savez(path, logits=self.logits.detach().cpu().numpy(), mask=self.mask_,
                  n_samples=np.int64(self.n_samples), variant=np.array(self.variant),
-                 shape=np.array(self.shape, dtype=np.int64))
+                 shape=np.array(self.shape, dtype=np.int64),
+                 fixed=self.fixed.cpu().numpy().reshape(self.shape))
 
     @classmethod
     def load(cls, path: str | Path) -> DPSSampler:
@@ -190,6 +205,7 @@ class DPSSampler(nn.Module):
             if missing:
                 raise ValueError(f"{path}: not a DPSSampler file (missing {sorted(missing)})")
             logits, shape, variant, M = f["logits"], f["shape"], f["variant"], f["n_samples"]
+            fixed = f["fixed"] if "fixed" in f.files else None
         if logits.dtype.kind != "f" or not np.all(np.isfinite(logits)):
             raise ValueError(f"{path}: logits must be finite real numbers, got dtype {logits.dtype}")
         if shape.dtype.kind not in "iu" or shape.ndim != 1 or np.any(shape <= 0):
@@ -200,7 +216,7 @@ class DPSSampler(nn.Module):
         if logits.ndim != 2 or logits.shape[1] != math.prod(shape):
             raise ValueError(f"{path}: logits of shape {logits.shape} do not match candidate shape {shape}")
         try:
-            s = cls(math.prod(shape), M, variant=variant, shape=shape)
+            s = cls(math.prod(shape), M, variant=variant, shape=shape, fixed=fixed)
         except (TypeError, ValueError) as e:
             raise ValueError(f"{path}: {e}") from None
         if logits.shape[0] != s.logits.shape[0]:
@@ -208,61 +224,6 @@ class DPSSampler(nn.Module):
         with torch.no_grad():
             s.logits.copy_(torch.from_numpy(logits))
         return s
-
-
-def _open_npz(path: str | Path) -> Any:
-    """``np.load`` of an ``.npz`` without pickle; any unreadable file raises ``ValueError`` naming it."""
-    try:
-        f = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(f"{path}: not a readable .npz file ({e})") from None
-    if not hasattr(f, "files"):
-        raise ValueError(f"{path}: expected an .npz archive, found a single .npy array")
-    return f
-
-
-def save_mask(path: str | Path, mask: np.ndarray) -> None:
-    """Save a boolean mask to ``.npz``.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Target file (``numpy.savez`` appends ``.npz`` when missing).
-    mask : array of bool
-        The mask, any shape; another dtype raises ``TypeError``. Stored as the ``mask`` entry.
-    """
-    mask = np.asarray(mask)
-    if mask.dtype != np.bool_:
-        raise TypeError(f"mask must be boolean, got {mask.dtype}")
-    np.savez(path, mask=mask)
-
-
-def load_mask(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Load a boolean mask saved by :func:`save_mask` or :meth:`DPSSampler.save` (no pickle).
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        An ``.npz`` archive with a boolean ``mask`` entry; a missing file raises
-        ``FileNotFoundError``, an unreadable one, a missing entry or another dtype ``ValueError``.
-    shape : tuple of int, optional
-        Expected shape (``ValueError`` when it differs).
-
-    Returns
-    -------
-    numpy.ndarray of bool
-    """
-    with _open_npz(path) as f:
-        if "mask" not in f.files:
-            raise ValueError(f"{path}: no 'mask' array in the file (has {f.files})")
-        mask = f["mask"]
-    if mask.dtype != np.bool_:
-        raise ValueError(f"{path}: mask has dtype {mask.dtype}, expected bool")
-    if shape is not None and tuple(mask.shape) != tuple(shape):
-        raise ValueError(f"{path}: mask has shape {mask.shape}, expected {tuple(shape)}")
-    return mask
 
 
 def _fourier_measure(shape: tuple[int, ...], centered: bool) -> Callable:

@@ -1,6 +1,10 @@
 r"""Unrolled (learned) recovery models for learned sub-sampling, in torch.
 
-:class:`UnrolledISTA` runs ``K`` ISTA iterations on ``y = mask * F x`` with csbox's own
+:class:`UnrolledSENSE` is ``K`` iterations of the FISTA solve of l1-wavelet SENSE that
+:func:`csbox.mri.l1_wavelet_sense` runs (same data normalisation, same relative ``lam``, same
+orthonormal wavelet), differentiable in the sampling mask, so a mask is learned through the
+reconstruction that will be used with it. :class:`UnrolledISTA` runs ``K`` ISTA iterations on
+``y = mask * F x`` with csbox's own
 :class:`~csbox.operators.FFT` applied to torch tensors, learned step sizes and thresholds and
 an optional :class:`ResidualCNN` proximal step, so a :class:`~csbox.sampling.dps.DPSSampler`
 and the model train end to end (:func:`~csbox.sampling.dps.train_dps`).
@@ -14,13 +18,16 @@ ultrasound imaging", IEEE TMI 2020.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
-from .._validation import check_int, check_shape
-from ..operators import FFT
+from .._validation import check_int, check_scalar, check_shape
+from ..operators import FFT, Wavelet
 
-__all__ = ["ResidualCNN", "UnrolledISTA"]
+__all__ = ["ResidualCNN", "UnrolledISTA", "UnrolledSENSE", "sense_measure"]
 
 
 class ResidualCNN(nn.Module):
@@ -118,3 +125,111 @@ class UnrolledISTA(nn.Module):
             if self.prox is not None:
                 x = self.prox[k](x)
         return x
+
+
+def _soft(c: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+    """Complex soft threshold ``c max(1 - t / |c|, 0)``."""
+    return c * torch.clamp(1 - t / torch.clamp(torch.abs(c), min=1e-12), min=0)
+
+
+def _full_mask(mask: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """A per-point ``(batch, ny, nx)`` or per-line ``(batch, ny)`` mask as ``(batch, 1, ny, nx)``."""
+    if mask.ndim == 2 and mask.shape[-1] == shape[0]:
+        mask = mask[:, :, None].expand(-1, -1, shape[1])
+    if tuple(mask.shape[1:]) != tuple(shape):
+        raise ValueError(f"mask of shape {tuple(mask.shape)} fits neither {shape} nor its {shape[0]} lines")
+    return mask[:, None]
+
+
+def sense_measure() -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """The measurement of :func:`~csbox.sampling.dps.train_dps` for :class:`UnrolledSENSE`.
+
+    Training "images" are stacks ``(batch, 2, n_coils, ny, nx)``: fully sampled centred k-space
+    (e.g. :attr:`~csbox.sampling.training_data.MulticoilSet.kspace`) and the coil maps; the
+    measurement is ``(mask ⊙ y, S)`` with ``mask`` per point ``(batch, ny, nx)`` or per
+    phase-encode line ``(batch, ny)``.
+
+    Returns
+    -------
+    callable
+        ``measure(data, mask) -> (masked k-space, maps)``.
+    """
+
+    def measure(data: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        k, maps = data[:, 0], data[:, 1]
+        return _full_mask(mask, tuple(k.shape[-2:])).to(k.dtype) * k, maps
+
+    return measure
+
+
+class UnrolledSENSE(nn.Module):
+    r"""``K`` FISTA iterations of l1-wavelet SENSE, as :func:`csbox.mri.l1_wavelet_sense` runs them, in torch.
+
+    Solves ``min_x 0.5||M F S x - y/s||^2 + lam ||W x||_1`` and returns ``s x`` with
+    ``s = max|S^H F^H M y|`` (the ``*_sense`` normalisation: ``lam`` relative to the zero-filled
+    peak), ``F`` the centred unitary FFT, ``W`` csbox's orthonormal periodized :class:`Wavelet`
+    (on torch), from ``x_0 = 0`` with the step ``1/L``, ``L = max_r sum_c |S_c(r)|^2 >= ||A||^2``:
+
+    .. math:: x_{k+1} = W^H S_{\lambda/L}\big(W(z_k - A^H(A z_k - y/s)/L)\big), \quad
+              z_{k+1} = x_{k+1} + \tfrac{t_k - 1}{t_{k+1}}(x_{k+1} - x_k).
+
+    Every step is differentiable, so the gradient reaches the mask ``M`` (its straight-through
+    relaxation in :func:`~csbox.sampling.dps.train_dps`). No cycle spinning (the evaluation
+    solver's random shifts change its answer little). ``learn_lam=True`` makes ``log lam`` per
+    iteration a parameter; by default there is none and the model only carries the mask's gradient.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Image shape.
+    n_iter : int, default 10
+        Unrolled iterations ``K >= 1``.
+    lam : float, default 0.004
+        Relative l1 weight ``> 0`` (``csbox.mri.LAM_L1``).
+    wavelet : str, default "db4"
+        PyWavelets name, as :func:`csbox.mri.l1_wavelet_sense`.
+    learn_lam : bool, default False
+        Learn one ``lam`` per iteration (initialised at ``lam``).
+    """
+
+    def __init__(self, shape: tuple[int, int], n_iter: int = 10, *, lam: float = 0.004, wavelet: str = "db4",
+                 learn_lam: bool = False):
+        super().__init__()
+        shape = check_shape("shape", shape, ndim=2)
+        self.n_iter = check_int("n_iter", n_iter, low=1)
+        lam = check_scalar("lam", lam, low=0.0, low_open=True)
+        if not isinstance(learn_lam, bool):
+            raise TypeError(f"learn_lam must be True or False, got {learn_lam!r}")
+        self.shape = shape
+        self.F = FFT(shape, centered=True)
+        self.W = Wavelet(shape, wavelet)
+        log_lam = torch.full((self.n_iter,), math.log(lam))
+        # a parameter either way (train_dps's optimiser needs one); frozen unless learned
+        self.log_lam = nn.Parameter(log_lam, requires_grad=learn_lam)
+
+    def forward(self, data: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+        """Images ``(batch, ny, nx)`` from ``data = (mask ⊙ y, maps)``, both ``(batch, C, ny, nx)``.
+
+        ``mask``: ``(batch, ny, nx)`` points or ``(batch, ny)`` phase-encode lines (0/1 or relaxed).
+        """
+        y, maps = data
+        m = _full_mask(mask, self.shape).to(y.dtype)
+
+        def AH(r: torch.Tensor) -> torch.Tensor:
+            return torch.sum(torch.conj(maps) * (self.F.H @ (m * r)), dim=1)
+
+        def A(x: torch.Tensor) -> torch.Tensor:
+            return m * (self.F @ (maps * x[:, None]))
+
+        s = torch.amax(torch.abs(AH(y)), dim=(-2, -1)).detach().clamp(min=1e-12)[:, None, None]
+        y = y / s[:, None]
+        L = torch.amax(torch.sum(torch.abs(maps) ** 2, dim=1), dim=(-2, -1))[:, None, None]
+        x = z = torch.zeros_like(y[:, 0])
+        t = 1.0
+        for k in range(self.n_iter):
+            g = z - AH(A(z) - y) / L
+            x_new = self.W.H @ _soft(self.W @ g, torch.exp(self.log_lam[k]) / L)
+            t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+            z = x_new + ((t - 1) / t_new) * (x_new - x)
+            x, t = x_new, t_new
+        return x * s

@@ -193,3 +193,39 @@ def test_unrolled_ista_is_seeded_and_leaves_the_global_generator():
     assert any(not torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters(), strict=True))
     with pytest.raises(ValueError, match="seed"):
         UnrolledISTA((8, 8), 2, seed=-1)
+
+
+def test_fixed_candidates_always_on_never_drawn(tmp_path):
+    fixed = np.zeros((6, 6), bool)
+    fixed[2:4, 2:4] = True
+    for variant in ("topk", "rowwise"):
+        s = DPSSampler(36, 5, shape=(6, 6), variant=variant, seed=1, fixed=fixed)
+        hard, soft = s.sample(0.5, batch=3)
+        assert np.all(hard.numpy().reshape(3, 6, 6)[:, fixed] == 1)
+        assert np.all(hard.numpy().sum(-1) == 9)
+        assert np.allclose(soft.detach().numpy().sum(-1), 9, atol=1e-4)
+        assert s.mask_[fixed].all() and s.mask_.sum() == 9
+        s.save(tmp_path / "s.npz")
+        np.testing.assert_array_equal(DPSSampler.load(tmp_path / "s.npz").mask_, s.mask_)
+    with pytest.raises(ValueError, match="fixed"):
+        DPSSampler(36, 33, shape=(6, 6), fixed=fixed)
+
+
+def test_unrolled_sense_matches_l1_wavelet_sense_and_passes_gradients():
+    from csbox.mri import birdcage_maps, l1_wavelet_sense
+    from csbox.sampling import image_set, multicoil_set, poisson_disc
+    from csbox.sampling.unrolled import UnrolledSENSE, sense_measure
+
+    d = multicoil_set(image_set(2, (32, 32), seed=0), birdcage_maps((32, 32), 4), seed=0)
+    m = poisson_disc((32, 32), acceleration=3, calib=6, seed=0)
+    net = UnrolledSENSE((32, 32), 30, lam=0.002)
+    data = torch.as_tensor(np.stack([d.kspace, d.maps], 1))
+    mt = torch.as_tensor(np.stack([m, m]).astype(np.float32), dtype=torch.float32).requires_grad_()
+    out = net(sense_measure()(data, mt), mt)
+    ref = l1_wavelet_sense(d.kspace[0] * m, d.maps[0], m, lam=0.002, max_iter=30, cycle_spin=False).x
+    # same problem, same start; the step differs (a bound on ||A||^2 vs power iteration): a few %
+    assert np.linalg.norm(out[0].detach().numpy() - ref) / np.linalg.norm(ref) < 0.05
+    torch.mean(torch.abs(out - torch.as_tensor(d.images)) ** 2).backward()
+    assert torch.isfinite(mt.grad).all() and mt.grad.abs().sum() > 0
+    lines = torch.ones(2, 32)
+    assert net(sense_measure()(data, lines), lines).shape == (2, 32, 32)
