@@ -64,7 +64,8 @@ t_fw = time.perf_counter() - t0
 rec_msp = []
 t0 = time.perf_counter()
 msp = orthogonal_dictionary_learning(
-    Y, max_iter=30, tol=1e-10, seed=1, callback=lambda s: rec_msp.append(dictionary_recovery(D0, s.x))
+    Y, max_iter=30, tol=1e-10, seed=1, check_every=1,
+    callback=lambda s: rec_msp.append(dictionary_recovery(D0, s.x)),
 )
 t_msp = time.perf_counter() - t0
 print(f"online FW : recovery {rec_fw[-1]:.4f} after {T} samples ({len(rec_fw)} steps, {t_fw:.2f} s)")

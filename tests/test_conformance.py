@@ -591,7 +591,8 @@ EXEMPT = {
     # base classes: every concrete subclass has its own case
     "Penalty", "Separable",
     # typed results and records (dataclasses filled by the solvers; the contract tests check them)
-    "ADMMResult", "CGResult", "LSQRResult", "OMPResult", "OTResult", "PDHGResult", "ProxGradResult",
+    "ADMMResult", "CGResult", "InverseResult", "LSQRResult", "OMPResult", "OTResult", "PDHGResult",
+    "ProxGradResult",
     "SBLResult", "SNSResult", "SpectrumResult", "TVResult", "WassersteinResult", "SparseSpectrum",
     "DopplerMaps", "ChannelData", "BatchError", "Failure", "DictionaryResult", "IRSChannel",
     # constants

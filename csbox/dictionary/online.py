@@ -218,9 +218,9 @@ class OnlineOrthogonalDictionary(_Estimator):
 
     Attributes
     ----------
-    dictionary_ : array (n_features, n_components_)
+    dictionary_ : array, shape ``(n_features, n_components_)``
         Atoms in columns, in the namespace of the data.
-    components_ : array (n_components_, n_features)
+    components_ : array, shape ``(n_components_, n_features)``
         Atoms in rows (scikit-learn's layout).
     n_components_ : int
         The number of atoms learnt.

@@ -29,10 +29,10 @@ Semantics shared by both:
   item's index and parameters, the other items run to the end (and are saved),
   and a :class:`BatchError` listing the failed items is raised last.
 
-The package, one concept per module: :mod:`~csbox.distributed.batches` (``map_batches``),
-:mod:`~csbox.distributed.sweeps` (``sweep`` and its JSON-lines log),
-:mod:`~csbox.distributed.failures` (``Failure``, ``BatchError``),
-:mod:`~csbox.distributed.clients` (the ``client`` argument, ``WORKER_ENV``,
+The package, one concept per module: ``csbox.distributed.batches`` (``map_batches``),
+``csbox.distributed.sweeps`` (``sweep`` and its JSON-lines log),
+``csbox.distributed.failures`` (``Failure``, ``BatchError``),
+``csbox.distributed.clients`` (the ``client`` argument, ``WORKER_ENV``,
 ``worker_environment``), and the private
 task loop (``_execute``), chunk sources (``_sources``) and zarr output (``_zarr_store``).
 

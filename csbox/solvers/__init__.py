@@ -9,6 +9,7 @@ stopping rules and :class:`~csbox.iterative.Result` they share live in
 (:mod:`csbox.ot`, :mod:`csbox.sbl`, :mod:`csbox.dictionary`, :mod:`csbox.sparse_wht`).
 """
 
+from ._problem import InverseResult
 from .admm import ADMM, ADMMResult, admm
 from .linear import CG, LSQR, CGResult, LSQRResult, cg, lsqr
 from .pdhg import PDHG, PDHGResult, pdhg
@@ -25,6 +26,7 @@ __all__ = [
     "Backtracking",
     "CGResult",
     "FixedStep",
+    "InverseResult",
     "LSQRResult",
     "PDHGResult",
     "ProxGradResult",
