@@ -9,7 +9,7 @@ The steps are those of a BART user's ``ecalib`` + ``pics`` script, on a
 4. optionally, coil compression to ``n_coils`` virtual coils (:func:`~csbox.mri.coil_compress`);
 5. ESPIRiT maps from the fully sampled k-space centre (or the file's calibration scan);
 6. the reconstruction (:func:`cg_sense`, :func:`l1_wavelet_sense`, :func:`tv_sense`,
-   :func:`llr_sense`) with the scale-aware ``lam`` of :mod:`csbox.mri.recon`;
+   :func:`llr_sense`) with the scale-aware ``lam`` of ``csbox.mri.recon``;
 7. the image set to zero where the maps vanish (outside the object, where the data say nothing
    and a sparsity penalty would only extrapolate), unless ``crop_to_maps=False``.
 
@@ -37,7 +37,7 @@ from .recon import LAM_L1, LAM_LLR, LAM_TV, cg_sense, l1_wavelet_sense, llr_sens
 __all__ = ["METHODS", "RawReconstruction", "reconstruct_raw"]
 
 #: The reconstruction methods of :func:`reconstruct_raw` (and ``csbox recon --method``), with their
-#: default ``lam`` (fractions of the zero-filled image's peak, see :mod:`csbox.mri.recon`).
+#: default ``lam`` (fractions of the zero-filled image's peak, see ``csbox.mri.recon``).
 METHODS: dict[str, float] = {"cg": 0.0, "l1-wavelet": LAM_L1, "tv": LAM_TV, "llr": LAM_LLR}
 
 _MIN_CALIB = 8
@@ -209,7 +209,7 @@ def reconstruct_raw(
     """Reconstruct a Cartesian scan: prewhiten, compress, ESPIRiT, then CG / l1-wavelet / TV / LLR SENSE.
 
     Solves, per slice, ``min_x 0.5||M F S x - y||^2 + lam s R(x)`` with ESPIRiT maps ``S``, the
-    method's penalty ``R`` and ``s = max|S^H F^H M y|`` (``lam`` relative, see :mod:`csbox.mri.recon`);
+    method's penalty ``R`` and ``s = max|S^H F^H M y|`` (``lam`` relative, see ``csbox.mri.recon``);
     the steps are listed in the module docstring. The BART equivalent is ``bart ecalib -m1 -r 24
     ksp sens; bart pics -l1 -r LAM ksp sens img`` (BART scales its data its own way, so the best
     ``lam`` differs between the two).
