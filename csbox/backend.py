@@ -559,6 +559,7 @@ class TVDualKernel:
 
     def __init__(self, b: np.ndarray, axes: tuple[int, ...], lam: float, isotropic: bool, step: float,
                  q0: np.ndarray | None = None):
+        _check_kernel_args(b, axes, lam, isotropic, step)
         self.complex = np.iscomplexobj(b)
         self.dtype = b.dtype
         self.shape = tuple(b.shape)
@@ -708,6 +709,20 @@ class TVDualKernel:
         return 0.5 * fidelity + self.lam * tv, 0.5 * self.bb - 0.5 * xx
 
 
+def _check_kernel_args(b: Any, axes: Any, lam: Any, isotropic: Any, step: Any) -> None:
+    """FGP kernel arguments: negative in-range distinct axes, ``lam >= 0``, ``step > 0``, a bool flag."""
+    ndim = len(getattr(b, "shape", ()))
+    if (not isinstance(axes, tuple) or not axes or len(set(axes)) != len(axes)
+            or any(isinstance(a, bool) or not isinstance(a, int) or not -ndim <= a < 0 for a in axes)):
+        raise ValueError(f"axes must be distinct negative axes of b (ndim {ndim}), got {axes!r}")
+    for name, v, low_ok in (("lam", lam, True), ("step", step, False)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (
+                v == 0 and not low_ok):
+            raise ValueError(f"{name} must be a finite number {'>=' if low_ok else '>'} 0, got {v!r}")
+    if not isinstance(isotropic, bool):
+        raise TypeError(f"isotropic must be a bool, got {type(isotropic).__name__}")
+
+
 def tv_dual_kernel(b: Array, axes: tuple[int, ...], lam: float, isotropic: bool, step: float,
                    q0: Array | None = None) -> TVDualKernel | None:
     """The fused NumPy kernel of FGP's step for ``b``, or None where it does not apply.
@@ -728,6 +743,7 @@ def tv_dual_kernel(b: Array, axes: tuple[int, ...], lam: float, isotropic: bool,
     -------
     TVDualKernel or None
     """
+    _check_kernel_args(b, tuple(axes) if isinstance(axes, (tuple, list)) else axes, lam, isotropic, step)
     if not isinstance(b, np.ndarray) or b.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
         return None
     if q0 is not None and not isinstance(q0, np.ndarray):

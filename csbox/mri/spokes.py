@@ -60,9 +60,15 @@ def golden_subset(n_candidates: int, n_select: int) -> np.ndarray:
     return mask
 
 
+def _check_nufft(A: Any) -> None:
+    if not isinstance(A, NUFFT) or len(A.oshape) != 2:
+        raise TypeError(f"A must be a csbox NUFFT of the candidate spokes (oshape (n_spokes, n_readout)), "
+                        f"got {A!r}")
+
+
 def _check_counts(n_candidates: int, n_select: int) -> tuple[int, int]:
     n_candidates = check_int("n_candidates", n_candidates, low=1)
-    return n_candidates, check_int("n_select", n_select, low=0, high=n_candidates)
+    return n_candidates, check_int("n_select", n_select, low=1, high=n_candidates)  # 0 spokes measure nothing
 
 
 def uniform_subset(n_candidates: int, n_select: int) -> np.ndarray:
@@ -110,6 +116,8 @@ def spoke_measure(A: NUFFT) -> Any:
         mask ``m`` ``(..., n_spokes)`` to the kept samples ``(..., n_spokes, n_readout)``.
     """
 
+    _check_nufft(A)
+
     def measure(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         return m[..., None].to(x.dtype) * (A @ x)
 
@@ -134,6 +142,7 @@ class UnrolledRadial(nn.Module):
 
     def __init__(self, A: NUFFT, weights: np.ndarray, n_iter: int = 4):
         super().__init__()
+        _check_nufft(A)
         self.A = A
         self.register_buffer("w", torch.as_tensor(np.asarray(weights, dtype=np.float32)))
         self.n_iter = check_int("n_iter", n_iter, low=0)
@@ -207,8 +216,8 @@ def train_spoke_selection(
         ``scores`` (name -> ``{"nmse_db", "psnr"}`` on ``val``), ``sampler``, ``models``.
     """
     images = np.asarray(images)
-    if images.ndim != 3 or images.shape[1] != images.shape[2]:
-        raise ValueError(f"images must have shape (n, size, size), got {images.shape}")
+    if images.ndim != 3 or images.shape[1] != images.shape[2] or images.size == 0:
+        raise ValueError(f"images must have shape (n, size, size) with n, size >= 1, got {images.shape}")
     M = check_int("n_candidates", n_candidates, low=2)
     K = check_int("n_select", n_select, low=1, high=M - 1)
     size = images.shape[1]

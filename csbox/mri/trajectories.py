@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_int, check_scalar
+from .._validation import check_bool, check_int, check_scalar
 
 __all__ = ["GOLDEN_ANGLE", "radial", "radial_angles", "spiral", "stack_of_stars"]
 
@@ -44,6 +44,7 @@ def radial_angles(n_spokes: int, golden: bool = True) -> np.ndarray:
         Angles in ``[0, pi)`` radians.
     """
     n_spokes = check_int("n_spokes", n_spokes, low=1)
+    golden = check_bool("golden", golden)
     i = np.arange(n_spokes, dtype=np.float64)
     return np.mod(i * GOLDEN_ANGLE, math.pi) if golden else i * math.pi / n_spokes
 

@@ -67,6 +67,9 @@ def tv_value(Dx: Array, isotropic: bool, stack_axis: int) -> Array:
         0-d real array in ``Dx``'s namespace.
     """
     xp = array_namespace(Dx)
+    if not isinstance(isotropic, bool):
+        raise TypeError(f"isotropic must be a bool, got {type(isotropic).__name__}")
+    stack_axis = check_axes("stack_axis", stack_axis, Dx.ndim)[0]
     if isotropic:
         sq = Dx * Dx if not xp.isdtype(Dx.dtype, "complex floating") else xp.real(xp.conj(Dx) * Dx)
         return xp.sum(xp.sqrt(xp.sum(sq, axis=stack_axis)))
@@ -134,6 +137,12 @@ class FGP(IterativeSolver):
     def __init__(self, b: Array, lam: float, G: Gradient, isotropic: bool, q0: Array | None, **contract: Any):
         super().__init__(**contract)
         xp = array_namespace(b)
+        if not isinstance(G, Gradient):
+            raise TypeError(f"G must be a csbox Gradient operator, got {type(G).__name__}")
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not math.isfinite(lam) or lam < 0:
+            raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+        if not isinstance(isotropic, bool):
+            raise TypeError(f"isotropic must be a bool, got {type(isotropic).__name__}")
         self.xp, self.b, self.lam, self.G, self.iso = xp, b, lam, G, isotropic
         self.stack_axis = -len(G.oshape)
         self.step_size = 1.0 / G.norm_bound

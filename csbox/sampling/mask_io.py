@@ -42,6 +42,8 @@ def save_mask(path: str | Path, mask: np.ndarray) -> None:
     mask = np.asarray(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"mask must be boolean, got {mask.dtype}")
+    if mask.size == 0 or not mask.any():
+        raise ValueError(f"mask must be non-empty with at least one sampled entry, got shape {mask.shape}")
     np.savez(path, mask=mask)
 
 

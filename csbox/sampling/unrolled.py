@@ -40,6 +40,7 @@ class ResidualCNN(nn.Module):
     """
 
     def __init__(self, width: int):
+        width = check_int("width", width, low=1)
         super().__init__()
         self.net = nn.Sequential(
             nn.Conv2d(2, width, 3, padding=1), nn.ReLU(),
