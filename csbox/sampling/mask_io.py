@@ -48,7 +48,7 @@ def save_mask(path: str | Path, mask: np.ndarray) -> None:
 
 
 def load_mask(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Load a boolean mask saved by :func:`save_mask` or :meth:`DPSSampler.save` (no pickle).
+    """Load a boolean mask saved by :func:`save_mask` or by a DPS sampler (no pickle).
 
     Parameters
     ----------

@@ -146,7 +146,7 @@ def sense_measure() -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor
     """The measurement of :func:`~csbox.sampling.dps.train_dps` for :class:`UnrolledSENSE`.
 
     Training "images" are stacks ``(batch, 2, n_coils, ny, nx)``: fully sampled centred k-space
-    (e.g. :attr:`~csbox.sampling.training_data.MulticoilSet.kspace`) and the coil maps; the
+    (e.g. ``MulticoilSet.kspace``) and the coil maps; the
     measurement is ``(mask ⊙ y, S)`` with ``mask`` per point ``(batch, ny, nx)`` or per
     phase-encode line ``(batch, ny)``.
 
@@ -168,7 +168,8 @@ class UnrolledSENSE(nn.Module):
 
     Solves ``min_x 0.5||M F S x - y/s||^2 + lam ||W x||_1`` and returns ``s x`` with
     ``s = max|S^H F^H M y|`` (the ``*_sense`` normalisation: ``lam`` relative to the zero-filled
-    peak), ``F`` the centred unitary FFT, ``W`` csbox's orthonormal periodized :class:`Wavelet`
+    peak), ``F`` the centred unitary FFT, ``W`` csbox's orthonormal periodized
+    :class:`~csbox.operators.Wavelet`
     (on torch), from ``x_0 = 0`` with the step ``1/L``, ``L = max_r sum_c |S_c(r)|^2 >= ||A||^2``:
 
     .. math:: x_{k+1} = W^H S_{\lambda/L}\big(W(z_k - A^H(A z_k - y/s)/L)\big), \quad
