@@ -213,6 +213,12 @@ for label, arg, f in [
 
 
 # ---------------------------------------------------------------------------- DPS
+def _unrolled() -> Any:
+    import csbox.sampling.unrolled as u
+
+    return u
+
+
 def _d() -> Any:
     import csbox.sampling.dps as d
 
@@ -237,7 +243,9 @@ def _bad_npz(kind: str) -> Path:
 def _train(**kw: Any) -> Any:
     d = _d()
     X = kw.pop("X", np.ones((4, 8)))
-    return d.train_dps(d.UnrolledISTA((8,), 1), X, sampler=d.DPSSampler(8, 2), epochs=1, **kw)
+    from csbox.sampling.unrolled import UnrolledISTA
+
+    return d.train_dps(UnrolledISTA((8,), 1), X, sampler=d.DPSSampler(8, 2), epochs=1, **kw)
 
 
 for label, arg, f in [
@@ -252,7 +260,7 @@ for label, arg, f in [
     ("load(truncated)", "bad.npz", lambda: _d().DPSSampler.load(_bad_npz("trunc"))),
     ("load(NaN logits)", "logits", lambda: _d().DPSSampler.load(_bad_npz("nan"))),
     ("load(complex logits)", "logits", lambda: _d().DPSSampler.load(_bad_npz("complex"))),
-    ("UnrolledISTA(n_iter=-1)", "n_iter", lambda: _d().UnrolledISTA((8,), -1)),
+    ("UnrolledISTA(n_iter=-1)", "n_iter", lambda: _unrolled().UnrolledISTA((8,), -1)),
     ("train_dps(lr=-1)", "lr", lambda: _train(lr=-1.0)),
     ("train_dps(batch_size=0)", "batch_size", lambda: _train(batch_size=0)),
     ("train_dps(NaN images)", "train", lambda: _train(X=np.full((4, 8), NAN))),

@@ -22,9 +22,18 @@ YK = np.kron(F1, F2) @ np.where(R.random(56) < 0.1, 1.0, 0.0)
 
 
 def _sv() -> Any:
-    import csbox.solvers as s
+    """One namespace over the families' packages (solvers, penalties, ot, sbl, dictionary, sparse_wht)."""
+    from types import SimpleNamespace
 
-    return s
+    import csbox.dictionary
+    import csbox.ot
+    import csbox.penalties
+    import csbox.sbl
+    import csbox.solvers
+    import csbox.sparse_wht
+
+    mods = (csbox.solvers, csbox.penalties, csbox.ot, csbox.sbl, csbox.dictionary, csbox.sparse_wht)
+    return SimpleNamespace(**{n: getattr(m, n) for m in mods for n in m.__all__})
 
 
 def _A(mat: np.ndarray = M) -> Any:
