@@ -218,6 +218,8 @@ def train_spoke_selection(
     images = np.asarray(images)
     if images.ndim != 3 or images.shape[1] != images.shape[2] or images.size == 0:
         raise ValueError(f"images must have shape (n, size, size) with n, size >= 1, got {images.shape}")
+    if not np.all(np.isfinite(images)):
+        raise ValueError("images contains NaN or Inf")
     M = check_int("n_candidates", n_candidates, low=2)
     K = check_int("n_select", n_select, low=1, high=M - 1)
     size = images.shape[1]
