@@ -138,3 +138,18 @@ def test_lipschitz_bound():
     A = Sense(maps)
     # fully sampled, one map: the bound is the exact max_r sum_c |S_c(r)|^2
     assert abs(A.lipschitz() - LinearOperator.lipschitz(A, max_iter=2000, tol=1e-12)) < 0.05 * A.lipschitz()
+
+
+def test_coil_batch_matches_all_coils(backend):
+    # coil batches of 3 of 7 coils (uneven last batch): forward, adjoint and normal equal the unbatched ones
+    for shape in ((16, 12), (9, 12)):
+        maps, mask = _maps(shape, n_coils=7), _mask(shape)
+        A, B = Sense(maps, mask), Sense(maps, mask, coil_batch=3)
+        x = backend.randn(shape, complex=True, seed=4)
+        y = A @ x
+        for got, ref in ((B @ x, y), (B.H @ y, A.H @ y), (B.normal() @ x, A.normal() @ x)):
+            err = float(np.linalg.norm(_np(got - ref)))
+            assert err <= 10 * backend.rtol * float(np.linalg.norm(_np(ref)))
+        dottest(B, xp=backend.xp, device=backend.device, dtype=backend.real)
+    with pytest.raises(ValueError, match="coil_batch"):
+        Sense(_maps((8, 8)), coil_batch=0)
