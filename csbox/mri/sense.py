@@ -70,8 +70,8 @@ class Sense(LinearOperator):
         Apply the maps and FFTs ``coil_batch`` coils at a time (``>= 1``; default all at once).
         The normal operator (what CG and FISTA iterate) and the adjoint then never hold more than
         ``coil_batch`` coil images; the forward still returns all coils. The cost: one pass per
-        batch instead of one batched FFT, measured +2 to +15 % per iteration at 16-32 coils,
-        320^2 and 160x160x64 on 2 cores (``benchmarks/bench_sense_scale.py``).
+        batch instead of one batched FFT (not yet measured reliably: at 16 coils, 320^2 one run
+        showed no peak-memory gain; ``benchmarks/bench_sense_scale.py --coil-batch K`` measures it).
 
     Notes
     -----
