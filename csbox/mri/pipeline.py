@@ -257,6 +257,22 @@ def reconstruct_raw(
     >>> image.shape, maps.shape
     ((128, 128), (16, 128, 128))
     """
+    method, lam, calib, accel, max_iter = _check_options(raw, method, lam, calib, accel, max_iter)
+    log: list[str] = []
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    k, mask = _prepare(raw, accel, calib, check_int("seed", seed), prewhiten, log, timings)
+    k, kc = _compress(raw, k, n_coils, compression, calib, log, timings)
+    out = _run_slices(raw, k, kc, mask, method, lam, calib, kernel_width, max_iter, crop_to_maps, progress,
+                      timings)
+    timings["total"] = time.perf_counter() - t_start
+    log.append(f"ESPIRiT maps (calibration up to {calib}, kernel {kernel_width}); {method} SENSE, "
+               f"lam = {lam:g} of max|A^H y|" + ("; image zeroed outside the maps" if crop_to_maps else ""))
+    return RawReconstruction(out[0], out[1], mask, method, lam, timings, log, out[2])
+
+
+def _check_options(raw: Any, method: Any, lam: Any, calib: Any, accel: Any, max_iter: Any) -> tuple:
+    """:func:`reconstruct_raw`'s checks: a Cartesian ``RawMRI``, the method, and its numbers."""
     if not isinstance(raw, RawMRI):
         raise TypeError(f"raw must be a csbox.io.RawMRI (from a reader), got {type(raw).__name__}")
     if raw.header.trajectory != "cartesian" or raw.trajectory is not None:
@@ -269,10 +285,12 @@ def reconstruct_raw(
         accel = check_scalar("accel", accel, low=1.0)
     if max_iter is not None:
         max_iter = check_int("max_iter", max_iter, low=1)
-    log: list[str] = []
-    timings: dict[str, float] = {}
-    t_start = time.perf_counter()
-    k, mask = _prepare(raw, accel, calib, check_int("seed", seed), prewhiten, log, timings)
+    return method, lam, calib, accel, max_iter
+
+
+def _compress(raw: RawMRI, k: np.ndarray, n_coils: int | None, compression: str, calib: int, log: list[str],
+              timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Step 4: ``n_coils`` virtual coils, and the calibration scan that still fits ``k`` (or None)."""
     kc = raw.calibration
     if kc is not None and raw.header.oversampling_removed is False and kc.shape != k.shape:
         kc = None  # the oversampled calibration scan no longer fits: calibrate on the data
@@ -280,15 +298,10 @@ def reconstruct_raw(
     if n_coils is not None:
         cc = preprocess.coil_compress(k, n_coils, method=compression, calib=calib, coil_axis=raw.coil_axis)
         k = np.asarray(cc[0], dtype=np.complex64)
-        kc = None
+        kc = None  # the calibration scan has the physical coils
         log.append(f"coil compression ({compression}): {raw.n_coils} -> {n_coils} virtual coils")
     timings["coil_compress"] = time.perf_counter() - t0
-    out = _run_slices(raw, k, kc, mask, method, lam, calib, kernel_width, max_iter, crop_to_maps, progress,
-                      timings)
-    timings["total"] = time.perf_counter() - t_start
-    log.append(f"ESPIRiT maps (calibration up to {calib}, kernel {kernel_width}); {method} SENSE, "
-               f"lam = {lam:g} of max|A^H y|" + ("; image zeroed outside the maps" if crop_to_maps else ""))
-    return RawReconstruction(out[0], out[1], mask, method, lam, timings, log, out[2])
+    return k, kc
 
 
 def _run_slices(raw: RawMRI, k: np.ndarray, kc: np.ndarray | None, mask: np.ndarray, method: str, lam: float,

@@ -427,12 +427,20 @@ def train_dps(
     total = epochs * math.ceil(len(X) / batch_size)
     bar = _progress_bar(progress, total, "dps" if sampler is not None else "fixed-mask")
     batches = _Batches(X, T, batch_size, measure, loss_fn, dev, tau, total, entropy_weight)
-    score = None
-    if val is not None and targets is None:
-        def score() -> float:
-            final = sampler.mask_ if sampler is not None else np.asarray(mask)
-            return evaluate(model, val, final, centered=centered, measure=measure)["nmse_db"]
+    score = (None if val is None or targets is not None
+             else _val_score(model, val, sampler, mask, centered, measure))
     return _fit_epochs(batches, model, sampler, fixed, opt, sched, rng, bar, epochs, lr, score)
+
+
+def _val_score(model: nn.Module, val: np.ndarray, sampler: DPSSampler | None, mask: Any, centered: bool,
+               measure: Callable) -> Callable[[], float]:
+    """The validation NMSE (dB) of the current mask (the sampler's top-k, or the fixed ``mask``)."""
+
+    def score() -> float:
+        final = sampler.mask_ if sampler is not None else np.asarray(mask)
+        return evaluate(model, val, final, centered=centered, measure=measure)["nmse_db"]
+
+    return score
 
 
 def _fit_epochs(batches: _Batches, model: nn.Module, sampler: DPSSampler | None, fixed: torch.Tensor | None,

@@ -649,22 +649,12 @@ def kron_sbl(
     _check_signal(y)
     noise_var = _check_noise(noise_var)
     prunes, betas = _kron_hyper(method, prune, coupling, len(mats))
-    return _KronSBL(
-        mats,
-        y,
-        method=method,
-        noise_var=noise_var,
-        prunes=prunes,
-        betas=betas,
-        inner_tol=check_scalar("inner_tol", inner_tol, low=0.0),
-        inner_max_iter=check_int("inner_max_iter", inner_max_iter, low=1),
-        max_iter=max_iter,
-        tol=tol,
-        check_every=check_every,
-        callback=callback,
-        progress=progress,
-        stop=stop,
-    ).solve()
+    inner = {"inner_tol": check_scalar("inner_tol", inner_tol, low=0.0),
+             "inner_max_iter": check_int("inner_max_iter", inner_max_iter, low=1)}
+    contract = {"max_iter": max_iter, "tol": tol, "check_every": check_every, "callback": callback,
+                "progress": progress, "stop": stop}
+    return _KronSBL(mats, y, method=method, noise_var=noise_var, prunes=prunes, betas=betas,
+                    **inner, **contract).solve()
 
 
 def _flat_active(actives: list[np.ndarray], Ns: list[int]) -> np.ndarray:
