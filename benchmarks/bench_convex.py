@@ -126,17 +126,7 @@ def bench_mri() -> None:
         print("  BART: not installed, skipped")
     else:
         with tempfile.TemporaryDirectory() as d:
-            ksp = np.zeros(img.shape, np.complex64)
-            ksp[A.mask] = y
-            _write_cfl(os.path.join(d, "k"), ksp[:, :, None, None])
-            _write_cfl(os.path.join(d, "s"), np.ones((*img.shape, 1, 1), np.complex64))
-            env = dict(os.environ, OMP_NUM_THREADS="2")
-            files = [os.path.join(d, "k"), os.path.join(d, "s"), os.path.join(d, "x")]
-            # BART divides the data by its own scale s before solving; its lambda then acts on
-            # the scaled problem: 0.5||Ax' - y/s||^2 + lam_b TV(x'), x = s x', i.e. lam = s lam_b.
-            probe = subprocess.run([bart, "pics", "-d4", "-i", "1", "-R", f"T:3:0:{lam}", *files],
-                                   check=True, env=env, capture_output=True, text=True)
-            scale = float(re.search(r"Inverse scaling of the data: (\S+)", probe.stdout + probe.stderr)[1])
+            env, files, scale = _bart_tv_inputs(bart, d, img, A, y, lam)
             lam_b = lam / scale
             cmd = [bart, "pics", "-d0", "-i", str(4 * N_ITER), "-R", f"T:3:0:{lam_b}", *files]
             t0 = time.perf_counter()
@@ -151,6 +141,24 @@ def bench_mri() -> None:
               f"PSNR csbox ADMM - BART ({4 * N_ITER} iterations each): "
               f"{psnrs['csbox ADMM'] - psnr(xb, img):+.2f} dB")
     print(f"  PSNR after {4 * N_ITER} iterations: " + ", ".join(f"{k} {v:.2f} dB" for k, v in psnrs.items()))
+
+
+def _bart_tv_inputs(bart, d, img, A, y, lam):
+    """Single-coil k-space and unit maps as .cfl in ``d``; BART's data scale ``s`` from one probe run.
+
+    BART divides the data by its own scale s before solving; its lambda then acts on the scaled
+    problem: 0.5||Ax' - y/s||^2 + lam_b TV(x'), x = s x', i.e. lam = s lam_b.
+    """
+    ksp = np.zeros(img.shape, np.complex64)
+    ksp[A.mask] = y
+    _write_cfl(os.path.join(d, "k"), ksp[:, :, None, None])
+    _write_cfl(os.path.join(d, "s"), np.ones((*img.shape, 1, 1), np.complex64))
+    env = dict(os.environ, OMP_NUM_THREADS="2")
+    files = [os.path.join(d, "k"), os.path.join(d, "s"), os.path.join(d, "x")]
+    probe = subprocess.run([bart, "pics", "-d4", "-i", "1", "-R", f"T:3:0:{lam}", *files],
+                           check=True, env=env, capture_output=True, text=True)
+    scale = float(re.search(r"Inverse scaling of the data: (\S+)", probe.stdout + probe.stderr)[1])
+    return env, files, scale
 
 
 def _bart_pics(bart, d, lam_b, n_iter, env):
@@ -185,15 +193,7 @@ def bench_admm_vs_bart(n_iter: int = 200) -> None:
         print("  BART: not installed, skipped")
         return
     with tempfile.TemporaryDirectory() as d:
-        ksp = np.zeros(img.shape, np.complex64)
-        ksp[A.mask] = y
-        _write_cfl(os.path.join(d, "k"), ksp[:, :, None, None])
-        _write_cfl(os.path.join(d, "s"), np.ones((*img.shape, 1, 1), np.complex64))
-        env = dict(os.environ, OMP_NUM_THREADS="2")
-        files = [os.path.join(d, "k"), os.path.join(d, "s"), os.path.join(d, "x")]
-        probe = subprocess.run([bart, "pics", "-d4", "-i", "1", "-R", f"T:3:0:{lam}", *files],
-                               check=True, env=env, capture_output=True, text=True)
-        scale = float(re.search(r"Inverse scaling of the data: (\S+)", probe.stdout + probe.stderr)[1])
+        env, _, scale = _bart_tv_inputs(bart, d, img, A, y, lam)
         t1 = min(_bart_pics(bart, d, lam / scale, 1, env) for _ in range(2))
         tn = _bart_pics(bart, d, lam / scale, n_iter, env)
         xb = scale * np.reshape(_read_cfl(os.path.join(d, "x")), img.shape)
