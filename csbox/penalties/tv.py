@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_axes, check_int
+from .._validation import check_axes, check_bool, check_int, check_scalar
 from ..backend import Array, array_namespace, device, tv_dual_kernel
 from ..iterative import IterativeSolver, Result
 from ..linop import LinearOperator
@@ -67,8 +67,7 @@ def tv_value(Dx: Array, isotropic: bool, stack_axis: int) -> Array:
         0-d real array in ``Dx``'s namespace.
     """
     xp = array_namespace(Dx)
-    if not isinstance(isotropic, bool):
-        raise TypeError(f"isotropic must be a bool, got {type(isotropic).__name__}")
+    isotropic = check_bool("isotropic", isotropic)
     stack_axis = check_axes("stack_axis", stack_axis, Dx.ndim)[0]
     if isotropic:
         sq = Dx * Dx if not xp.isdtype(Dx.dtype, "complex floating") else xp.real(xp.conj(Dx) * Dx)
@@ -139,10 +138,7 @@ class FGP(IterativeSolver):
         xp = array_namespace(b)
         if not isinstance(G, Gradient):
             raise TypeError(f"G must be a csbox Gradient operator, got {type(G).__name__}")
-        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not math.isfinite(lam) or lam < 0:
-            raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-        if not isinstance(isotropic, bool):
-            raise TypeError(f"isotropic must be a bool, got {type(isotropic).__name__}")
+        lam, isotropic = check_scalar("lam", lam, low=0.0), check_bool("isotropic", isotropic)
         self.xp, self.b, self.lam, self.G, self.iso = xp, b, lam, G, isotropic
         self.stack_axis = -len(G.oshape)
         self.step_size = 1.0 / G.norm_bound
