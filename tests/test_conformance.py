@@ -532,7 +532,36 @@ LATE_CASES = {
                      (lambda: _tvk()[0](np.ones((4, 4)), (-1,), 0.1, "x", 0.2), TypeError, "isotropic")],
     "ResidualCNN": [(lambda: _dps()[1].ResidualCNN(0), ValueError, "width"),
                     (lambda: _dps()[1].ResidualCNN(2.5), TypeError, "width")],
+    # learned trajectories (issue 31): more cases in tests/mri/test_learned_trajectory.py
+    "TrajectoryNUFFT": [(lambda: _lt().TrajectoryNUFFT((8, 8), np.zeros((3, 2))), TypeError, "coords")],
+    "nufft": [(lambda: _lt().nufft(_torch().ones(8, 8), _torch().full((3, 2), float("inf"))), ValueError,
+               "NaN or Inf")],
+    "RadialTrajectory": [(lambda: _lt().RadialTrajectory(32, 4, smax=0.0), ValueError, "smax")],
+    "UnrolledNUFFTSENSE": [(lambda: _lt().UnrolledNUFFTSENSE((8, 8), 4, lam=-1.0), ValueError, "lam")],
+    "train_trajectory": [(lambda: _lt().train_trajectory(np.ones((2, 8, 6)), np.ones((2, 1, 8, 6)), 4),
+                          ValueError, "images")],
+    "save_trajectory": [(lambda: _smp().save_trajectory("unused.npz", np.ones((3, 3)), (8, 8)), ValueError,
+                         "coords")],
+    "load_trajectory": [(lambda: _smp().load_trajectory("missing-trajectory.npz"), FileNotFoundError, "")],
 }
+
+
+def _smp():
+    import csbox.sampling as smp
+
+    return smp
+
+
+def _lt():
+    import csbox.mri.learned_trajectory as lt
+
+    return lt
+
+
+def _torch():
+    import torch
+
+    return torch
 
 
 def _tvk():
@@ -592,7 +621,8 @@ EXEMPT = {
     "ADMMResult", "CGResult", "InverseResult", "LSQRResult", "OMPResult", "OTResult", "PDHGResult",
     "ProxGradResult",
     "SBLResult", "SNSResult", "SpectrumResult", "TVResult", "WassersteinResult", "SparseSpectrum",
-    "DopplerMaps", "ChannelData", "BatchError", "Failure", "DictionaryResult", "IRSChannel",
+    "TrajectoryResult", "DopplerMaps", "ChannelData", "BatchError", "Failure", "DictionaryResult",
+    "IRSChannel",
     # constants
     "C0", "C_SOUND", "WORKER_ENV", "__version__", "FILES", "GOLDEN_ANGLE", "TRAIN_SOURCES", "TEST_SOURCES",
     # a type alias (``Array = Any``) and data holders: the example-file record, the simulated MRI scan

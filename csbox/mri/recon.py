@@ -51,11 +51,22 @@ LAM_LLR = 0.004
 
 
 def _operator(kspace: Array, maps: Array, mask: Any, ndim: int | None,
-              coil_batch: int | None = None) -> Sense:
-    """The SENSE operator for ``kspace``; ``mask=None``: sampled where any coil is non-zero."""
+              coil_batch: int | None = None, coords: Any = None) -> Sense:
+    """The SENSE operator for ``kspace``; ``mask=None``: sampled where any coil is non-zero.
+
+    With ``coords`` (non-Cartesian) there is no mask: ``kspace`` is ``(n_coils, *coords.shape[:-1])``.
+    """
     kspace = check_array("kspace", kspace, min_ndim=2)
     maps = check_array("maps", maps, min_ndim=2)
     d = maps.ndim - 1 if ndim is None else check_int("ndim", ndim, low=1)
+    if coords is not None:
+        if mask is not None:
+            raise ValueError("give mask (Cartesian) or coords (non-Cartesian), not both")
+        A = Sense(maps, coords=coords, ndim=d, coil_batch=coil_batch)
+        if tuple(kspace.shape) != A.oshape:
+            raise ValueError(f"kspace has shape {tuple(kspace.shape)}, expected {A.oshape} (n_coils, "
+                             f"*coords.shape[:-1]) for these maps and coords")
+        return A
     probe = Sense(maps, ndim=d)
     if tuple(kspace.shape[max(0, kspace.ndim - len(probe.oshape)):]) != probe.oshape:
         raise ValueError(f"kspace has shape {tuple(kspace.shape)}, expected (..., {probe.n_coils}, "
@@ -74,9 +85,9 @@ def _operator(kspace: Array, maps: Array, mask: Any, ndim: int | None,
 
 
 def _checked(lam: Any, kspace: Array, maps: Array, mask: Any, ndim: int | None,
-             coil_batch: int | None = None) -> tuple[float, Sense]:
+             coil_batch: int | None = None, coords: Any = None) -> tuple[float, Sense]:
     """The penalty weight checked (``>= 0``) and the SENSE operator of every reconstruction here."""
-    return check_scalar("lam", lam, low=0.0), _operator(kspace, maps, mask, ndim, coil_batch)
+    return check_scalar("lam", lam, low=0.0), _operator(kspace, maps, mask, ndim, coil_batch, coords)
 
 
 def _data_scale(A: Sense, kspace: Array) -> float:
@@ -120,6 +131,7 @@ def cg_sense(
     ndim: int | None = None,
     normalize: bool = True,
     coil_batch: int | None = None,
+    coords: Array | None = None,
     max_iter: int = 30,
     tol: float | None = 1e-6,
     x0: Array | None = None,
@@ -147,6 +159,11 @@ def cg_sense(
     coil_batch : int, optional
         Apply the maps and FFTs this many coils at a time (:class:`~csbox.mri.Sense`'s
         ``coil_batch``): less memory, a few per cent more time. Default all coils at once.
+    coords : array, shape ``(..., 2 or 3)``, optional
+        Non-Cartesian k-space locations in grid units (:class:`~csbox.operators.NUFFT`); then
+        ``kspace`` is ``(n_coils, *coords.shape[:-1])`` and ``mask`` must be None. E.g. a radial
+        trajectory (:func:`~csbox.mri.radial`) or a learned one
+        (:func:`~csbox.mri.learned_trajectory.train_trajectory`).
 
     Returns
     -------
@@ -171,7 +188,7 @@ def cg_sense(
     >>> bool(err < 0.1)
     True
     """
-    lam, A = _checked(lam, kspace, maps, mask, ndim, coil_batch)
+    lam, A = _checked(lam, kspace, maps, mask, ndim, coil_batch, coords)
     pens = [Tikhonov(lam)] if lam > 0 else []
     return _solve(A, kspace, pens, "cg", normalize, x0, max_iter=max_iter, tol=tol, callback=callback,
                   progress=progress)
@@ -189,6 +206,7 @@ def l1_wavelet_sense(
     ndim: int | None = None,
     normalize: bool = True,
     coil_batch: int | None = None,
+    coords: Array | None = None,
     max_iter: int = 100,
     tol: float | None = None,
     x0: Array | None = None,
@@ -223,8 +241,8 @@ def l1_wavelet_sense(
         Seed of the cycle-spinning shifts.
     normalize : bool, default True
         ``lam`` relative to ``max|A^H y|`` (the data normalised, the image rescaled; module docstring).
-    coil_batch : int, optional
-        As in :func:`cg_sense`.
+    coil_batch, coords : optional
+        As in :func:`cg_sense` (``coords``: non-Cartesian samples).
 
     Returns
     -------
@@ -237,7 +255,7 @@ def l1_wavelet_sense(
     D. Liang, B. Liu, J. Wang, L. Ying, "Accelerating SENSE using compressed
     sensing", MRM 62:1574-1584 (2009).
     """
-    lam, A = _checked(lam, kspace, maps, mask, ndim, coil_batch)
+    lam, A = _checked(lam, kspace, maps, mask, ndim, coil_batch, coords)
     d = A.ndim_image
     W = Wavelet(A.ishape, wavelet, level, axes=tuple(range(len(A.ishape) - d, len(A.ishape))))
     pen = L1(lam).in_basis(W, cycle_spin=cycle_spin, seed=seed)
@@ -254,6 +272,7 @@ def tv_sense(
     ndim: int | None = None,
     normalize: bool = True,
     coil_batch: int | None = None,
+    coords: Array | None = None,
     solver: str = "admm",
     max_iter: int = 50,
     tol: float | None = None,
@@ -276,8 +295,8 @@ def tv_sense(
         TV weight ``>= 0``, a fraction of ``max|A^H y|`` (absolute with ``normalize=False``).
     normalize : bool, default True
         As in :func:`l1_wavelet_sense`.
-    coil_batch : int, optional
-        As in :func:`cg_sense`.
+    coil_batch, coords : optional
+        As in :func:`cg_sense` (``coords``: non-Cartesian samples).
     solver : {"admm", "pdhg", "fista", "auto"}, default "admm"
         Passed to :func:`csbox.reconstruct` (``"cg"`` raises ``ValueError``: TV is not quadratic).
     max_iter, tol, x0, callback, progress
@@ -299,7 +318,7 @@ def tv_sense(
     coils. Iterative image reconstruction using a total variation constraint",
     MRM 57:1086-1098 (2007).
     """
-    lam, A = _checked(lam, kspace, maps, mask, ndim, coil_batch)
+    lam, A = _checked(lam, kspace, maps, mask, ndim, coil_batch, coords)
     pen = TV(lam, axes=tuple(range(-A.ndim_image, 0)))
     return _solve(A, kspace, [pen], solver, normalize, x0, max_iter=max_iter, tol=tol, callback=callback,
                   progress=progress, **options)

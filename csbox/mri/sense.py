@@ -324,8 +324,15 @@ class Sense(LinearOperator):
         smooth maps the bound is within a few per cent of the power-iteration
         estimate (``LinearOperator.lipschitz(A)``), so ``1 / L`` steps stay safe
         and nearly as long. Unit-norm ESPIRiT maps give 1. The keywords are
-        accepted for compatibility and unused.
+        accepted for compatibility and unused on Cartesian operators.
+
+        Non-Cartesian (``coords``): the NUFFT is not unitary (``||F||^2`` grows with the
+        sample density, e.g. ~ ``n_spokes`` at the centre of a radial trajectory), so the bound
+        does not hold; the power iteration of :meth:`LinearOperator.lipschitz` is used instead,
+        raised by 1 % to stay above ``||A||^2`` (it approaches it from below).
         """
+        if self._nufft is not None:
+            return 1.01 * super().lipschitz(max_iter=max_iter, tol=tol, seed=seed, xp=xp, device=device)
         if "bound" not in self._lipschitz:
             host = to_numpy(self.maps)
             d = self.ndim_image

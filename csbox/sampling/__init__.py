@@ -1,6 +1,6 @@
 """Sampling masks, training images for learned masks (and, with torch, learned sub-sampling)."""
 
-from .mask_io import load_mask, save_mask
+from .mask_io import load_mask, load_trajectory, save_mask, save_trajectory
 from .masks import (
     cartesian,
     equispaced,
@@ -19,10 +19,12 @@ __all__ = [
     "equispaced",
     "image_set",
     "load_mask",
+    "load_trajectory",
     "multicoil_set",
     "point_spread_function",
     "poisson_disc",
     "save_mask",
+    "save_trajectory",
     "uniform_random",
     "variable_density",
 ]

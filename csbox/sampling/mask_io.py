@@ -1,4 +1,8 @@
-"""Sampling masks on disk: ``.npz`` archives read without pickle (no torch needed).
+"""Sampling masks and trajectories on disk: ``.npz`` archives read without pickle (no torch needed).
+
+:func:`save_trajectory` / :func:`load_trajectory` do the same for non-Cartesian k-space
+coordinates (``coords`` and the ``image_shape`` they are scaled for), e.g. a trajectory learned by
+:func:`csbox.mri.learned_trajectory.train_trajectory`, read back for ``Sense(maps, coords=...)``.
 
 :func:`save_mask` writes a boolean mask as the ``mask`` entry of an ``.npz`` archive;
 :func:`load_mask` reads it back (from such a file or from :meth:`csbox.sampling.dps.DPSSampler.save`'s)
@@ -13,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_mask", "save_mask"]
+from .._validation import check_coords, check_shape
+
+__all__ = ["load_mask", "load_trajectory", "save_mask", "save_trajectory"]
 
 
 def _open_npz(path: str | Path) -> Any:
@@ -27,6 +33,16 @@ def _open_npz(path: str | Path) -> Any:
     if not hasattr(f, "files"):
         raise ValueError(f"{path}: expected an .npz archive, found a single .npy array")
     return f
+
+
+def _entry(f: Any, key: str, path: str | Path) -> np.ndarray:
+    """Entry ``key`` of an open archive; a missing one or one that would need pickle raises ``ValueError``."""
+    if key not in f.files:
+        raise ValueError(f"{path}: no {key!r} array in the file (has {f.files})")
+    try:
+        return f[key]
+    except ValueError as e:  # object arrays: numpy refuses them without pickle
+        raise ValueError(f"{path}: entry {key!r} cannot be read without pickle ({e})") from None
 
 
 def save_mask(path: str | Path, mask: np.ndarray) -> None:
@@ -63,11 +79,58 @@ def load_mask(path: str | Path, shape: tuple[int, ...] | None = None) -> np.ndar
     numpy.ndarray of bool
     """
     with _open_npz(path) as f:
-        if "mask" not in f.files:
-            raise ValueError(f"{path}: no 'mask' array in the file (has {f.files})")
-        mask = f["mask"]
+        mask = _entry(f, "mask", path)
     if mask.dtype != np.bool_:
         raise ValueError(f"{path}: mask has dtype {mask.dtype}, expected bool")
     if shape is not None and tuple(mask.shape) != tuple(shape):
         raise ValueError(f"{path}: mask has shape {mask.shape}, expected {tuple(shape)}")
     return mask
+
+
+def save_trajectory(path: str | Path, coords: Any, image_shape: tuple[int, ...]) -> None:
+    """Save a non-Cartesian trajectory (k-space coordinates in grid units) to ``.npz``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Target file (``numpy.savez`` appends ``.npz`` when missing).
+    coords : array, shape ``(..., d)``
+        Sample locations in grid units, inside ``[-n/2, n/2]`` per axis (the convention of
+        :class:`csbox.operators.NUFFT`; checked here). Stored as the float64 ``coords`` entry.
+    image_shape : tuple of int
+        The image shape ``n`` the coordinates are scaled for (``d`` sizes), stored as ``image_shape``.
+    """
+    shape = check_shape("image_shape", image_shape)
+    c = check_coords(coords, shape)
+    np.savez(path, coords=c, image_shape=np.asarray(shape, dtype=np.int64))
+
+
+def load_trajectory(path: str | Path, image_shape: tuple[int, ...] | None = None) -> tuple[np.ndarray, tuple]:
+    """Load a trajectory saved by :func:`save_trajectory` (no pickle).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An ``.npz`` archive with float ``coords`` and integer ``image_shape`` entries; a missing
+        file raises ``FileNotFoundError``, an unreadable one or a missing/invalid entry ``ValueError``.
+    image_shape : tuple of int, optional
+        Expected image shape (``ValueError`` when the file's differs).
+
+    Returns
+    -------
+    coords : numpy.ndarray of float64, shape ``(..., d)``
+        Ready for ``Sense(maps, coords=coords)`` or :class:`~csbox.operators.NUFFT`.
+    image_shape : tuple of int
+    """
+    with _open_npz(path) as f:
+        coords, stored = _entry(f, "coords", path), _entry(f, "image_shape", path)
+    if stored.dtype.kind not in "iu" or stored.ndim != 1 or not 1 <= stored.size <= 3 or np.any(stored < 1):
+        raise ValueError(f"{path}: image_shape must be 1-3 positive integers, got {stored!r}")
+    shape = tuple(int(s) for s in stored)
+    if image_shape is not None and tuple(image_shape) != shape:
+        raise ValueError(f"{path}: trajectory is for images of shape {shape}, expected {tuple(image_shape)}")
+    try:
+        c = check_coords(coords, shape)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{path}: {e}") from None
+    return c, shape
