@@ -95,7 +95,7 @@ def test_radial_trajectory_starts_at_golden_angle_spokes_within_limits():
     np.testing.assert_allclose(traj().detach().numpy(), radial(10, 64), atol=1e-12)
     assert float(traj.penalty().detach()) == pytest.approx(0.0, abs=1e-20)
     lim = traj.limits()
-    assert lim["max_step"] == pytest.approx(0.5) <= lim["gmax"]  # 2x oversampled spokes
+    assert lim["max_step"] == pytest.approx(0.5) and lim["max_step"] <= lim["gmax"]  # 2x oversampled spokes
     assert lim["max_slew"] < 1e-9
     with torch.no_grad():
         traj.coef[0, 3] += 5.0  # a sharp bump: faster than the gradient limit allows
