@@ -10,8 +10,10 @@ variable-density law. Evaluation is the ordinary :func:`csbox.mri.l1_wavelet_sen
 iterations, cycle spinning) on the held-out images with the best ``lam`` of a small grid per
 scheme, at equal sample counts against :func:`~csbox.sampling.poisson_disc` and
 :func:`~csbox.sampling.variable_density` with the same calibration centre, at R = 4 and 8.
-Radial rows: golden-angle spokes vs learned spoke angles (``csbox.mri.learned_trajectory`` when it
-is installed), reconstructed the same way with ``Sense(maps, coords=...)``.
+Radial rows: golden-angle spokes vs a trajectory learned by
+:func:`csbox.mri.learned_trajectory.train_trajectory` (spoke angles and smooth readouts under gradient
+and slew limits, through unrolled NUFFT-SENSE) with equal readout counts ``round(pi n / (2 R))``,
+both reconstructed by ``l1_wavelet_sense(..., coords=)`` from samples simulated at the trajectory.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ DESCRIPTION = "Multi-coil k-space masks learned through l1-wavelet SENSE vs Pois
 
 _FULL = {"shape": (64, 64), "n_coils": 8, "n_train": 384, "n_test": 12, "calib": 8, "epochs": 3,
          "batch_size": 8, "n_iter": 10, "lam_train": 0.0005, "lams": (0.00025, 0.0005, 0.001, 0.002),
-         "max_iter": 100, "rates": (4, 8)}
+         "max_iter": 100, "rates": (4, 8), "traj_epochs": 1, "traj_iter": 20, "traj_lam": 0.00025,
+         "traj_lr": 0.3, "traj_batch": 2, "lams_radial": (0.0001, 0.00025, 0.0005)}
 _QUICK = {"shape": (32, 32), "n_coils": 4, "n_train": 24, "n_test": 2, "calib": 6, "epochs": 1,
           "batch_size": 8, "n_iter": 5, "lam_train": 0.0005, "lams": (0.0005, 0.002), "max_iter": 40,
-          "rates": (4, 8)}
+          "rates": (4, 8), "traj_epochs": 1, "traj_iter": 5, "traj_lam": 0.00025, "traj_lr": 0.3,
+          "traj_batch": 2, "lams_radial": (0.00025,)}
 
 
 def datasets(cfg: dict, seed: int = 0) -> tuple[Any, Any]:
@@ -150,16 +154,57 @@ def sense_psnr(test: Any, mask: np.ndarray, lams: tuple[float, ...], max_iter: i
     return {"psnr": per_lam[best], "lam": best, "psnr_per_lam": {str(k): v for k, v in per_lam.items()}}
 
 
-def _radial_rows(cfg: dict) -> dict:
-    """The radial keys: not computed here until learned spoke angles land (``learned_trajectory``)."""
-    try:
-        from ..mri import learned_trajectory  # noqa: F401
-    except ImportError:
-        reason = ("csbox.mri.learned_trajectory (learned spoke angles, issue 31 item 1-2b) is not "
-                  "installed in this csbox; no radial rows")
-        return {"learned_radial": None, "golden_angle": None, "radial_note": reason}
-    return {"learned_radial": None, "golden_angle": None,
-            "radial_note": "learned_trajectory found; this demo does not call it yet"}
+def radial_psnr(test: Any, coords: np.ndarray, lams: tuple[float, ...], max_iter: int, seed: int = 0) -> dict:
+    """Held-out mean PSNR of :func:`csbox.mri.l1_wavelet_sense` with ``coords=`` per ``lam``; the best one.
+
+    The samples are simulated at ``coords`` from each held-out image and its maps (``Sense(maps,
+    coords=)``) with 1 % complex noise (of the samples' rms) drawn from ``seed``: the same noise
+    for every trajectory of the same size.
+    """
+    from ..mri import Sense, l1_wavelet_sense
+
+    data = []
+    rng = np.random.default_rng(seed)
+    for S, x in zip(test.maps, test.images, strict=True):
+        y = Sense(S, coords=coords) @ x
+        rms = np.sqrt(np.mean(np.abs(y) ** 2))
+        noise = (rng.standard_normal(y.shape) + 1j * rng.standard_normal(y.shape)) / np.sqrt(2)
+        data.append(y + 0.01 * rms * noise)
+    per_lam = {}
+    for lam in lams:
+        vals = [psnr(np.abs(l1_wavelet_sense(y, S, coords=coords, lam=lam, max_iter=max_iter).x), np.abs(x),
+                     peak=1.0) for y, S, x in zip(data, test.maps, test.images, strict=True)]
+        per_lam[lam] = float(np.mean(vals))
+    best = max(per_lam, key=per_lam.get)
+    return {"psnr": per_lam[best], "lam": best, "psnr_per_lam": {str(k): v for k, v in per_lam.items()}}
+
+
+def radial_rows(train: Any, test: Any, cfg: dict, seed: int = 0) -> dict:
+    """Learned trajectories vs golden-angle spokes at each rate: ``n_spokes = round(pi n / (2 R))``.
+
+    ``R`` is relative to the ``pi n / 2`` spokes of a Nyquist-sampled radial scan. The trajectory is
+    learned by :func:`csbox.mri.learned_trajectory.train_trajectory` (golden-angle start, angles
+    and smooth readouts, gradient/slew penalties) and both are reconstructed by the same
+    :func:`radial_psnr`.
+    """
+    from ..mri.learned_trajectory import train_trajectory
+
+    n = cfg["shape"][0]
+    rows: dict = {}
+    for R in cfg["rates"]:
+        spokes = max(2, round(np.pi * n / (2 * R)))
+        t = time.perf_counter()
+        res = train_trajectory(train.images, train.maps, spokes, epochs=cfg["traj_epochs"],
+                               n_iter=cfg["traj_iter"], lam=cfg["traj_lam"], lr=cfg["traj_lr"],
+                               batch_size=cfg["traj_batch"], seed=seed)
+        row: dict = {"spokes": spokes, "train_s": time.perf_counter() - t, "train_loss": res.history["loss"],
+                     "limits": res.limits, "coords": res.coords, "golden_coords": res.initial}
+        for name, k in (("learned_radial", res.coords), ("golden_angle", res.initial)):
+            row[name] = {**radial_psnr(test, k, cfg["lams_radial"], cfg["max_iter"], seed), "spokes": spokes}
+            print(f"{name:<20}{R:>3}{spokes:>9}{row[name]['psnr']:>9.2f}{row[name]['lam']:>9g}")
+        row["learned_minus_golden_db"] = row["learned_radial"]["psnr"] - row["golden_angle"]["psnr"]
+        rows[R] = row
+    return rows
 
 
 def compute(quick: bool = False, seed: int = 0) -> dict:
@@ -185,7 +230,12 @@ def compute(quick: bool = False, seed: int = 0) -> dict:
     first = out[f"R={cfg['rates'][0]}"]
     for key in ("learned_cartesian", "poisson_disc", "variable_density"):
         out[key] = first[key]["psnr"]  # the headline keys: the first rate (R = 4)
-    out.update(_radial_rows(cfg))
+    print(f"\n{'radial scheme':<20}{'R':>3}{'spokes':>9}{'PSNR dB':>9}{'lam':>9}")
+    for R, row in radial_rows(train, test, cfg, seed).items():
+        out[f"R={R}"]["radial"] = row
+    first = out[f"R={cfg['rates'][0]}"]["radial"]
+    for key in ("learned_radial", "golden_angle"):
+        out[key] = first[key]["psnr"]
     out["figure"]["recons"] = _example_recons(test, out["figure"], cfg)
     out["seconds"] = time.perf_counter() - t0
     return out
@@ -209,7 +259,7 @@ def plot(data: dict, out_dir: Path) -> Path:
     f = data["figure"]
     names = ("learned_cartesian", "poisson_disc", "variable_density")
     rates = data["config"]["rates"]
-    fig, axes = plt.subplots(len(rates) + 1, 4, figsize=(13, 3.3 * (len(rates) + 1)), layout="constrained")
+    fig, axes = plt.subplots(len(rates) + 2, 4, figsize=(13, 3.3 * (len(rates) + 2)), layout="constrained")
     for i, R in enumerate(rates):
         axes[i, 0].axis("off")
         axes[i, 0].text(0.05, 0.5, f"R = {R}\nheld-out PSNR\n(l1-wavelet SENSE,\nbest lam)", fontsize=11)
@@ -218,6 +268,7 @@ def plot(data: dict, out_dir: Path) -> Path:
             ax.set_title(f"{name}: {data[f'R={R}'][name]['psnr']:.2f} dB", fontsize=9)
             ax.set_xlabel("k_x (index)")
             ax.set_ylabel("k_y (index)")
+    _plot_trajectories(axes[len(rates)], data)
     h = axes[-1, 0].imshow(np.abs(f["truth"]), cmap="gray", vmin=0, vmax=1)
     axes[-1, 0].set_title("held-out image (truth)")
     for ax, name in zip(axes[-1, 1:], names, strict=True):
@@ -233,9 +284,23 @@ def plot(data: dict, out_dir: Path) -> Path:
     return save(fig, Path(out_dir) / "learned_sampling.png")
 
 
+def _plot_trajectories(axes: Any, data: dict) -> None:
+    """Golden-angle and learned trajectories at the first two rates (every readout as a line)."""
+    panels = [(R, name) for R in data["config"]["rates"][:2] for name in ("golden_angle", "learned_radial")]
+    for ax, (R, name) in zip(axes, panels, strict=False):
+        row = data[f"R={R}"]["radial"]
+        k = row["golden_coords" if name == "golden_angle" else "coords"]
+        for spoke in k:
+            ax.plot(spoke[:, 1], spoke[:, 0], lw=0.7)
+        ax.set_aspect("equal")
+        ax.set_title(f"{name}, R = {R} ({row['spokes']} readouts): {row[name]['psnr']:.2f} dB", fontsize=9)
+        ax.set_xlabel("k_x (1/FOV)")
+        ax.set_ylabel("k_y (1/FOV)")
+
+
 def run(out_dir: Path, quick: bool = False) -> dict:
     """Learn, evaluate, save the figure and the masks (``learned_mask_R*.npz``); return the metrics."""
-    from ..sampling import save_mask
+    from ..sampling import save_mask, save_trajectory
 
     data = compute(quick)
     out_dir = Path(out_dir)
@@ -243,4 +308,6 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     plot(data, out_dir)
     for R in data["config"]["rates"]:
         save_mask(out_dir / f"learned_mask_R{R}.npz", np.asarray(data["figure"][f"R{R} learned_cartesian"]))
+        save_trajectory(out_dir / f"learned_trajectory_R{R}.npz", data[f"R={R}"]["radial"]["coords"],
+                        data["config"]["shape"])
     return strip_arrays(data)

