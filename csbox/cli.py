@@ -98,6 +98,7 @@ Reconstruct a Cartesian multi-coil scan, as BART's `ecalib` + `pics` do:
   csbox recon meas.dat img.h5 --method cg             ~ bart pics -l2 (CG-SENSE, no regulariser)
   csbox recon scan.h5 img.npy --accel 6 --calib 24    retrospective Poisson disc (experiments)
   csbox recon scan.h5 img.npy --accel mask.npz        retrospective undersampling with a saved mask
+  csbox recon scan.h5 img.npy --accel traj.npz        resampled along a saved (e.g. learned) trajectory
 
 INPUT (by extension, then content): BART .cfl/.hdr ([x, y, z, coil]), ISMRMRD/MRD .h5, fastMRI .h5,
 Siemens twix .dat. OUTPUT by extension: .cfl (BART [x, y, slices]), .npy (complex image), .h5 (image,
@@ -113,7 +114,7 @@ _OUT_SUFFIXES = (".cfl", ".npy", ".h5", ".png")
 
 
 def _accel(text: str) -> float | Path:
-    """``--accel``: a rate R (a number) or the path of a mask file (``.npz``)."""
+    """``--accel``: a rate R (a number) or the path of a mask or trajectory file (``.npz``)."""
     try:
         return float(text)
     except ValueError:
@@ -137,8 +138,9 @@ def _recon_parser(sub: Any) -> None:
     r.add_argument("--compression", default="svd", choices=("svd", "geometric"), help="bart cc -S / -G")
     r.add_argument("--slice", type=int, help="reconstruct only this slice (bart slice)")
     r.add_argument("--accel", type=_accel,
-                   help="retrospective 2-D Poisson-disc undersampling R (bart poisson), or a mask file "
-                        "(.npz from csbox.sampling.save_mask, e.g. a learned mask)")
+                   help="retrospective 2-D Poisson-disc undersampling R (bart poisson), a mask file "
+                        "(.npz from csbox.sampling.save_mask, e.g. a learned mask) or a trajectory file "
+                        "(.npz from csbox.sampling.save_trajectory: the coil images resampled by NUFFT)")
     r.add_argument("--calib", type=int, default=24, help="calibration width (ecalib -r; default 24)")
     r.add_argument("--seed", type=int, default=0, help="seed of the Poisson-disc mask")
     r.add_argument("--no-prewhiten", action="store_true", help="ignore the file's noise scan")

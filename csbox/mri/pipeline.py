@@ -29,7 +29,7 @@ import numpy as np
 from .._validation import check_choice, check_int, check_scalar
 from ..io import RawMRI
 from ..iterative import Result
-from ..sampling import load_mask, poisson_disc
+from ..sampling import load_mask, load_trajectory, poisson_disc
 from . import preprocess
 from .coils import espirit_maps
 from .recon import LAM_L1, LAM_LLR, LAM_TV, cg_sense, l1_wavelet_sense, llr_sense, tv_sense
@@ -168,12 +168,45 @@ def _prepare(raw: RawMRI, accel: float | str | Path | None, calib: int, seed: in
     return k, mask
 
 
-def _solve(method: str, k: np.ndarray, maps: np.ndarray, mask: np.ndarray, lam: float,
-           max_iter: int | None, progress: bool) -> Result:
-    """One slice's reconstruction by ``method``."""
+def _is_trajectory(accel: Any) -> bool:
+    """Whether ``accel`` names a trajectory file (``save_trajectory``'s ``.npz``: a ``coords`` entry)."""
+    if not isinstance(accel, (str, Path)):
+        return False
+    try:
+        with np.load(accel, allow_pickle=False) as f:
+            return "coords" in getattr(f, "files", ())
+    except (OSError, ValueError):
+        return False  # load_mask reports the unreadable file
+
+
+def _trajectory(accel: str | Path, plane: tuple[int, ...], method: str, log: list[str]) -> np.ndarray:
+    """The coordinates of the trajectory file ``accel`` for images of shape ``plane``."""
+    coords, _ = load_trajectory(accel, plane)
+    if method == "llr":
+        raise ValueError("accel: a trajectory file needs method 'cg', 'l1-wavelet' or 'tv', not 'llr'")
+    log.append(f"retrospective non-Cartesian sampling along the trajectory of {accel} "
+               f"({coords.size // coords.shape[-1]} samples): the fully sampled coil images resampled by "
+               "the NUFFT; ESPIRiT from the Cartesian centre (as a separate calibration scan)")
+    return coords
+
+
+def _resample(ks: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """One slice's samples at ``coords``: the NUFFT of its coil images (centred unitary IFFT of ``ks``)."""
+    from ..operators import FFT, NUFFT
+
+    plane = ks.shape[1:]
+    images = FFT(plane, centered=True).H @ ks.astype(np.complex128)
+    return NUFFT(plane, coords) @ images
+
+
+def _solve(method: str, k: np.ndarray, maps: np.ndarray, mask: np.ndarray | None, lam: float,
+           max_iter: int | None, progress: bool, coords: np.ndarray | None = None) -> Result:
+    """One slice's reconstruction by ``method`` (non-Cartesian with ``coords``, ``mask`` unused)."""
     kw: dict[str, Any] = {"lam": lam, "progress": progress}
     if max_iter is not None:
         kw["max_iter"] = max_iter
+    if coords is not None:
+        kw["coords"], mask = coords, None
     if method == "cg":
         return cg_sense(k, maps, mask, **kw)
     if method == "l1-wavelet":
@@ -228,7 +261,10 @@ def reconstruct_raw(
     accel : float or path, optional
         Retrospective 2-D Poisson-disc undersampling by ``accel >= 1`` with a ``calib``-wide fully
         sampled centre (``seed``), for experiments on fully sampled data; or an ``.npz`` mask file
-        (:func:`csbox.sampling.save_mask`, e.g. a learned mask) of the image plane's shape.
+        (:func:`csbox.sampling.save_mask`, e.g. a learned mask) of the image plane's shape; or a
+        trajectory file (:func:`csbox.sampling.save_trajectory`, e.g. a learned trajectory): the
+        fully sampled coil images are resampled along it by the NUFFT and reconstructed with
+        ``coords=`` (``cg``, ``l1-wavelet``, ``tv``), ESPIRiT still from the Cartesian centre.
     calib : int, default 24
         Calibration width asked for (ESPIRiT uses the largest fully sampled centred block up to it).
     seed : int
@@ -261,10 +297,12 @@ def reconstruct_raw(
     log: list[str] = []
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
-    k, mask = _prepare(raw, accel, calib, check_int("seed", seed), prewhiten, log, timings)
+    traj = _is_trajectory(accel)
+    k, mask = _prepare(raw, None if traj else accel, calib, check_int("seed", seed), prewhiten, log, timings)
+    coords = _trajectory(accel, tuple(k.shape[raw.coil_axis + 1:]), method, log) if traj else None
     k, kc = _compress(raw, k, n_coils, compression, calib, log, timings)
     out = _run_slices(raw, k, kc, mask, method, lam, calib, kernel_width, max_iter, crop_to_maps, progress,
-                      timings)
+                      timings, coords)
     timings["total"] = time.perf_counter() - t_start
     log.append(f"ESPIRiT maps (calibration up to {calib}, kernel {kernel_width}); {method} SENSE, "
                f"lam = {lam:g} of max|A^H y|" + ("; image zeroed outside the maps" if crop_to_maps else ""))
@@ -306,8 +344,9 @@ def _compress(raw: RawMRI, k: np.ndarray, n_coils: int | None, compression: str,
 
 def _run_slices(raw: RawMRI, k: np.ndarray, kc: np.ndarray | None, mask: np.ndarray, method: str, lam: float,
                 calib: int, kernel_width: int, max_iter: int | None, crop: bool, progress: bool,
-                timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray, list[Result]]:
-    """Steps 5-7 for every index of the leading axes."""
+                timings: dict[str, float], coords: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, list[Result]]:
+    """Steps 5-7 for every index of the leading axes (``coords``: resampled along a trajectory)."""
     from tqdm.auto import tqdm
 
     lead = k.shape[: raw.coil_axis]
@@ -322,7 +361,9 @@ def _run_slices(raw: RawMRI, k: np.ndarray, kc: np.ndarray | None, mask: np.ndar
             t_maps += time.perf_counter() - t0
             bar.update(1)
             t0 = time.perf_counter()
-            res = _solve(method, ks, maps, ms, lam, max_iter, False)
+            if coords is not None:
+                ks = _resample(ks, coords)
+            res = _solve(method, ks, maps, ms, lam, max_iter, False, coords)
             x = np.asarray(res.x, dtype=np.complex64)
             if crop:
                 x = x * (np.sum(np.abs(maps) ** 2, axis=0) > 0)

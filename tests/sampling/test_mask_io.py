@@ -42,6 +42,23 @@ def test_recon_accepts_a_mask_file(tmp_path):
     assert main(argv) != 0  # the wrong shape is refused with a one-line message
 
 
+def test_recon_accepts_a_trajectory_file(tmp_path):
+    from csbox.mri import radial
+    from csbox.sampling import save_trajectory
+
+    n = 40
+    k = shepp_logan_kspace((n, n), 6, seed=0).kspace
+    write_cfl(tmp_path / "ksp", np.transpose(k, (2, 1, 0))[:, :, None, :])
+    save_trajectory(tmp_path / "traj.npz", radial(40, 2 * n), (n, n))
+    out = tmp_path / "img.npy"
+    argv = ["recon", str(tmp_path / "ksp.cfl"), str(out), "--method", "cg", "--iter", "5",
+            "--accel", str(tmp_path / "traj.npz"), "--calib", "16", "--no-progress"]
+    assert main(argv) == 0
+    meta = json.loads((tmp_path / "img.npy.json").read_text())
+    assert any("trajectory of" in s and "traj.npz" in s for s in meta["steps"])
+    assert np.load(out).shape == (n, n)
+
+
 def test_reconstruct_raw_mask_file_equals_the_array(tmp_path):
     from csbox.io import read_cfl  # noqa: F401  (the reader of the cfl input, through the CLI)
     from csbox.mri import reconstruct_raw
