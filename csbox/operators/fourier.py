@@ -27,6 +27,7 @@ from ..backend import (
     fftshift,
     ifftn,
     ifftshift,
+    is_numpy,
 )
 from ..linop import LinearOperator
 from .basic import Restriction, _mask_to_numpy
@@ -189,6 +190,8 @@ class PartialFourier(LinearOperator):
         self.axes = axes_t
         super().__init__(shape, (*lead, int(host.sum())), "complex128")
         self._mask_cache = ArrayCache(host)
+        even = not any(n % 2 for n in mshape)
+        self._folded = _FoldedShifts(shape, axes_t, host) if centered and even else None
 
     @property
     def acceleration(self) -> float:
@@ -196,9 +199,13 @@ class PartialFourier(LinearOperator):
         return self.mask.size / float(self.mask.sum())
 
     def _apply(self, x: Array) -> Array:
+        if self._folded is not None:
+            return self._folded.apply(x)
         return self.restrict._apply(self.fft._apply(x))
 
     def _adjoint(self, y: Array) -> Array:
+        if self._folded is not None:
+            return self._folded.adjoint(y)
         return self.fft._adjoint(self.restrict._adjoint(y))
 
     def _column_norms(self, **_: Any) -> np.ndarray:
@@ -211,6 +218,34 @@ class PartialFourier(LinearOperator):
 
     def _make_normal(self) -> LinearOperator:
         return _MaskedNormal(self)
+
+
+class _FoldedShifts:
+    """``M F_c`` and its adjoint with the centring shifts folded into the gather (even sizes).
+
+    With ``h = n / 2`` on an axis of even size ``n``, ``(F_c x)[k] = (-1)^u (F x)[u]`` for
+    ``u = (k + h) mod n``: sampling the centred spectrum at ``k`` is sampling the plain one at
+    ``u`` times a sign. So ``M F_c x = s * (F x)[u]`` and ``(M F_c)^H y = F^H scatter_u(s * y)``:
+    one FFT and one gather (or scatter) of the samples, no ``fftshift``/``ifftshift`` copies of
+    the whole array (two of them per application otherwise).
+    """
+
+    def __init__(self, shape: tuple[int, ...], axes: tuple[int, ...], mask: np.ndarray):
+        sizes = mask.shape
+        k = np.nonzero(mask)  # centred positions, in increasing flat (C) order
+        u = [(ki + n // 2) % n for ki, n in zip(k, sizes, strict=True)]
+        self.gather = Restriction(sizes, np.ravel_multi_index(u, sizes))
+        self.fft = FFT(shape, axes)
+        sign = np.where(sum(u) % 2 == 0, 1.0, -1.0)
+        self.sign = ArrayCache(sign)
+
+    def apply(self, x: Array) -> Array:
+        k = self.gather._apply(self.fft._apply(x))
+        return k * self.sign.like(k, dtype=k.dtype)
+
+    def adjoint(self, y: Array) -> Array:
+        y = self.fft._as_out_dtype(y)
+        return self.fft._adjoint(self.gather._adjoint(y * self.sign.like(y, dtype=y.dtype)))
 
 
 class _MaskedNormal(LinearOperator):
@@ -240,7 +275,10 @@ class _MaskedNormal(LinearOperator):
     def _apply(self, x: Array) -> Array:
         xp = array_namespace(x)
         k = self.fft._apply(x)
-        k = xp.where(self.mask.like(k), k, xp.zeros_like(k))
+        if is_numpy(xp):  # k is the FFT's own output: masked in place, no zeros and no copy
+            np.multiply(k, self.mask.like(k), out=k)
+        else:
+            k = xp.where(self.mask.like(k), k, xp.zeros_like(k))
         return self.fft._adjoint(k)
 
     _adjoint = _apply
