@@ -279,8 +279,9 @@ def plot(data: dict, out_dir: Path) -> Path:
         ax.set_xlabel("x (pixel)")
         ax.set_ylabel("y (pixel)")
     fig.colorbar(h, ax=axes[-1, :], fraction=0.02, label="|x|")
-    fig.suptitle("k-space masks learned through l1-wavelet SENSE (DPS) vs Poisson disc and variable density, "
-                 "equal samples, same calibration centre")
+    fig.suptitle("Sampling learned through l1-wavelet SENSE: Cartesian masks (DPS) vs Poisson disc and "
+                 "variable density (equal samples, same centre); trajectories vs golden-angle spokes "
+                 "(equal readouts)")
     return save(fig, Path(out_dir) / "learned_sampling.png")
 
 
