@@ -419,27 +419,14 @@ def _simulate(images: torch.Tensor, maps: torch.Tensor, T: TrajectoryNUFFT, nois
 
 
 def train_trajectory(
-    images: Any,
-    maps: Any,
-    n_spokes: int,
-    *,
-    free: bool = True,
-    n_ctrl: int = 8,
-    gmax: float | None = None,
-    smax: float | None = None,
-    n_iter: int = 20,
-    lam: float = 0.00025,
-    epochs: int = 1,
-    batch_size: int = 2,
-    lr: float = 0.3,
-    penalty_weight: float = 100.0,
-    noise: float = 0.01,
-    seed: int = 0,
+    images: Any, maps: Any, n_spokes: int, *, free: bool = True, n_ctrl: int = 8, gmax: float | None = None,
+    smax: float | None = None, n_iter: int = 20, lam: float = 0.00025, epochs: int = 1, batch_size: int = 2,
+    lr: float = 0.3, penalty_weight: float = 100.0, noise: float = 0.01, seed: int = 0,
     progress: bool = False,
 ) -> TrajectoryResult:
     """Learn radial spoke angles (and free smooth readouts) through unrolled l1-wavelet NUFFT-SENSE.
 
-    Minimises ``E ||s x_K(k) - x||^2 / ||x||^2 + penalty_weight P(k)`` over the trajectory ``k``
+    Minimises ``E ||x_K(k) - x||^2 / ||x||^2 + penalty_weight P(k)`` over the trajectory ``k``
     (:class:`RadialTrajectory`, golden-angle start) with Adam, the data simulated at the current
     ``k`` from the fully sampled training images and maps with complex noise, ``x_K`` the
     :class:`UnrolledNUFFTSENSE` output.
@@ -452,12 +439,8 @@ def train_trajectory(
         Their coil maps.
     n_spokes : int
         Spokes of the trajectory.
-    free : bool, default True
-        Learn smooth readout displacements as well as the angles.
-    n_ctrl : int, default 8
-        Control points per spoke of the displacements (:class:`RadialTrajectory`).
-    gmax, smax : float, optional
-        Readout gradient-amplitude and slew limits (:class:`RadialTrajectory`'s defaults).
+    free, n_ctrl, gmax, smax
+        As :class:`RadialTrajectory` (``free``: learn smooth readout displacements too).
     n_iter, lam
         :class:`UnrolledNUFFTSENSE` steps and relative l1 weight.
     epochs, batch_size, lr
@@ -467,72 +450,81 @@ def train_trajectory(
         ``lr`` 0.3) were chosen on the demo's 64x64 8-coil training set at R = 8: with 192 steps,
         +0.3 dB over golden angle at 48 steps of 4 images with 10 unrolled steps and lr 0.05,
         +0.9 dB at 144 steps of 4 with 20 steps and lr 0.2, +2.2 dB with these (held-out images).
-    penalty_weight : float
-        Weight ``>= 0`` of the hardware-limit penalty.
-    noise : float
-        Complex noise, as a fraction of the samples' rms.
-    seed : int
-        Shuffling and noise seed.
-    progress : bool
-        A tqdm bar over the steps.
+    penalty_weight, noise, seed, progress
+        Weight ``>= 0`` of the penalty; complex noise as a fraction of the samples' rms; the
+        shuffling and noise seed; a tqdm bar over the steps.
 
     Returns
     -------
     TrajectoryResult
     """
-    # single precision: the NUFFT of training runs at eps 1e-4, and the FFTs are twice as fast
-    x_all = torch.as_tensor(np.asarray(images)).to(torch.complex64)
-    s_all = torch.as_tensor(np.asarray(maps)).to(torch.complex64)
-    if x_all.ndim != 3 or x_all.shape[1] != x_all.shape[2]:
-        raise ValueError(f"images must have shape (n_images, n, n), got {tuple(x_all.shape)}")
-    if s_all.ndim != 4 or s_all.shape[0] != x_all.shape[0] or s_all.shape[2:] != x_all.shape[1:]:
-        raise ValueError(f"maps must have shape ({x_all.shape[0]}, n_coils, n, n), got {tuple(s_all.shape)}")
+    x_all, s_all = _training_set(images, maps)
     n = int(x_all.shape[-1])
-    batch_size = check_int("batch_size", batch_size, low=1)
-    epochs = check_int("epochs", epochs, low=1)
+    batch_size, epochs = check_int("batch_size", batch_size, low=1), check_int("epochs", epochs, low=1)
     lr = check_scalar("lr", lr, low=0.0, low_open=True)
     penalty_weight = check_scalar("penalty_weight", penalty_weight, low=0.0)
     noise = check_scalar("noise", noise, low=0.0)
-    seed = check_seed("seed", seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    gen = torch.Generator().manual_seed(seed)
     traj = RadialTrajectory(n, n_spokes, free=free, n_ctrl=n_ctrl, gmax=gmax, smax=smax)
     model = UnrolledNUFFTSENSE((n, n), n_iter, lam=lam)
     initial = traj().detach().numpy().copy()
-    # Adam moves each parameter ~lr per step: lr grid units for the displacements, the same
-    # displacement at the spoke's end (lr / (n/2) radians) for the angles
-    groups = [{"params": [traj.theta], "lr": lr / (n / 2)}]
-    if free:
-        groups.append({"params": [traj.coef], "lr": lr})
-    opt = torch.optim.Adam(groups)
-    gen = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    hist: dict = {"loss": [], "penalty": []}
     steps = [b for _ in range(epochs) for b in np.array_split(rng.permutation(len(x_all)),
                                                                max(1, len(x_all) // batch_size))]
-    # cosine decay of the step to 0: large early moves, then settling (constant steps oscillate)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=len(steps), eta_min=0.0)
+    opt, sched = _optimizer(traj, lr, n, free, len(steps))
+    hist: dict = {"loss": [], "penalty": []}
     bar = _bar(len(steps), progress)
     for idx in steps:
         idx_t = torch.as_tensor(idx)
         x, S = x_all[idx_t], s_all[idx_t]
         T = TrajectoryNUFFT((n, n), traj())
         rec = model(_simulate(x, S, T, noise, gen), S, T)
-        err = torch.sum(torch.abs(rec - x) ** 2, dim=(-2, -1)) / torch.sum(torch.abs(x) ** 2, dim=(-2, -1))
+        err = torch.mean(torch.sum(torch.abs(rec - x) ** 2, dim=(-2, -1))
+                         / torch.sum(torch.abs(x) ** 2, dim=(-2, -1)))
         pen = traj.penalty()
-        loss = torch.mean(err) + penalty_weight * pen
         opt.zero_grad()
-        loss.backward()
+        (err + penalty_weight * pen).backward()
         opt.step()
         sched.step()
-        hist["loss"].append(float(torch.mean(err).detach()))
+        hist["loss"].append(float(err.detach()))
         hist["penalty"].append(float(pen.detach()))
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{hist['loss'][-1]:.4f}")
     if bar is not None:
         bar.close()
     with torch.no_grad():
         k = np.clip(traj().numpy(), -n / 2, n / 2)
     return TrajectoryResult(coords=k, initial=initial, history=hist, limits=traj.limits())
+
+
+def _training_set(images: Any, maps: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``(N, n, n)`` and maps ``(N, C, n, n)`` checked, as complex64 tensors.
+
+    Single precision: the training NUFFT runs at ``eps = 1e-4``, and the FFTs are twice as fast.
+    """
+    x_all = torch.as_tensor(np.asarray(images)).to(torch.complex64)
+    s_all = torch.as_tensor(np.asarray(maps)).to(torch.complex64)
+    if x_all.ndim != 3 or x_all.shape[1] != x_all.shape[2] or x_all.shape[0] == 0:
+        raise ValueError(f"images must have shape (n_images >= 1, n, n), got {tuple(x_all.shape)}")
+    if s_all.ndim != 4 or s_all.shape[0] != x_all.shape[0] or s_all.shape[2:] != x_all.shape[1:]:
+        raise ValueError(f"maps must have shape ({x_all.shape[0]}, n_coils, n, n), got {tuple(s_all.shape)}")
+    for name, v in (("images", x_all), ("maps", s_all)):
+        if not bool(torch.all(torch.isfinite(torch.view_as_real(v)))):
+            raise ValueError(f"{name} contains NaN or Inf")
+    return x_all, s_all
+
+
+def _optimizer(traj: RadialTrajectory, lr: float, n: int, free: bool, n_steps: int) -> tuple[Any, Any]:
+    """Adam with a cosine decay of the step to 0 (constant steps oscillate at the end).
+
+    Adam moves each parameter ~``lr`` per step: ``lr`` grid units for the displacements, and the
+    same move at the spoke's end, ``lr / (n/2)`` radians, for the angles.
+    """
+    groups = [{"params": [traj.theta], "lr": lr / (n / 2)}]
+    if free:
+        groups.append({"params": [traj.coef], "lr": lr})
+    opt = torch.optim.Adam(groups)
+    return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps, eta_min=0.0)
 
 
 def _bar(total: int, on: bool) -> Any:

@@ -145,9 +145,9 @@ def _retrospective(shape: tuple[int, ...], accel: float | str | Path, calib: int
     return m
 
 
-def _prepare(raw: RawMRI, accel: float | str | Path | None, calib: int, seed: int, whiten: bool,
-             log: list[str], timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Steps 1-3: oversampling, prewhitening and retrospective undersampling of the k-space."""
+def _prepare(raw: RawMRI, accel: float | str | Path | None, method: str, calib: int, seed: int, whiten: bool,
+             log: list[str], timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Steps 1-3: oversampling, prewhitening, retrospective undersampling (or a trajectory's coordinates)."""
     k, mask, ca = raw.kspace, raw.mask, raw.coil_axis
     n = raw.header.recon_matrix[0]
     if not raw.header.oversampling_removed and n < k.shape[-1]:
@@ -161,11 +161,13 @@ def _prepare(raw: RawMRI, accel: float | str | Path | None, calib: int, seed: in
         k = np.asarray(white, dtype=np.complex64)
         log.append(f"prewhitened with {raw.noise.shape[1]} noise samples (dwell ratio {ratio:.3g})")
     timings["prewhiten"] = time.perf_counter() - t0
+    if _is_trajectory(accel):
+        return k, mask, _trajectory(accel, tuple(k.shape[ca + 1:]), method, log)
     if accel is not None:
         mask = mask & _retrospective(mask.shape[len(raw.leading):], accel, calib, seed, log)
         k = k * np.expand_dims(mask, ca).astype(np.complex64)
         log[-1] += f": {mask.mean():.1%} of k-space kept"
-    return k, mask
+    return k, mask, None
 
 
 def _is_trajectory(accel: Any) -> bool:
@@ -224,19 +226,9 @@ def _slice_maps(kc: np.ndarray, mask: np.ndarray, calib: int, kernel_width: int)
 
 
 def reconstruct_raw(
-    raw: RawMRI,
-    method: str = "l1-wavelet",
-    lam: float | None = None,
-    *,
-    n_coils: int | None = None,
-    compression: str = "svd",
-    accel: float | str | Path | None = None,
-    calib: int = 24,
-    seed: int = 0,
-    kernel_width: int = 6,
-    max_iter: int | None = None,
-    prewhiten: bool = True,
-    crop_to_maps: bool = True,
+    raw: RawMRI, method: str = "l1-wavelet", lam: float | None = None, *, n_coils: int | None = None,
+    compression: str = "svd", accel: float | str | Path | None = None, calib: int = 24, seed: int = 0,
+    kernel_width: int = 6, max_iter: int | None = None, prewhiten: bool = True, crop_to_maps: bool = True,
     progress: bool = False,
 ) -> RawReconstruction:
     """Reconstruct a Cartesian scan: prewhiten, compress, ESPIRiT, then CG / l1-wavelet / TV / LLR SENSE.
@@ -297,9 +289,7 @@ def reconstruct_raw(
     log: list[str] = []
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
-    traj = _is_trajectory(accel)
-    k, mask = _prepare(raw, None if traj else accel, calib, check_int("seed", seed), prewhiten, log, timings)
-    coords = _trajectory(accel, tuple(k.shape[raw.coil_axis + 1:]), method, log) if traj else None
+    k, mask, coords = _prepare(raw, accel, method, calib, check_int("seed", seed), prewhiten, log, timings)
     k, kc = _compress(raw, k, n_coils, compression, calib, log, timings)
     out = _run_slices(raw, k, kc, mask, method, lam, calib, kernel_width, max_iter, crop_to_maps, progress,
                       timings, coords)
