@@ -9,6 +9,11 @@ FFT. Prints time per iteration and final PSNR of
 each, csbox's time per iteration over its floor (one forward+adjoint of its own
 operators), and the ratios.
 
+OpenBLAS is held to one thread (``OPENBLAS_NUM_THREADS=1``, set before NumPy loads, as in
+``bench_parallel_mri.py``): the wavelet's small matrix products on two OpenBLAS threads spin-wait
+and collapse when other processes load the machine (the wavelet pair at 256^2 measured 12-17 ms
+at load average 3 on 2 cores, 3 ms on one thread).
+
 Run: ``python benchmarks/bench_fista.py`` (``pip install -e ".[bench]"``;
 Debian package ``bart`` for BART).
 """
@@ -16,6 +21,9 @@ Debian package ``bart`` for BART).
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import shutil
 import subprocess
 import tempfile
