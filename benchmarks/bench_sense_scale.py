@@ -20,7 +20,9 @@ Methods, the same problem for both (BART's data scaling off, ``-w 1``; the same 
   ``l1_wavelet_sense(wavelet="db2", cycle_spin=False)`` vs ``pics -l1 -n``;
 - ``tv``: TV SENSE by ADMM, 5 CG steps per iteration for both: ``tv_sense`` (its defaults) vs
   ``pics -R T:{3|7}:0:lam -C 5 -i 5K-1`` for K iterations (BART's ADMM counts ``-i`` in CG steps,
-  not ADMM iterations: its loop ends once the normal operator has run more than ``-i`` times).
+  not ADMM iterations: its loop ends once the normal operator has run more than ``-i`` times; its
+  CG may stop early at its own tolerance, so the ADMM iterations BART ran are counted from its
+  ``-d4`` output and its time per iteration is over those).
 
 Every run is its own child process, so that its peak resident set (``ru_maxrss`` from
 ``os.wait4``) is its own: csbox's includes the interpreter, NumPy/SciPy and csbox imports (printed
@@ -39,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -186,21 +189,21 @@ _LAUNCHER = (
 )
 
 
-def _run(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run ``cmd`` in a child process: (wall seconds, its peak resident set in MiB, its stdout)."""
+def _run(cmd: list[str], env: dict | None = None) -> tuple[float, float, str, str]:
+    """Run ``cmd`` in a child process: (wall seconds, its peak resident set in MiB, its stdout, stderr)."""
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *cmd], capture_output=True, env=env, text=True)
     wall = time.perf_counter() - t0
     if p.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-2000:]}")
     kib = int(p.stderr.rsplit("MAXRSS_KIB", 1)[1].split()[0])
-    return wall, kib / 1024, p.stdout
+    return wall, kib / 1024, p.stdout, p.stderr
 
 
 def run_csbox(method: str, folder: Path, n_iter: int, lam: float, coil_batch: int | None) -> dict:
     cmd = [sys.executable, __file__, "--child", method, str(folder), str(n_iter), repr(lam),
            str(coil_batch or 0)]
-    _, rss, text = _run(cmd)
+    _, rss, text, _ = _run(cmd)
     r = json.loads(text.strip().splitlines()[-1])
     return {"ms": 1e3 * (r["tn"] - r["t1"]) / (r["nn"] - r["n1"]), "rss": rss, "base": r["base_mib"],
             "n": r["nn"]}
@@ -210,23 +213,26 @@ def run_bart(method: str, folder: Path, n_iter: int, lam: float, ndim: int) -> d
     from csbox.io import read_cfl
 
     reg = {"cg": ["-l2", "-r", repr(lam)], "l1": ["-l1", "-r", repr(lam), "-n"],
-           "tv": ["-R", f"T:{7 if ndim == 3 else 3}:0:{lam}", "-C", str(ADMM_CG)]}[method]
+           "tv": ["-d4", "-R", f"T:{7 if ndim == 3 else 3}:0:{lam}", "-C", str(ADMM_CG)]}[method]
 
-    def call(n: int) -> tuple[float, float]:
+    def call(n: int) -> tuple[float, float, int]:
         # BART's ADMM stops once its count of normal-operator applications (CG steps) passes -i:
-        # K outer iterations of C CG steps take -i K*C - 1 (src/iter/admm.c, nr_invokes > maxiter)
+        # K outer iterations of C CG steps take -i K*C - 1 (src/iter/admm.c, nr_invokes > maxiter).
+        # Its CG also stops at its own tolerance, taking fewer steps and leaving room for more
+        # iterations: the ADMM iterations it ran are counted from its -d4 lines, one per iteration.
         its = n * ADMM_CG - 1 if method == "tv" else n
         cmd = [BART, "pics", "-w", "1", "-i", str(its), *reg, "-p", str(folder / "p"), str(folder / "y"),
                str(folder / "m"), str(folder / f"out_bart_{method}")]
-        wall, rss, _ = _run(cmd, ENV)
-        return wall, rss
+        wall, rss, out, err = _run(cmd, ENV)
+        ran = len(re.findall(r"^\s*\d+\t\s*\d+\t", out + err, flags=re.M)) if method == "tv" else n
+        return wall, rss, ran
 
-    t1 = min(call(1)[0] for _ in range(2))
-    (tn, rss), (tn2, _) = call(n_iter), call(n_iter)
+    t1, _, k1 = min(call(1) for _ in range(2))
+    (tn, rss, kn), (tn2, _, _) = call(n_iter), call(n_iter)
     tn = min(tn, tn2)
     x = np.squeeze(read_cfl(folder / f"out_bart_{method}"))
     np.save(folder / f"out_bart_{method}.npy", x)
-    return {"ms": 1e3 * (tn - t1) / (n_iter - 1), "rss": rss, "n": n_iter}
+    return {"ms": 1e3 * (tn - t1) / (kn - k1), "rss": rss, "n": kn}
 
 
 def _psnr(folder: Path, tag: str) -> float:
