@@ -111,11 +111,11 @@ class TrajectoryNUFFT:
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``A(k) x`` for ``x`` shaped ``(..., *shape)``: ``(..., *coords.shape[:-1])``."""
-        return _Forward.apply(x, self.coords, self)
+        return _Transform.apply(x, self.coords, self, False)
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
         """``A(k)^H y`` for ``y`` shaped ``(..., *coords.shape[:-1])``: ``(..., *shape)``."""
-        return _Adjoint.apply(y, self.coords, self)
+        return _Transform.apply(y, self.coords, self, True)
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         """``A x`` without autograd (the engine's call; finufft through NumPy on CPU)."""
@@ -168,36 +168,32 @@ def _real_like(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return g if x.is_complex() else torch.real(g).to(x.dtype)
 
 
-class _Forward(torch.autograd.Function):
+class _Transform(torch.autograd.Function):
+    """``A(k) z`` (``adjoint=False``) or ``A(k)^H z``, differentiable in ``z`` and ``k``.
+
+    The coordinate gradient is ``Re(conj(u) A(rho_a v))`` with ``(u, v) = (g, z)`` forward and
+    ``(z, g)`` adjoint (the module docstring); the data gradient is the other transform of ``g``.
+    """
+
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, coords: torch.Tensor, T: TrajectoryNUFFT) -> torch.Tensor:
-        ctx.T = T
-        ctx.save_for_backward(x)
-        return T.apply(x)
+    def forward(ctx: Any, z: torch.Tensor, coords: torch.Tensor, T: TrajectoryNUFFT,
+                adjoint: bool) -> torch.Tensor:
+        ctx.T, ctx.adjoint = T, adjoint
+        ctx.save_for_backward(z)
+        return T.apply_adjoint(z) if adjoint else T.apply(z)
 
     @staticmethod
     def backward(ctx: Any, g: torch.Tensor) -> tuple:
-        (x,) = ctx.saved_tensors
-        T = ctx.T
-        gx = _real_like(T.apply_adjoint(g), x) if ctx.needs_input_grad[0] else None
-        gk = T.coord_grad(g, T.op._as_out_dtype(x)) if ctx.needs_input_grad[1] else None
-        return gx, gk, None
-
-
-class _Adjoint(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, y: torch.Tensor, coords: torch.Tensor, T: TrajectoryNUFFT) -> torch.Tensor:
-        ctx.T = T
-        ctx.save_for_backward(y)
-        return T.apply_adjoint(y)
-
-    @staticmethod
-    def backward(ctx: Any, g: torch.Tensor) -> tuple:
-        (y,) = ctx.saved_tensors
-        T = ctx.T
-        gy = _real_like(T.apply(g), y) if ctx.needs_input_grad[0] else None
-        gk = T.coord_grad(T.op._as_out_dtype(y), g) if ctx.needs_input_grad[1] else None
-        return gy, gk, None
+        (z,) = ctx.saved_tensors
+        T, adjoint = ctx.T, ctx.adjoint
+        gz = None
+        if ctx.needs_input_grad[0]:
+            gz = _real_like(T.apply(g) if adjoint else T.apply_adjoint(g), z)
+        gk = None
+        if ctx.needs_input_grad[1]:
+            zc = T.op._as_out_dtype(z)
+            gk = T.coord_grad(zc, g) if adjoint else T.coord_grad(g, zc)
+        return gz, gk, None, None
 
 
 def nufft(x: torch.Tensor, coords: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
