@@ -542,7 +542,8 @@ LATE_CASES = {
                           ValueError, "images")],
     "save_trajectory": [(lambda: _smp().save_trajectory("unused.npz", np.ones((3, 3)), (8, 8)), ValueError,
                          "coords")],
-    "load_trajectory": [(lambda: _smp().load_trajectory("missing-trajectory.npz"), FileNotFoundError, "")],
+    "load_trajectory": [(lambda: _smp().load_trajectory("missing-trajectory.npz"), FileNotFoundError,
+                         "missing-trajectory")],
 }
 
 
