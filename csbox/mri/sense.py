@@ -328,7 +328,7 @@ class Sense(LinearOperator):
 
         Non-Cartesian (``coords``): the NUFFT is not unitary (``||F||^2`` grows with the
         sample density, e.g. ~ ``n_spokes`` at the centre of a radial trajectory), so the bound
-        does not hold; the power iteration of :meth:`LinearOperator.lipschitz` is used instead,
+        does not hold; the power iteration of :meth:`csbox.linop.LinearOperator.lipschitz` is used instead,
         raised by 1 % to stay above ``||A||^2`` (it approaches it from below).
         """
         if self._nufft is not None:
