@@ -28,7 +28,8 @@ from ..metrics import psnr
 from ._plot import plt, save, strip_arrays
 
 NAME = "learned-sampling"
-DESCRIPTION = "Multi-coil k-space masks learned through l1-wavelet SENSE vs Poisson disc / variable density"
+DESCRIPTION = ("Multi-coil k-space masks and trajectories learned through l1-wavelet SENSE vs Poisson disc, "
+               "variable density and golden-angle spokes")
 
 _FULL = {"shape": (64, 64), "n_coils": 8, "n_train": 384, "n_test": 12, "calib": 8, "epochs": 3,
          "batch_size": 8, "n_iter": 10, "lam_train": 0.0005, "lams": (0.00025, 0.0005, 0.001, 0.002),
