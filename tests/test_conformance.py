@@ -537,6 +537,8 @@ LATE_CASES = {
     "nufft": [(lambda: _lt().nufft(_torch().ones(8, 8), _torch().full((3, 2), float("inf"))), ValueError,
                "NaN or Inf")],
     "RadialTrajectory": [(lambda: _lt().RadialTrajectory(32, 4, smax=0.0), ValueError, "smax")],
+    "unrolled_fista": [(lambda: _dps()[1].unrolled_fista(lambda z: z, _torch().zeros(1, 8, 8), None, [], 1.0),
+                        ValueError, "lams")],
     "UnrolledNUFFTSENSE": [(lambda: _lt().UnrolledNUFFTSENSE((8, 8), 4, lam=-1.0), ValueError, "lam")],
     "train_trajectory": [(lambda: _lt().train_trajectory(np.ones((2, 8, 6)), np.ones((2, 1, 8, 6)), 4),
                           ValueError, "images")],

@@ -140,6 +140,12 @@ def baseline_masks(shape: tuple[int, int], n_samples: int, calib: int,
             "variable_density": variable_density(shape, n_samples, calib=calib, seed=seed)}
 
 
+def _best(per_lam: dict) -> dict:
+    """The best mean PSNR of a lam grid, its lam, and the whole grid."""
+    best = max(per_lam, key=per_lam.get)
+    return {"psnr": per_lam[best], "lam": best, "psnr_per_lam": {str(k): v for k, v in per_lam.items()}}
+
+
 def sense_psnr(test: Any, mask: np.ndarray, lams: tuple[float, ...], max_iter: int) -> dict:
     """Held-out mean PSNR of :func:`csbox.mri.l1_wavelet_sense` with ``mask`` per ``lam``; the best one."""
     from ..mri import l1_wavelet_sense
@@ -151,8 +157,7 @@ def sense_psnr(test: Any, mask: np.ndarray, lams: tuple[float, ...], max_iter: i
             rec = l1_wavelet_sense(k * mask, S, mask, lam=lam, max_iter=max_iter).x
             vals.append(psnr(np.abs(rec), np.abs(x), peak=1.0))
         per_lam[lam] = float(np.mean(vals))
-    best = max(per_lam, key=per_lam.get)
-    return {"psnr": per_lam[best], "lam": best, "psnr_per_lam": {str(k): v for k, v in per_lam.items()}}
+    return _best(per_lam)
 
 
 def radial_psnr(test: Any, coords: np.ndarray, lams: tuple[float, ...], max_iter: int, seed: int = 0) -> dict:
@@ -176,8 +181,7 @@ def radial_psnr(test: Any, coords: np.ndarray, lams: tuple[float, ...], max_iter
         vals = [psnr(np.abs(l1_wavelet_sense(y, S, coords=coords, lam=lam, max_iter=max_iter).x), np.abs(x),
                      peak=1.0) for y, S, x in zip(data, test.maps, test.images, strict=True)]
         per_lam[lam] = float(np.mean(vals))
-    best = max(per_lam, key=per_lam.get)
-    return {"psnr": per_lam[best], "lam": best, "psnr_per_lam": {str(k): v for k, v in per_lam.items()}}
+    return _best(per_lam)
 
 
 def radial_rows(train: Any, test: Any, cfg: dict, seed: int = 0) -> dict:

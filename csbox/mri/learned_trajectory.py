@@ -48,6 +48,7 @@ from torch import nn
 from .._nufft_backend import have_finufft
 from .._validation import check_choice, check_int, check_scalar, check_seed, check_shape
 from ..operators import NUFFT, Wavelet
+from ..sampling.unrolled import unrolled_fista
 from .trajectories import radial_angles
 
 __all__ = ["RadialTrajectory", "TrajectoryNUFFT", "TrajectoryResult", "UnrolledNUFFTSENSE", "nufft",
@@ -92,7 +93,7 @@ class TrajectoryNUFFT:
             raise ValueError("coords contains NaN or Inf")
         self.coords = coords
         self.impl = check_choice("impl", impl, ("auto", "generic"))
-        self._host = impl == "auto" and coords.device.type == "cpu" and have_finufft()
+        self._host = self.impl == "auto" and coords.device.type == "cpu" and have_finufft()
         engine = "finufft" if self._host else "generic"
         self.op = NUFFT(self.shape, _wrap(host, self.shape), eps=eps, impl=engine)
         d = len(self.shape)
@@ -290,11 +291,16 @@ class RadialTrajectory(nn.Module):
         delta = torch.einsum("jm,smd->sjd", self.basis, self.coef)
         return self.kappa[None, :, None] * u[:, None, :] + delta
 
-    def penalty(self) -> torch.Tensor:
-        """The hardware-limit penalty ``P`` of the current coordinates (0 for plain spokes)."""
+    def _steps(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The coordinates and their ``|Delta k|`` and ``|Delta^2 k|`` along each readout."""
         k = self.forward()
         d1 = torch.linalg.vector_norm(k[:, 1:] - k[:, :-1], dim=-1)
         d2 = torch.linalg.vector_norm(k[:, 2:] - 2 * k[:, 1:-1] + k[:, :-2], dim=-1)
+        return k, d1, d2
+
+    def penalty(self) -> torch.Tensor:
+        """The hardware-limit penalty ``P`` of the current coordinates (0 for plain spokes)."""
+        k, d1, d2 = self._steps()
         out = torch.clamp(torch.abs(k) - self.n / 2, min=0)
         return (torch.sum(torch.clamp(d1 - self.gmax, min=0) ** 2)
                 + torch.sum(torch.clamp(d2 - self.smax, min=0) ** 2) + torch.sum(out**2))
@@ -302,15 +308,9 @@ class RadialTrajectory(nn.Module):
     def limits(self) -> dict:
         """Largest ``|Delta k|``, ``|Delta^2 k|`` and ``|k_a|`` of the coordinates, and the limits."""
         with torch.no_grad():
-            k = self.forward()
-            d1 = torch.linalg.vector_norm(k[:, 1:] - k[:, :-1], dim=-1)
-            d2 = torch.linalg.vector_norm(k[:, 2:] - 2 * k[:, 1:-1] + k[:, :-2], dim=-1)
+            k, d1, d2 = self._steps()
         return {"max_step": float(d1.max()), "gmax": self.gmax, "max_slew": float(d2.max()),
                 "smax": self.smax, "max_abs_k": float(k.abs().max()), "kmax": self.n / 2}
-
-
-def _soft(c: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
-    return c * torch.clamp(1 - t / torch.clamp(torch.abs(c), min=1e-12), min=0)
 
 
 class UnrolledNUFFTSENSE(nn.Module):
@@ -355,16 +355,7 @@ class UnrolledNUFFTSENSE(nn.Module):
             L = _power(normal, y.shape[0], self.shape, y.dtype)
         b = torch.sum(torch.conj(maps) * T.adjoint(y), dim=1)
         s = torch.amax(torch.abs(b), dim=(-2, -1)).detach().clamp(min=1e-12)[:, None, None]
-        b = b / s
-        x = z = torch.zeros_like(b)
-        t = 1.0
-        for _ in range(self.n_iter):
-            g = z - (normal(z) - b) / L
-            x_new = self.W.H @ _soft(self.W @ g, self.lam / L)
-            t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
-            z = x_new + ((t - 1) / t_new) * (x_new - x)
-            x, t = x_new, t_new
-        return x * s
+        return unrolled_fista(normal, b / s, self.W, [self.lam] * self.n_iter, L) * s
 
 
 def _power(normal: Any, batch: int, shape: tuple[int, int], dtype: torch.dtype,

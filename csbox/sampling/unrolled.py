@@ -19,7 +19,7 @@ ultrasound imaging", IEEE TMI 2020.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -27,7 +27,7 @@ from torch import nn
 from .._validation import check_int, check_scalar, check_shape
 from ..operators import FFT, Wavelet
 
-__all__ = ["ResidualCNN", "UnrolledISTA", "UnrolledSENSE", "sense_measure"]
+__all__ = ["ResidualCNN", "UnrolledISTA", "UnrolledSENSE", "sense_measure", "unrolled_fista"]
 
 
 class ResidualCNN(nn.Module):
@@ -133,6 +133,47 @@ def _soft(c: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     return c * torch.clamp(1 - t / torch.clamp(torch.abs(c), min=1e-12), min=0)
 
 
+def unrolled_fista(normal: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, W: Wavelet,
+                   lams: Sequence[torch.Tensor | float], L: torch.Tensor | float) -> torch.Tensor:
+    r"""``len(lams)`` FISTA steps from ``x_0 = 0`` for ``min_x 0.5 x^H N x - Re(b^H x) + lam ||W x||_1``.
+
+    With ``N = A^H A`` and ``b = A^H y`` this is ``0.5||A x - y||^2 + lam ||W x||_1`` (the
+    l1-wavelet SENSE of :class:`UnrolledSENSE` and of
+    :class:`csbox.mri.learned_trajectory.UnrolledNUFFTSENSE`); step ``1/L``, one ``lam`` per step:
+
+    .. math:: x_{k+1} = W^H S_{\lambda_k/L}\big(W(z_k - (N z_k - b)/L)\big), \quad
+              z_{k+1} = x_{k+1} + \tfrac{t_k - 1}{t_{k+1}}(x_{k+1} - x_k).
+
+    Parameters
+    ----------
+    normal : callable
+        ``z -> N z`` on images shaped like ``b``.
+    b : torch.Tensor, complex, shape ``(batch, *image)``
+        ``A^H y``.
+    W : Wavelet
+        The orthonormal transform (csbox's :class:`~csbox.operators.Wavelet`, applied to torch tensors).
+    lams : sequence of float or 0-d tensors
+        The l1 weight of each step (at least one).
+    L : float or tensor broadcasting against ``b``
+        Lipschitz constant of ``N`` (``>= ||N||``).
+
+    Returns
+    -------
+    torch.Tensor
+        ``x_K``, shaped like ``b``.
+    """
+    if len(lams) == 0:
+        raise ValueError("lams must hold at least one weight (one FISTA step each)")
+    x = z = torch.zeros_like(b)
+    t = 1.0
+    for lam in lams:
+        x_new = W.H @ _soft(W @ (z - (normal(z) - b) / L), lam / L)
+        t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        z = x_new + ((t - 1) / t_new) * (x_new - x)
+        x, t = x_new, t_new
+    return x
+
+
 def _full_mask(mask: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     """A per-point ``(batch, ny, nx)`` or per-line ``(batch, ny)`` mask as ``(batch, 1, ny, nx)``."""
     if mask.ndim == 2 and mask.shape[-1] == shape[0]:
@@ -223,15 +264,7 @@ class UnrolledSENSE(nn.Module):
         def A(x: torch.Tensor) -> torch.Tensor:
             return m * (self.F @ (maps * x[:, None]))
 
-        s = torch.amax(torch.abs(AH(y)), dim=(-2, -1)).detach().clamp(min=1e-12)[:, None, None]
-        y = y / s[:, None]
+        b = AH(y)
+        s = torch.amax(torch.abs(b), dim=(-2, -1)).detach().clamp(min=1e-12)[:, None, None]
         L = torch.amax(torch.sum(torch.abs(maps) ** 2, dim=1), dim=(-2, -1))[:, None, None]
-        x = z = torch.zeros_like(y[:, 0])
-        t = 1.0
-        for k in range(self.n_iter):
-            g = z - AH(A(z) - y) / L
-            x_new = self.W.H @ _soft(self.W @ g, torch.exp(self.log_lam[k]) / L)
-            t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
-            z = x_new + ((t - 1) / t_new) * (x_new - x)
-            x, t = x_new, t_new
-        return x * s
+        return unrolled_fista(lambda z: AH(A(z)), b / s, self.W, torch.exp(self.log_lam), L) * s
